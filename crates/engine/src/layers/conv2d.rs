@@ -1,0 +1,327 @@
+//! 2-D convolution, stride 1, symmetric zero padding (PyTorch `nn.Conv2d(stride=1)`).
+//!
+//! Computed as im2col + GEMM in row blocks of [`BLOCK_ELEMENTS`](super::BLOCK_ELEMENTS):
+//! an output pixel's column is its `KH x KW x C_in` input patch, so
+//! `y[pixels, C_out] = cols[pixels, KH*KW*C_in] @ w[KH*KW*C_in, C_out] + b`.
+//! A 1x1 convolution skips im2col: the NHWC input already is `[pixels, C_in]`.
+
+use super::{gemm, BLOCK_ELEMENTS};
+use crate::error::{EngineError, Result};
+use crate::param::{join, Module, Param, TensorRole};
+use crate::rng::Rng;
+use crate::Scalar;
+use ndarray::{Array4, ArrayD, ArrayView2, ArrayView4, ArrayViewMut2, ArrayViewMut4, Axis};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conv2dConfig {
+    pub in_channels: usize,
+    pub out_channels: usize,
+    /// Square kernel side (1 or 3 in this model family; any odd or even size works).
+    pub kernel: usize,
+    /// Zero padding on every side.
+    pub padding: usize,
+}
+
+impl Conv2dConfig {
+    /// A convolution that keeps height and width: `padding = kernel / 2` (odd kernels).
+    pub fn same(in_channels: usize, out_channels: usize, kernel: usize) -> Self {
+        Self { in_channels, out_channels, kernel, padding: kernel / 2 }
+    }
+
+    /// Elements of one im2col row: `KH * KW * C_in`.
+    pub fn patch_len(&self) -> usize {
+        self.kernel * self.kernel * self.in_channels
+    }
+}
+
+/// `weight`: `[KH, KW, C_in, C_out]`; `bias`: `[C_out]`.
+#[derive(Clone, Debug)]
+pub struct Conv2d<T> {
+    pub config: Conv2dConfig,
+    pub weight: Param<T>,
+    pub bias: Param<T>,
+}
+
+/// What backward needs: the input, `[N, H, W, C_in]`.
+#[derive(Debug)]
+pub struct Conv2dCache<T> {
+    pub input: Array4<T>,
+}
+
+impl<T: Scalar> Conv2d<T> {
+    /// He-normal weights (`std = sqrt(2 / fan_in)`), zero bias.
+    pub fn new(config: Conv2dConfig, rng: &mut Rng) -> Self {
+        let c = config;
+        let std = (2.0 / c.patch_len() as f64).sqrt();
+        let weight = ArrayD::from_shape_simple_fn(vec![c.kernel, c.kernel, c.in_channels, c.out_channels], || {
+            T::of(rng.normal() * std)
+        });
+        Self { config, weight: Param::new(weight), bias: Param::zeros(&[c.out_channels]) }
+    }
+
+    pub fn flops_per_pixel(&self) -> f64 {
+        2.0 * (self.config.patch_len() * self.config.out_channels) as f64
+    }
+
+    /// `[N, H, W, C_in]` -> `[N, H + 2p - K + 1, W + 2p - K + 1, C_out]`.
+    pub fn output_shape(&self, input: [usize; 4]) -> Result<[usize; 4]> {
+        let c = &self.config;
+        let [n, h, w, ci] = input;
+        if ci != c.in_channels {
+            return Err(EngineError::Shape {
+                what: "conv2d input channels".into(),
+                expected: vec![c.in_channels],
+                got: vec![ci],
+            });
+        }
+        if h + 2 * c.padding < c.kernel || w + 2 * c.padding < c.kernel {
+            return Err(EngineError::Config(format!("conv2d: a {h}x{w} input is smaller than the {0}x{0} kernel", c.kernel)));
+        }
+        Ok([n, h + 2 * c.padding + 1 - c.kernel, w + 2 * c.padding + 1 - c.kernel, c.out_channels])
+    }
+
+    fn weight_matrix(&self) -> ArrayView2<'_, T> {
+        let c = &self.config;
+        self.weight.value.view().into_shape_with_order((c.patch_len(), c.out_channels)).expect("weight is [KH, KW, C_in, C_out]")
+    }
+
+    /// Writes the convolution of `x` into `y` (shape from [`Self::output_shape`]).
+    /// `scratch` holds one im2col block; it grows once and is reused.
+    pub fn forward_into(&self, x: ArrayView4<T>, mut y: ArrayViewMut4<T>, scratch: &mut Vec<T>) {
+        let x = x.as_standard_layout();
+        let (n, h, w, _) = x.dim();
+        let (_, oh, ow, co) = y.dim();
+        let pixels = n * oh * ow;
+        let k = self.config.patch_len();
+        let wm = self.weight_matrix();
+        let mut ym = y.view_mut().into_shape_with_order((pixels, co)).expect("output is standard layout");
+        let bias = self.bias.value.view().into_shape_with_order(co).expect("bias is [C_out]");
+        for mut row in ym.rows_mut() {
+            row.assign(&bias);
+        }
+        if self.is_pointwise() {
+            let xm = x.view().into_shape_with_order((pixels, k)).expect("input is standard layout");
+            gemm(T::one(), &xm, &wm, T::one(), &mut ym);
+            return;
+        }
+        let rows_per_block = (BLOCK_ELEMENTS / k).max(1);
+        scratch.resize(rows_per_block * k, T::zero());
+        let xs = x.as_slice().expect("standard layout");
+        let geometry = Geometry { h, w, oh, ow, cin: self.config.in_channels, kernel: self.config.kernel, pad: self.config.padding };
+        let mut start = 0;
+        while start < pixels {
+            let rows = rows_per_block.min(pixels - start);
+            let cols = &mut scratch[..rows * k];
+            geometry.im2col(xs, start, rows, cols);
+            let colm = ArrayView2::from_shape((rows, k), cols).expect("block fits");
+            let mut yblock = ym.slice_mut(ndarray::s![start..start + rows, ..]);
+            gemm(T::one(), &colm, &wm, T::one(), &mut yblock);
+            start += rows;
+        }
+    }
+
+    fn is_pointwise(&self) -> bool {
+        self.config.kernel == 1 && self.config.padding == 0
+    }
+
+    /// Allocating forward for training: returns `[N, OH, OW, C_out]` and the cache.
+    pub fn forward(&self, x: &Array4<T>) -> Result<(Array4<T>, Conv2dCache<T>)> {
+        let shape = self.output_shape(super::dims(&x.view()))?;
+        let mut y = Array4::zeros(shape);
+        self.forward_into(x.view(), y.view_mut(), &mut Vec::new());
+        Ok((y, Conv2dCache { input: x.to_owned() }))
+    }
+
+    /// Given `dy` `[N, OH, OW, C_out]`, accumulates `weight.grad` and `bias.grad` and
+    /// returns `dx` `[N, H, W, C_in]`.
+    pub fn backward(&mut self, cache: &Conv2dCache<T>, dy: ArrayView4<T>) -> Array4<T> {
+        let x = &cache.input;
+        let (n, h, w, ci) = x.dim();
+        let (_, oh, ow, co) = dy.dim();
+        let dy = dy.as_standard_layout();
+        let pixels = n * oh * ow;
+        let k = self.config.patch_len();
+        let dym = dy.view().into_shape_with_order((pixels, co)).expect("standard layout");
+        {
+            let mut db = self.bias.grad.view_mut().into_shape_with_order(co).expect("bias is [C_out]");
+            db += &dym.sum_axis(Axis(0));
+        }
+        let mut dx = Array4::<T>::zeros((n, h, w, ci));
+        let c = self.config;
+        let pointwise = self.is_pointwise();
+        let wm = self.weight.value.view().into_shape_with_order((k, co)).expect("weight is [KH, KW, C_in, C_out]");
+        let mut dwm = self.weight.grad.view_mut().into_shape_with_order((k, co)).expect("weight grad");
+        if pointwise {
+            let xm = x.view().into_shape_with_order((pixels, k)).expect("standard layout");
+            gemm(T::one(), &xm.t(), &dym, T::one(), &mut dwm);
+            let mut dxm = dx.view_mut().into_shape_with_order((pixels, k)).expect("standard layout");
+            gemm(T::one(), &dym, &wm.t(), T::zero(), &mut dxm);
+            return dx;
+        }
+        let geometry = Geometry { h, w, oh, ow, cin: ci, kernel: c.kernel, pad: c.padding };
+        let rows_per_block = (BLOCK_ELEMENTS / k).max(1);
+        let mut cols = vec![T::zero(); rows_per_block.min(pixels) * k];
+        let mut dcols = cols.clone();
+        let xs = x.as_slice().expect("cache input is standard layout");
+        let dxs = dx.as_slice_mut().expect("fresh array");
+        let mut start = 0;
+        while start < pixels {
+            let rows = rows_per_block.min(pixels - start);
+            let dyblock = dym.slice(ndarray::s![start..start + rows, ..]);
+            geometry.im2col(xs, start, rows, &mut cols[..rows * k]);
+            let colm = ArrayView2::from_shape((rows, k), &cols[..rows * k]).expect("block fits");
+            gemm(T::one(), &colm.t(), &dyblock, T::one(), &mut dwm);
+            let mut dcolm = ArrayViewMut2::from_shape((rows, k), &mut dcols[..rows * k]).expect("block fits");
+            gemm(T::one(), &dyblock, &wm.t(), T::zero(), &mut dcolm);
+            geometry.col2im(&dcols[..rows * k], start, rows, dxs);
+            start += rows;
+        }
+        dx
+    }
+}
+
+/// Sizes that map output pixels to input patches (stride 1).
+struct Geometry {
+    h: usize,
+    w: usize,
+    oh: usize,
+    ow: usize,
+    cin: usize,
+    kernel: usize,
+    pad: usize,
+}
+
+impl Geometry {
+    /// Input position of kernel tap `t` for output coordinate `o`, if inside the image.
+    #[inline]
+    fn source(o: usize, t: usize, pad: usize, size: usize) -> Option<usize> {
+        let i = (o + t).checked_sub(pad)?;
+        (i < size).then_some(i)
+    }
+
+    /// Fills `cols[rows, K*K*C_in]` with the patches of output pixels `start..start+rows`
+    /// (flattened `(n, oy, ox)` order); taps outside the image are zero.
+    fn im2col<T: Scalar>(&self, x: &[T], start: usize, rows: usize, cols: &mut [T]) {
+        let (cin, k) = (self.cin, self.kernel);
+        let row_len = k * k * cin;
+        for r in 0..rows {
+            let p = start + r;
+            let (n, rem) = (p / (self.oh * self.ow), p % (self.oh * self.ow));
+            let (oy, ox) = (rem / self.ow, rem % self.ow);
+            let row = &mut cols[r * row_len..(r + 1) * row_len];
+            for ky in 0..k {
+                let seg = &mut row[ky * k * cin..(ky + 1) * k * cin];
+                let Some(iy) = Self::source(oy, ky, self.pad, self.h) else {
+                    seg.fill(T::zero());
+                    continue;
+                };
+                for kx in 0..k {
+                    let dst = &mut seg[kx * cin..(kx + 1) * cin];
+                    match Self::source(ox, kx, self.pad, self.w) {
+                        Some(ix) => {
+                            let at = ((n * self.h + iy) * self.w + ix) * cin;
+                            dst.copy_from_slice(&x[at..at + cin]);
+                        }
+                        None => dst.fill(T::zero()),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds each patch gradient in `dcols` back onto the input positions it came from.
+    fn col2im<T: Scalar>(&self, dcols: &[T], start: usize, rows: usize, dx: &mut [T]) {
+        let (cin, k) = (self.cin, self.kernel);
+        let row_len = k * k * cin;
+        for r in 0..rows {
+            let p = start + r;
+            let (n, rem) = (p / (self.oh * self.ow), p % (self.oh * self.ow));
+            let (oy, ox) = (rem / self.ow, rem % self.ow);
+            let row = &dcols[r * row_len..(r + 1) * row_len];
+            for ky in 0..k {
+                let Some(iy) = Self::source(oy, ky, self.pad, self.h) else { continue };
+                for kx in 0..k {
+                    let Some(ix) = Self::source(ox, kx, self.pad, self.w) else { continue };
+                    let at = ((n * self.h + iy) * self.w + ix) * cin;
+                    let src = &row[(ky * k + kx) * cin..(ky * k + kx + 1) * cin];
+                    for (d, s) in dx[at..at + cin].iter_mut().zip(src) {
+                        *d += *s;
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl<T: Scalar> Module<T> for Conv2d<T> {
+    fn visit_params(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Param<T>)) {
+        f(&join(prefix, "weight"), &mut self.weight);
+        f(&join(prefix, "bias"), &mut self.bias);
+    }
+
+    fn visit_tensors(&mut self, prefix: &str, f: &mut dyn FnMut(&str, TensorRole, &mut ArrayD<T>)) {
+        f(&join(prefix, "weight"), TensorRole::Trainable, &mut self.weight.value);
+        f(&join(prefix, "bias"), TensorRole::Trainable, &mut self.bias.value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gradcheck::{dot, input_error, param_error, random};
+
+    /// Checks dx, dweight and dbias of one configuration against central differences.
+    fn check(config: Conv2dConfig, input: [usize; 4]) {
+        let mut rng = Rng::new(7);
+        let mut conv = Conv2d::<f64>::new(config, &mut rng);
+        conv.bias.value = random(ndarray::IxDyn(&[config.out_channels]), &mut rng);
+        let x = random(ndarray::Dim(input), &mut rng);
+        let (y, cache) = conv.forward(&x).unwrap();
+        let probe = random(y.raw_dim(), &mut rng);
+        let dx = conv.backward(&cache, probe.view());
+        let loss = |c: &Conv2d<f64>, x: &Array4<f64>| dot(&c.forward(x).unwrap().0, &probe);
+        assert!(input_error(&x, &dx, |x| loss(&conv, x)) < 1e-6, "dx of {config:?}");
+        let dw = conv.weight.grad.clone();
+        assert!(param_error(&conv, |c| &mut c.weight.value, &dw, |c| loss(c, &x)) < 1e-6, "dw of {config:?}");
+        let db = conv.bias.grad.clone();
+        assert!(param_error(&conv, |c| &mut c.bias.value, &db, |c| loss(c, &x)) < 1e-6, "db of {config:?}");
+    }
+
+    #[test]
+    fn backward_matches_finite_differences() {
+        check(Conv2dConfig::same(3, 4, 3), [2, 5, 6, 3]);
+        check(Conv2dConfig::same(4, 2, 1), [2, 3, 4, 4]);
+        check(Conv2dConfig { in_channels: 2, out_channels: 3, kernel: 3, padding: 0 }, [1, 5, 5, 2]);
+    }
+
+    #[test]
+    fn blocks_cover_every_pixel() {
+        // More pixels than one im2col block holds, so the block loop runs several times.
+        let mut rng = Rng::new(3);
+        let conv = Conv2d::<f64>::new(Conv2dConfig::same(64, 2, 3), &mut rng);
+        let x = random(ndarray::Ix4(1, 40, 20, 64), &mut rng);
+        let (y, _) = conv.forward(&x).unwrap();
+        let (oy, ox) = (39, 19);
+        let mut expected = 0.0;
+        for ky in 0..3 {
+            for kx in 0..3 {
+                let (iy, ix) = (oy + ky, ox + kx);
+                if iy < 1 || ix < 1 || iy > 40 || ix > 20 {
+                    continue;
+                }
+                for c in 0..64 {
+                    expected += x[[0, iy - 1, ix - 1, c]] * conv.weight.value[[ky, kx, c, 1]];
+                }
+            }
+        }
+        assert!((y[[0, oy, ox, 1]] - expected).abs() < 1e-9);
+    }
+
+    #[test]
+    fn wrong_channel_count_is_an_error() {
+        let conv = Conv2d::<f32>::new(Conv2dConfig::same(3, 4, 3), &mut Rng::new(0));
+        let err = conv.forward(&Array4::zeros((1, 4, 4, 5))).unwrap_err();
+        assert_eq!(err.to_string(), "conv2d input channels: expected shape [3], got [5]");
+    }
+}

@@ -1,0 +1,35 @@
+//! One file per layer family. Each holds its config, forward, backward and unit tests.
+//!
+//! Contract shared by all layers:
+//! - activations are `[N, H, W, C]` arrays in standard layout (see the crate docs);
+//! - `forward_into` writes into a caller-provided output (the allocation-free inference
+//!   path); `forward` allocates its output and returns the cache its `backward` needs;
+//! - `backward` returns the gradient of the input and *accumulates* parameter gradients.
+
+pub mod batch_norm;
+pub mod conv2d;
+pub mod conv_transpose2d;
+pub mod fuse;
+pub mod loss;
+pub mod max_pool;
+pub mod max_unpool;
+pub mod relu;
+pub mod upsample_bilinear;
+
+use crate::Scalar;
+use ndarray::{ArrayView2, ArrayViewMut2, ArrayView4};
+
+/// Elements of one im2col / col2im block: big enough to amortise GEMM packing, small
+/// enough to stay in cache (1 MiB of f32).
+pub(crate) const BLOCK_ELEMENTS: usize = 1 << 18;
+
+/// `c = alpha * a @ b + beta * c` with ndarray's GEMM (matrixmultiply's sgemm/dgemm).
+pub(crate) fn gemm<T: Scalar>(alpha: T, a: &ArrayView2<T>, b: &ArrayView2<T>, beta: T, c: &mut ArrayViewMut2<T>) {
+    ndarray::linalg::general_mat_mul(alpha, a, b, beta, c);
+}
+
+/// The shape of an activation as an array.
+pub(crate) fn dims<T>(x: &ArrayView4<T>) -> [usize; 4] {
+    let d = x.dim();
+    [d.0, d.1, d.2, d.3]
+}

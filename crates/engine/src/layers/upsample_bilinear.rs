@@ -1,0 +1,109 @@
+//! Bilinear resizing with `align_corners=False` (PyTorch
+//! `F.interpolate(x, size=(OH, OW), mode="bilinear", align_corners=False)`): the fixed,
+//! unlearned x2 upsampler of the decoder, also used to bring scores to full resolution.
+//!
+//! Output pixel `o` samples the input at `max((o + 0.5) * in / out - 0.5, 0)`.
+
+use crate::Scalar;
+use ndarray::{Array4, ArrayView4, ArrayViewMut4};
+
+/// For each output coordinate: the two input taps and their weights.
+#[derive(Clone, Copy, Debug)]
+struct Taps {
+    lo: usize,
+    hi: usize,
+    w_lo: f64,
+    w_hi: f64,
+}
+
+fn taps(out: usize, input: usize) -> Vec<Taps> {
+    let scale = input as f64 / out as f64;
+    (0..out)
+        .map(|o| {
+            let src = ((o as f64 + 0.5) * scale - 0.5).max(0.0);
+            let lo = (src as usize).min(input - 1);
+            let hi = if lo + 1 < input { lo + 1 } else { lo };
+            let w_hi = src - lo as f64;
+            Taps { lo, hi, w_lo: 1.0 - w_hi, w_hi }
+        })
+        .collect()
+}
+
+/// Resizes `x` `[N, H, W, C]` into `y` `[N, OH, OW, C]`.
+pub fn forward_into<T: Scalar>(x: ArrayView4<T>, mut y: ArrayViewMut4<T>) {
+    let (n, h, w, c) = x.dim();
+    let (_, oh, ow, _) = y.dim();
+    let (ty, tx) = (taps(oh, h), taps(ow, w));
+    for b in 0..n {
+        for (oy, ry) in ty.iter().enumerate() {
+            for (ox, rx) in tx.iter().enumerate() {
+                let corners = [
+                    (ry.lo, rx.lo, T::of(ry.w_lo * rx.w_lo)),
+                    (ry.lo, rx.hi, T::of(ry.w_lo * rx.w_hi)),
+                    (ry.hi, rx.lo, T::of(ry.w_hi * rx.w_lo)),
+                    (ry.hi, rx.hi, T::of(ry.w_hi * rx.w_hi)),
+                ];
+                for ch in 0..c {
+                    let mut acc = T::zero();
+                    for &(iy, ix, wt) in &corners {
+                        acc += wt * x[[b, iy, ix, ch]];
+                    }
+                    y[[b, oy, ox, ch]] = acc;
+                }
+            }
+        }
+    }
+}
+
+/// Allocating forward to `(out_h, out_w)`.
+pub fn forward<T: Scalar>(x: &Array4<T>, out_h: usize, out_w: usize) -> Array4<T> {
+    let (n, _, _, c) = x.dim();
+    let mut y = Array4::zeros((n, out_h, out_w, c));
+    forward_into(x.view(), y.view_mut());
+    y
+}
+
+/// Spreads each output gradient back onto its four input taps; `input_shape` is `x`'s.
+pub fn backward<T: Scalar>(dy: ArrayView4<T>, input_shape: [usize; 4]) -> Array4<T> {
+    let [n, h, w, c] = input_shape;
+    let (_, oh, ow, _) = dy.dim();
+    let (ty, tx) = (taps(oh, h), taps(ow, w));
+    let mut dx = Array4::zeros(input_shape);
+    for b in 0..n {
+        for (oy, ry) in ty.iter().enumerate() {
+            for (ox, rx) in tx.iter().enumerate() {
+                for ch in 0..c {
+                    let g = dy[[b, oy, ox, ch]];
+                    dx[[b, ry.lo, rx.lo, ch]] += T::of(ry.w_lo * rx.w_lo) * g;
+                    dx[[b, ry.lo, rx.hi, ch]] += T::of(ry.w_lo * rx.w_hi) * g;
+                    dx[[b, ry.hi, rx.lo, ch]] += T::of(ry.w_hi * rx.w_lo) * g;
+                    dx[[b, ry.hi, rx.hi, ch]] += T::of(ry.w_hi * rx.w_hi) * g;
+                }
+            }
+        }
+    }
+    dx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gradcheck::{dot, input_error, random};
+    use crate::rng::Rng;
+
+    #[test]
+    fn backward_matches_finite_differences() {
+        let mut rng = Rng::new(4);
+        let x = random(ndarray::Ix4(2, 3, 4, 2), &mut rng);
+        let probe = random(ndarray::Ix4(2, 6, 8, 2), &mut rng);
+        let dx = backward(probe.view(), [2, 3, 4, 2]);
+        assert!(input_error(&x, &dx, |x| dot(&forward(x, 6, 8), &probe)) < 1e-6);
+    }
+
+    #[test]
+    fn edges_clamp_and_interior_interpolates() {
+        let x = Array4::from_shape_fn((1, 1, 2, 1), |(_, _, j, _)| [0.0, 4.0][j]);
+        let y = forward(&x, 1, 4);
+        assert_eq!(y.iter().copied().collect::<Vec<f64>>(), vec![0.0, 1.0, 3.0, 4.0]);
+    }
+}
