@@ -1,8 +1,13 @@
 //! Speed measurement shared by the native command (`skipscope bench`) and the wasm
 //! benchmark in headless Chromium. The caller supplies the clock, so the engine stays
-//! free of platform APIs.
+//! free of platform APIs. Figures are the minimum over `repeats` runs, batch 1.
 
-use crate::{ModelConfig, Result};
+use crate::layers::conv2d::Conv2d;
+use crate::layers::{max_pool, max_unpool, upsample_bilinear};
+use crate::model::Workspace;
+use crate::rng::Rng;
+use crate::{Model, ModelConfig, Result};
+use ndarray::Array4;
 use std::fmt;
 
 #[derive(Clone, Debug)]
@@ -19,8 +24,9 @@ pub struct BenchConfig {
 #[derive(Clone, Debug)]
 pub struct LayerTiming {
     pub name: String,
-    /// Input shape `N x H x W x C`.
+    /// Input shape `H x W x C`.
     pub shape: String,
+    /// Forward GFLOP (backward counts twice this); zero for layers without arithmetic.
     pub gflop: f64,
     pub forward_ms: f64,
     pub backward_ms: Option<f64>,
@@ -33,15 +39,154 @@ pub struct BenchReport {
     pub model: LayerTiming,
 }
 
-/// Times representative layers and the whole model. `now_ms` is a monotonic clock in ms.
+fn time_min(repeats: usize, now_ms: &dyn Fn() -> f64, mut f: impl FnMut()) -> f64 {
+    f();
+    (0..repeats.max(1))
+        .map(|_| {
+            let t0 = now_ms();
+            f();
+            now_ms() - t0
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+fn random_input(shape: [usize; 4], rng: &mut Rng) -> Array4<f32> {
+    Array4::from_shape_simple_fn(shape, || rng.normal() as f32)
+}
+
+fn shape_name(s: [usize; 4]) -> String {
+    format!("{}x{}x{}", s[1], s[2], s[3])
+}
+
+/// Times every distinct convolution of the model, the parameter-free up/down samplers at
+/// full resolution, and the whole model (inference, and training step without the
+/// optimiser when `backward`). `now_ms` is a monotonic clock in milliseconds.
 pub fn run(config: &BenchConfig, now_ms: &dyn Fn() -> f64) -> Result<BenchReport> {
-    let _ = (config, now_ms);
-    todo!("implemented next")
+    let (h, w, r) = (config.height, config.width, config.repeats);
+    let mc = config.model;
+    mc.check_input([1, h, w, mc.in_channels])?;
+    let mut model = Model::<f32>::new(mc, 1)?;
+    let mut rng = Rng::new(2);
+    let mut layers = Vec::new();
+    let mut scratch = Vec::new();
+
+    let mut convs: Vec<(String, usize, Conv2d<f32>)> = Vec::new();
+    for (k, b) in model.encoder.iter().enumerate() {
+        convs.push((format!("enc.{k}.conv1"), k, b.first.conv.clone()));
+        convs.push((format!("enc.{k}.conv2"), k, b.second.conv.clone()));
+    }
+    convs.push(("bottleneck.conv1".into(), mc.depth, model.bottleneck.first.conv.clone()));
+    convs.push(("bottleneck.conv2".into(), mc.depth, model.bottleneck.second.conv.clone()));
+    for (k, s) in model.decoder.iter().enumerate().rev() {
+        if let Some(p) = &s.proj {
+            convs.push((format!("dec.{k}.proj"), k, p.clone()));
+        }
+        convs.push((format!("dec.{k}.conv1"), k, s.block.first.conv.clone()));
+        convs.push((format!("dec.{k}.conv2"), k, s.block.second.conv.clone()));
+    }
+    convs.push(("head".into(), 0, model.head.clone()));
+
+    for (name, level, mut conv) in convs {
+        let shape = [1, h >> level, w >> level, conv.config.in_channels];
+        let x = random_input(shape, &mut rng);
+        let mut y = Array4::zeros(conv.output_shape(shape)?);
+        let forward_ms = time_min(r, now_ms, || conv.forward_into(x.view(), y.view_mut(), &mut scratch));
+        let backward_ms = config.backward.then(|| {
+            let (_, cache) = conv.forward(&x).expect("shape checked");
+            time_min(r, now_ms, || {
+                conv.backward(&cache, y.view());
+            })
+        });
+        let gflop = conv.flops_per_pixel() * ((h >> level) * (w >> level)) as f64 / 1e9;
+        layers.push(LayerTiming { name, shape: shape_name(shape), gflop, forward_ms, backward_ms });
+    }
+
+    for (k, s) in model.decoder.iter_mut().enumerate().rev() {
+        let Some(up) = s.up.as_mut() else { continue };
+        let shape = [1, h >> (k + 1), w >> (k + 1), up.config.in_channels];
+        let x = random_input(shape, &mut rng);
+        let mut y = Array4::zeros(up.output_shape(shape)?);
+        let forward_ms = time_min(r, now_ms, || up.forward_into(x.view(), y.view_mut(), &mut scratch));
+        let backward_ms = config.backward.then(|| {
+            let (_, cache) = up.forward(&x).expect("shape checked");
+            time_min(r, now_ms, || {
+                up.backward(&cache, y.view());
+            })
+        });
+        let gflop = up.flops_per_input_pixel() * (shape[1] * shape[2]) as f64 / 1e9;
+        layers.push(LayerTiming { name: format!("dec.{k}.up"), shape: shape_name(shape), gflop, forward_ms, backward_ms });
+    }
+
+    let c0 = mc.channels(0);
+    let full = [1, h, w, c0];
+    let half = [1, h / 2, w / 2, c0];
+    let x = random_input(full, &mut rng);
+    let mut pooled = Array4::zeros(half);
+    let mut indices = Array4::zeros(half);
+    let pool_ms = time_min(r, now_ms, || max_pool::forward_into(x.view(), pooled.view_mut(), indices.view_mut()));
+    layers.push(LayerTiming { name: "max_pool (level 0)".into(), shape: shape_name(full), gflop: 0.0, forward_ms: pool_ms, backward_ms: None });
+    let mut up = Array4::zeros(full);
+    let unpool_ms = time_min(r, now_ms, || max_unpool::forward_into(pooled.view(), indices.view(), up.view_mut()));
+    layers.push(LayerTiming { name: "max_unpool (to level 0)".into(), shape: shape_name(half), gflop: 0.0, forward_ms: unpool_ms, backward_ms: None });
+    let bilinear_ms = time_min(r, now_ms, || upsample_bilinear::forward_into(pooled.view(), up.view_mut()));
+    layers.push(LayerTiming { name: "bilinear x2 (to level 0)".into(), shape: shape_name(half), gflop: 0.0, forward_ms: bilinear_ms, backward_ms: None });
+
+    let input_shape = [1, h, w, mc.in_channels];
+    let x = random_input(input_shape, &mut rng);
+    let mut ws = Workspace::new();
+    let mut folded = model.clone();
+    folded.fold_batch_norm();
+    let forward_ms = time_min(r, now_ms, || {
+        folded.infer(x.view(), &mut ws).expect("shape checked");
+    });
+    let backward_ms = config.backward.then(|| {
+        let (scores, cache) = model.forward_train(&x).expect("shape checked");
+        time_min(r, now_ms, || {
+            model.backward(&cache, scores.view());
+        })
+    });
+    let model_timing = LayerTiming {
+        name: format!("whole model ({})", mc.variant()),
+        shape: shape_name(input_shape),
+        gflop: model.forward_flops(h, w) / 1e9,
+        forward_ms,
+        backward_ms,
+    };
+    Ok(BenchReport { config: config.clone(), layers, model: model_timing })
+}
+
+impl LayerTiming {
+    pub fn forward_gflops(&self) -> f64 {
+        self.gflop / (self.forward_ms / 1e3)
+    }
+
+    pub fn backward_gflops(&self) -> Option<f64> {
+        self.backward_ms.map(|ms| 2.0 * self.gflop / (ms / 1e3))
+    }
 }
 
 impl fmt::Display for BenchReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let _ = f;
+        let c = &self.config;
+        writeln!(
+            f,
+            "model {} depth {} width {}, input {}x{}, batch 1, min of {} runs",
+            c.model.variant(),
+            c.model.depth,
+            c.model.width,
+            c.height,
+            c.width,
+            c.repeats
+        )?;
+        writeln!(f, "{:<26} {:>14} {:>8} {:>10} {:>9} {:>10} {:>9}", "layer", "input HxWxC", "GFLOP", "fwd ms", "fwd GF/s", "bwd ms", "bwd GF/s")?;
+        for t in self.layers.iter().chain(std::iter::once(&self.model)) {
+            let gf = |v: f64| if t.gflop > 0.0 { format!("{v:.1}") } else { "-".into() };
+            let (bms, bgf) = match (t.backward_ms, t.backward_gflops()) {
+                (Some(ms), Some(g)) => (format!("{ms:.2}"), gf(g)),
+                _ => ("-".into(), "-".into()),
+            };
+            writeln!(f, "{:<26} {:>14} {:>8.3} {:>10.2} {:>9} {:>10} {:>9}", t.name, t.shape, t.gflop, t.forward_ms, gf(t.forward_gflops()), bms, bgf)?;
+        }
         Ok(())
     }
 }

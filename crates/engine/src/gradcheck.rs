@@ -12,14 +12,15 @@ pub fn central_difference(indices: &[usize], mut loss: impl FnMut(usize, f64) ->
     indices.iter().map(|&i| (loss(i, EPS) - loss(i, -EPS)) / (2.0 * EPS)).collect()
 }
 
-/// Largest `|a - n| / max(|a| + |n|, floor)` over the pairs: the relative error, with an
-/// absolute floor so that two near-zero numbers compare as equal.
+/// Largest `|a - n| / max(|a| + |n|, 1e-6)` over the pairs: the relative error, with an
+/// absolute floor above the round-off of central differences (about `1e-16 / EPS`), so
+/// that two near-zero numbers compare as equal.
 pub fn max_relative_error(analytic: &[f64], numeric: &[f64]) -> f64 {
     assert_eq!(analytic.len(), numeric.len());
     analytic
         .iter()
         .zip(numeric)
-        .map(|(a, n)| (a - n).abs() / (a.abs() + n.abs()).max(1e-7))
+        .map(|(a, n)| (a - n).abs() / (a.abs() + n.abs()).max(1e-6))
         .fold(0.0, f64::max)
 }
 

@@ -126,7 +126,7 @@ impl<T: Scalar> ConvTranspose2d<T> {
         let shape = self.output_shape(super::dims(&x.view()))?;
         let mut y = Array4::zeros(shape);
         self.forward_into(x.view(), y.view_mut(), &mut Vec::new());
-        Ok((y, ConvTranspose2dCache { input: x.to_owned() }))
+        Ok((y, ConvTranspose2dCache { input: x.as_standard_layout().into_owned() }))
     }
 
     /// Given `dy` `[N, OH, OW, C_out]`, accumulates the parameter gradients and returns `dx`.

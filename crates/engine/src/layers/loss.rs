@@ -53,7 +53,7 @@ impl CrossEntropy {
         let (n, h, w, k) = logits.dim();
         check_shape("labels", &[n, h, w], labels.shape())?;
         check_shape("class weights", &[k], &[self.class_weights.len()])?;
-        let mut grad = logits.to_owned();
+        let mut grad = logits.as_standard_layout().into_owned();
         softmax_inplace(grad.view_mut());
         let count = n * h * w;
         let mut total = 0.0f64;
