@@ -30,6 +30,9 @@ pub enum EngineError {
     #[error("tensor `{name}`: expected dtype F32 or F16, found {found}")]
     TensorDtype { name: String, found: String },
 
+    #[error("tensor `{name}` holds a non-finite value at element {index}")]
+    NonFinite { name: String, index: usize },
+
     #[error("the metadata says {field} = {metadata}, but the tensors say {tensors}")]
     ConfigMismatch { field: String, metadata: String, tensors: String },
 

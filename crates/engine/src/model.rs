@@ -106,6 +106,9 @@ impl ModelConfig {
         if self.width == 0 || self.width > 256 {
             return bad(format!("width must be 1..=256, got {}", self.width));
         }
+        if self.channels(self.depth) > 1024 {
+            return bad(format!("width * 2^depth must be at most 1024, got {} * 2^{}", self.width, self.depth));
+        }
         Ok(())
     }
 
