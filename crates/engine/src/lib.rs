@@ -32,6 +32,8 @@ pub mod optim;
 pub mod param;
 pub mod rng;
 pub mod scalar;
+pub mod synthetic;
+pub mod training;
 pub mod weights;
 
 pub use error::{EngineError, Result};
