@@ -20,24 +20,32 @@ pub fn output_shape(input: [usize; 4]) -> Result<[usize; 4]> {
 
 /// Writes the pooled map into `y` and the argmax positions into `indices` (both `[N, H/2, W/2, C]`).
 pub fn forward_into<T: Scalar>(x: ArrayView4<T>, mut y: ArrayViewMut4<T>, mut indices: ArrayViewMut4<u32>) {
+    let x = x.as_standard_layout();
     let (n, _, w, c) = x.dim();
     let (_, oh, ow, _) = y.dim();
+    let xs = x.as_slice().expect("standard layout");
+    let ys = y.as_slice_mut().expect("output is standard layout");
+    let is = indices.as_slice_mut().expect("indices are standard layout");
+    let row = w * c;
     for b in 0..n {
         for oy in 0..oh {
+            let top = (b * 2 * oh + 2 * oy) * row;
             for ox in 0..ow {
+                let out = ((b * oh + oy) * ow + ox) * c;
+                let taps = [top + 2 * ox * c, top + (2 * ox + 1) * c, top + row + 2 * ox * c, top + row + (2 * ox + 1) * c];
+                let positions = [2 * oy * w + 2 * ox, 2 * oy * w + 2 * ox + 1, (2 * oy + 1) * w + 2 * ox, (2 * oy + 1) * w + 2 * ox + 1];
                 for ch in 0..c {
-                    let mut best = x[[b, 2 * oy, 2 * ox, ch]];
-                    let mut at = (2 * oy) * w + 2 * ox;
-                    for (dy, dx) in [(0, 1), (1, 0), (1, 1)] {
-                        let (iy, ix) = (2 * oy + dy, 2 * ox + dx);
-                        let v = x[[b, iy, ix, ch]];
+                    let mut best = xs[taps[0] + ch];
+                    let mut at = positions[0];
+                    for t in 1..4 {
+                        let v = xs[taps[t] + ch];
                         if v > best || v.is_nan() {
                             best = v;
-                            at = iy * w + ix;
+                            at = positions[t];
                         }
                     }
-                    y[[b, oy, ox, ch]] = best;
-                    indices[[b, oy, ox, ch]] = at as u32;
+                    ys[out + ch] = best;
+                    is[out + ch] = at as u32;
                 }
             }
         }

@@ -9,11 +9,21 @@ use ndarray::{Array4, ArrayView4, ArrayViewMut4};
 /// Writes the unpooled map into `y` (`[N, H_out, W_out, C]`, the pre-pooling size) from
 /// `x` and `indices` (both `[N, H, W, C]`, indices as in [`max_pool`](super::max_pool)).
 pub fn forward_into<T: Scalar>(x: ArrayView4<T>, indices: ArrayView4<u32>, mut y: ArrayViewMut4<T>) {
-    let w_out = y.dim().2;
+    let (x, indices) = (x.as_standard_layout(), indices.as_standard_layout());
+    let (n, h, w, c) = x.dim();
+    let (_, h_out, w_out, _) = y.dim();
     y.fill(T::zero());
-    for ((b, iy, ix, ch), &v) in x.indexed_iter() {
-        let at = indices[[b, iy, ix, ch]] as usize;
-        y[[b, at / w_out, at % w_out, ch]] = v;
+    let (xs, is) = (x.as_slice().expect("standard layout"), indices.as_slice().expect("standard layout"));
+    let ys = y.as_slice_mut().expect("output is standard layout");
+    for b in 0..n {
+        let plane_in = b * h * w * c;
+        let plane_out = b * h_out * w_out * c;
+        for p in 0..h * w {
+            for ch in 0..c {
+                let i = plane_in + p * c + ch;
+                ys[plane_out + is[i] as usize * c + ch] = xs[i];
+            }
+        }
     }
 }
 

@@ -31,24 +31,27 @@ fn taps(out: usize, input: usize) -> Vec<Taps> {
 
 /// Resizes `x` `[N, H, W, C]` into `y` `[N, OH, OW, C]`.
 pub fn forward_into<T: Scalar>(x: ArrayView4<T>, mut y: ArrayViewMut4<T>) {
+    let x = x.as_standard_layout();
     let (n, h, w, c) = x.dim();
     let (_, oh, ow, _) = y.dim();
     let (ty, tx) = (taps(oh, h), taps(ow, w));
+    let xs = x.as_slice().expect("standard layout");
+    let ys = y.as_slice_mut().expect("output is standard layout");
     for b in 0..n {
+        let at = |iy: usize, ix: usize| ((b * h + iy) * w + ix) * c;
         for (oy, ry) in ty.iter().enumerate() {
             for (ox, rx) in tx.iter().enumerate() {
                 let corners = [
-                    (ry.lo, rx.lo, T::of(ry.w_lo * rx.w_lo)),
-                    (ry.lo, rx.hi, T::of(ry.w_lo * rx.w_hi)),
-                    (ry.hi, rx.lo, T::of(ry.w_hi * rx.w_lo)),
-                    (ry.hi, rx.hi, T::of(ry.w_hi * rx.w_hi)),
+                    (at(ry.lo, rx.lo), T::of(ry.w_lo * rx.w_lo)),
+                    (at(ry.lo, rx.hi), T::of(ry.w_lo * rx.w_hi)),
+                    (at(ry.hi, rx.lo), T::of(ry.w_hi * rx.w_lo)),
+                    (at(ry.hi, rx.hi), T::of(ry.w_hi * rx.w_hi)),
                 ];
+                let out = &mut ys[((b * oh + oy) * ow + ox) * c..][..c];
+                let [(a, wa), (b_, wb), (c_, wc), (d, wd)] = corners;
+                let (xa, xb, xc, xd) = (&xs[a..a + c], &xs[b_..b_ + c], &xs[c_..c_ + c], &xs[d..d + c]);
                 for ch in 0..c {
-                    let mut acc = T::zero();
-                    for &(iy, ix, wt) in &corners {
-                        acc += wt * x[[b, iy, ix, ch]];
-                    }
-                    y[[b, oy, ox, ch]] = acc;
+                    out[ch] = wa * xa[ch] + wb * xb[ch] + wc * xc[ch] + wd * xd[ch];
                 }
             }
         }
