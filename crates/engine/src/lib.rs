@@ -27,6 +27,7 @@ pub mod buffers;
 pub mod error;
 pub mod gradcheck;
 pub mod layers;
+pub mod metrics;
 pub mod model;
 pub mod optim;
 pub mod param;
