@@ -57,6 +57,17 @@ impl<T: Scalar> Adam<T> {
         Self { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay, decoupled: false, steps: 0, moments: Vec::new() }
     }
 
+    /// First and second moments per parameter, in visiting order (empty before the first step).
+    pub fn moments(&self) -> &[(ArrayD<T>, ArrayD<T>)] {
+        &self.moments
+    }
+
+    /// Restores the state saved from [`Self::moments`] and [`Self::steps`], to resume training.
+    pub fn restore(&mut self, steps: u64, moments: Vec<(ArrayD<T>, ArrayD<T>)>) {
+        self.steps = steps;
+        self.moments = moments;
+    }
+
     pub fn step(&mut self, model: &mut impl Module<T>) {
         self.steps += 1;
         let t = self.steps as i32;

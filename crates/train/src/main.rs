@@ -1,15 +1,22 @@
-//! `skipscope`: the native command line for the engine. For now: `bench` (speed) and
-//! `init` (write a freshly initialised model's weights, to exercise the file format).
-//! Training and evaluation on CamVid come with the trainer.
+//! `skipscope`: the native command line for the engine: `train`, `eval`, `export` and
+//! `bench`. See the README for the commands that produced the shipped models.
+
+mod augment;
+mod data;
+mod evaluate;
+mod export;
+mod trainer;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use skipscope_engine::bench::{self, BenchConfig};
+use skipscope_engine::weights::{self, Normalization};
 use skipscope_engine::{ModelConfig, Skip, Upsample};
+use std::path::PathBuf;
 use std::time::Instant;
 
 #[derive(Parser)]
-#[command(name = "skipscope", about = "SkipScope engine: benchmark and model tools")]
+#[command(name = "skipscope", about = "SkipScope: train, evaluate, export and benchmark segmentation models")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -39,14 +46,12 @@ struct ModelArgs {
     #[arg(long, default_value_t = 4)]
     depth: usize,
     /// Channels of the first stage (doubles per stage).
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 8)]
     channels: usize,
-    #[arg(long, default_value_t = 11)]
-    classes: usize,
 }
 
 impl ModelArgs {
-    fn config(&self) -> ModelConfig {
+    fn config(&self, n_classes: usize) -> ModelConfig {
         let upsample = match self.upsample {
             UpsampleArg::Unpool => Upsample::Unpool,
             UpsampleArg::Transposed => Upsample::Transposed,
@@ -57,16 +62,81 @@ impl ModelArgs {
             SkipArg::Add => Skip::Add,
             SkipArg::Concat => Skip::Concat,
         };
-        ModelConfig { in_channels: 3, n_classes: self.classes, depth: self.depth, width: self.channels, upsample, skip }
+        ModelConfig { in_channels: 3, n_classes, depth: self.depth, width: self.channels, upsample, skip }
     }
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Train one variant on CamVid, checkpointing every epoch.
+    Train {
+        /// The CamVid folder (train/, trainannot/, val/, valannot/).
+        #[arg(long, default_value = "../shared/data/camvid")]
+        data: PathBuf,
+        /// Run directory (checkpoints, log).
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        model: ModelArgs,
+        #[arg(long, default_value_t = 192)]
+        height: usize,
+        #[arg(long, default_value_t = 256)]
+        width: usize,
+        #[arg(long, default_value_t = 60)]
+        epochs: usize,
+        #[arg(long, default_value_t = 8)]
+        batch: usize,
+        #[arg(long, default_value_t = 2e-3)]
+        lr: f64,
+        #[arg(long, default_value_t = 1e-4)]
+        weight_decay: f64,
+        #[arg(long, default_value_t = 1.5)]
+        max_zoom: f64,
+        #[arg(long, value_parser = ["median-frequency", "uniform"], default_value = "median-frequency")]
+        class_weighting: String,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Threads for data-parallel training (the batch is split between them).
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// Continue the run in --out from its last checkpoint.
+        #[arg(long)]
+        resume: bool,
+        /// Stop after this many epochs in this invocation (resume later).
+        #[arg(long)]
+        epochs_now: Option<usize>,
+        /// Use only the first N training and validation images (smoke runs).
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+    /// Score weights on a CamVid split at full resolution (G, C, mIoU, BF, per-class IoU).
+    Eval {
+        #[arg(long, default_value = "../shared/data/camvid")]
+        data: PathBuf,
+        #[arg(long)]
+        weights: PathBuf,
+        #[arg(long, default_value = "test")]
+        split: String,
+        /// Write the scores here as JSON.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+    /// Evaluate a run's best checkpoint on the test split and publish it to the page:
+    /// F16 weights with the measured metrics, and an entry in manifest.json.
+    Export {
+        #[arg(long)]
+        run: PathBuf,
+        #[arg(long, default_value = "../shared/data/camvid")]
+        data: PathBuf,
+        #[arg(long, default_value = "www/models")]
+        to: PathBuf,
+    },
     /// Time every layer and the whole model, forward and backward, on one core.
     Bench {
         #[command(flatten)]
         model: ModelArgs,
+        #[arg(long, default_value_t = 11)]
+        classes: usize,
         #[arg(long, default_value_t = 192)]
         height: usize,
         #[arg(long, default_value_t = 256)]
@@ -81,12 +151,56 @@ enum Command {
 
 fn main() -> Result<()> {
     match Cli::parse().command {
-        Command::Bench { model, height, width, repeats, forward_only } => {
-            let config = BenchConfig { model: model.config(), height, width, repeats, backward: !forward_only };
+        Command::Train {
+            data, out, model, height, width, epochs, batch, lr, weight_decay, max_zoom, class_weighting, seed, threads, resume, epochs_now, limit,
+        } => {
+            let classes = data::camvid_classes();
+            let recipe = trainer::Recipe {
+                dataset: "camvid".into(),
+                model: model.config(classes.len()),
+                height,
+                width,
+                epochs,
+                batch,
+                lr,
+                weight_decay,
+                max_zoom,
+                class_weighting,
+                seed,
+                threads,
+            };
+            recipe.model.check_input([1, height, width, 3])?;
+            eprintln!("loading CamVid from {}", data.display());
+            let train = data::load_split(&data, "train", classes.len(), Some(data::CAMVID_VOID), limit)?;
+            let val = data::load_split(&data, "val", classes.len(), Some(data::CAMVID_VOID), limit)?;
+            let dataset = trainer::Dataset { train: &train, val: &val, classes, normalization: Normalization::imagenet() };
+            let state = trainer::train(&recipe, &dataset, &out, resume, epochs_now, false)?;
+            eprintln!(
+                "{} epochs done in {:.0} s; best validation mIoU {:.3} at epoch {:?}",
+                state.epochs_done, state.train_seconds, state.best_val_miou, state.best_epoch
+            );
+        }
+        Command::Eval { data, weights: path, split, json } => {
+            let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+            let (mut model, meta) = weights::load(&bytes).with_context(|| format!("loading {}", path.display()))?;
+            model.fold_batch_norm();
+            let recipe: trainer::Recipe = serde_json::from_value(meta.recipe.clone()).context("the weights carry no training recipe")?;
+            let split = data::load_split(&data, &split, meta.config.n_classes, Some(data::CAMVID_VOID), None)?;
+            let started = Instant::now();
+            let scores = evaluate::evaluate(&model, &split, &meta.normalization, recipe.height, recipe.width, evaluate::Resolution::Full)?;
+            eprintln!("{} images in {:.1} s", split.samples.len(), started.elapsed().as_secs_f64());
+            let text = serde_json::to_string_pretty(&scores)?;
+            println!("{text}");
+            if let Some(out) = json {
+                std::fs::write(&out, text).with_context(|| format!("writing {}", out.display()))?;
+            }
+        }
+        Command::Export { run, data, to } => export::export(&run, &data, &to)?,
+        Command::Bench { model, classes, height, width, repeats, forward_only } => {
+            let config = BenchConfig { model: model.config(classes), height, width, repeats, backward: !forward_only };
             let start = Instant::now();
             let clock = move || start.elapsed().as_secs_f64() * 1e3;
-            let report = bench::run(&config, &clock).context("benchmark")?;
-            print!("{report}");
+            print!("{}", bench::run(&config, &clock).context("benchmark")?);
         }
     }
     Ok(())

@@ -1,0 +1,82 @@
+//! Turning a decoded sample into a network input at the working size: normalisation, and
+//! for training a random scale, crop and horizontal flip applied in one resampling pass.
+
+use crate::data::Sample;
+use ndarray::{s, Array3, ArrayViewMut2, ArrayViewMut3};
+use skipscope_engine::rng::Rng;
+use skipscope_engine::weights::Normalization;
+
+/// Where the working-size window comes from in the source image.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Window {
+    /// Source pixels per output pixel (the same on both axes, so nothing is squashed).
+    pub step: f64,
+    pub top: f64,
+    pub left: f64,
+    pub flip: bool,
+}
+
+impl Window {
+    /// The whole image scaled to the working size (`out_h x out_w`) with the smaller
+    /// scale of the two axes, centred; for CamVid 360x480 -> 192x256 it is exact.
+    pub fn fit(src_h: usize, src_w: usize, out_h: usize, out_w: usize) -> Self {
+        let step = (src_h as f64 / out_h as f64).min(src_w as f64 / out_w as f64);
+        Self { step, top: (src_h as f64 - step * out_h as f64) / 2.0, left: (src_w as f64 - step * out_w as f64) / 2.0, flip: false }
+    }
+
+    /// A random window: zoomed in by a factor in `[1, max_zoom]` relative to [`Window::fit`],
+    /// at a random position, flipped with probability one half.
+    pub fn random(src_h: usize, src_w: usize, out_h: usize, out_w: usize, max_zoom: f64, rng: &mut Rng) -> Self {
+        let fit = Self::fit(src_h, src_w, out_h, out_w);
+        let step = fit.step / (1.0 + (max_zoom - 1.0) * rng.uniform());
+        let spare_h = (src_h as f64 - step * out_h as f64).max(0.0);
+        let spare_w = (src_w as f64 - step * out_w as f64).max(0.0);
+        Self { step, top: spare_h * rng.uniform(), left: spare_w * rng.uniform(), flip: rng.below(2) == 1 }
+    }
+
+    /// Source coordinate (continuous, pixel centres at integer + 0.5) of output index `o`.
+    fn source(&self, o: usize, offset: f64) -> f64 {
+        offset + (o as f64 + 0.5) * self.step
+    }
+}
+
+/// Writes the normalised, resampled image into `out` `[H, W, 3]` (bilinear) and the label
+/// into `label_out` `[H, W]` (nearest).
+pub fn render(sample: &Sample, window: Window, norm: &Normalization, mut out: ArrayViewMut3<f32>, mut label_out: ArrayViewMut2<u8>) {
+    let (src_h, src_w, _) = sample.image.dim();
+    let (h, w, _) = out.dim();
+    let clamp = |v: f64, n: usize| v.clamp(0.0, (n - 1) as f64);
+    let scale: Vec<f32> = norm.std.iter().map(|s| 1.0 / (255.0 * s)).collect();
+    let shift: Vec<f32> = norm.mean.iter().zip(&norm.std).map(|(m, s)| m / s).collect();
+    for y in 0..h {
+        let sy = window.source(y, window.top);
+        let fy = clamp(sy - 0.5, src_h);
+        let (y0, wy) = (fy.floor() as usize, (fy - fy.floor()) as f32);
+        let y1 = (y0 + 1).min(src_h - 1);
+        let ly = (sy.floor() as usize).min(src_h - 1);
+        for x in 0..w {
+            let xo = if window.flip { w - 1 - x } else { x };
+            let sx = window.source(xo, window.left);
+            let fx = clamp(sx - 0.5, src_w);
+            let (x0, wx) = (fx.floor() as usize, (fx - fx.floor()) as f32);
+            let x1 = (x0 + 1).min(src_w - 1);
+            for c in 0..3 {
+                let p = |yy: usize, xx: usize| sample.image[[yy, xx, c]] as f32;
+                let top = p(y0, x0) * (1.0 - wx) + p(y0, x1) * wx;
+                let bottom = p(y1, x0) * (1.0 - wx) + p(y1, x1) * wx;
+                out[[y, x, c]] = (top * (1.0 - wy) + bottom * wy) * scale[c] - shift[c];
+            }
+            label_out[[y, x]] = sample.label[[ly, (sx.floor() as usize).min(src_w - 1)]];
+        }
+    }
+}
+
+/// A batch `[N, H, W, 3]` and labels `[N, H, W]` from samples and their windows.
+pub fn batch(samples: &[(&Sample, Window)], h: usize, w: usize, norm: &Normalization) -> (ndarray::Array4<f32>, Array3<u8>) {
+    let mut images = ndarray::Array4::zeros((samples.len(), h, w, 3));
+    let mut labels = Array3::zeros((samples.len(), h, w));
+    for (i, (sample, window)) in samples.iter().enumerate() {
+        render(sample, *window, norm, images.slice_mut(s![i, .., .., ..]), labels.slice_mut(s![i, .., ..]));
+    }
+    (images, labels)
+}

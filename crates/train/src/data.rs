@@ -1,0 +1,236 @@
+//! Segmentation datasets on disk: an RGB image and a label map per sample, decoded and
+//! validated once, kept in memory as `u8`.
+//!
+//! CamVid (`../shared/data/camvid`, see its README): `SPLIT/NAME.png` images and
+//! `SPLITannot/NAME.png` 8-bit label maps of the same size, classes 0..=10, 11 = void.
+
+use anyhow::{bail, ensure, Context, Result};
+use ndarray::{Array2, Array3};
+use skipscope_engine::weights::ClassInfo;
+use std::path::{Path, PathBuf};
+
+/// One decoded sample: `image` `[H, W, 3]` RGB, `label` `[H, W]` class indices (or void).
+#[derive(Clone, Debug)]
+pub struct Sample {
+    pub name: String,
+    pub image: Array3<u8>,
+    pub label: Array2<u8>,
+}
+
+/// A split of a dataset, decoded and validated.
+#[derive(Clone, Debug)]
+pub struct Split {
+    pub samples: Vec<Sample>,
+    pub n_classes: usize,
+    pub void: Option<u8>,
+}
+
+pub const CAMVID_VOID: u8 = 11;
+
+/// CamVid's 11 classes with the colours of the dataset's usual palette.
+pub fn camvid_classes() -> Vec<ClassInfo> {
+    [
+        ("Sky", [128, 128, 128]),
+        ("Building", [128, 0, 0]),
+        ("Pole", [192, 192, 128]),
+        ("Road", [128, 64, 128]),
+        ("Pavement", [60, 40, 222]),
+        ("Tree", [128, 128, 0]),
+        ("SignSymbol", [192, 128, 128]),
+        ("Fence", [64, 64, 128]),
+        ("Car", [64, 0, 128]),
+        ("Pedestrian", [64, 64, 0]),
+        ("Bicyclist", [0, 128, 192]),
+    ]
+    .into_iter()
+    .map(|(name, color)| ClassInfo { name: name.into(), color })
+    .collect()
+}
+
+/// Decodes an RGB image file.
+pub fn read_image(path: &Path) -> Result<Array3<u8>> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let img = image::load_from_memory(&bytes).with_context(|| format!("{} is not a readable image", path.display()))?.to_rgb8();
+    let (w, h) = img.dimensions();
+    Ok(Array3::from_shape_vec((h as usize, w as usize, 3), img.into_raw()).expect("RGB buffer is H*W*3"))
+}
+
+/// Decodes an 8-bit label map (a grayscale PNG holding one index per pixel).
+pub fn read_label(path: &Path) -> Result<Array2<u8>> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let img = image::load_from_memory(&bytes).with_context(|| format!("{} is not a readable label image", path.display()))?;
+    ensure!(
+        matches!(img.color(), image::ColorType::L8),
+        "{} must be an 8-bit single-channel label map, found {:?}",
+        path.display(),
+        img.color()
+    );
+    let img = img.to_luma8();
+    let (w, h) = img.dimensions();
+    Ok(Array2::from_shape_vec((h as usize, w as usize), img.into_raw()).expect("L8 buffer is H*W"))
+}
+
+/// Loads `root/split` and `root/{split}annot`, checking that every image has a label of
+/// the same size whose values are classes below `n_classes` or `void`.
+pub fn load_split(root: &Path, split: &str, n_classes: usize, void: Option<u8>, limit: Option<usize>) -> Result<Split> {
+    let image_dir = root.join(split);
+    let label_dir = root.join(format!("{split}annot"));
+    let mut names: Vec<PathBuf> = std::fs::read_dir(&image_dir)
+        .with_context(|| format!("listing {}", image_dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("png")))
+        .collect();
+    names.sort();
+    if let Some(n) = limit {
+        names.truncate(n);
+    }
+    if names.is_empty() {
+        bail!("no PNG images in {}", image_dir.display());
+    }
+    let samples = names
+        .iter()
+        .map(|path| {
+            let file = path.file_name().expect("listed files have names");
+            let label_path = label_dir.join(file);
+            let image = read_image(path)?;
+            let label = read_label(&label_path)?;
+            let (h, w) = (image.dim().0, image.dim().1);
+            ensure!(
+                label.dim() == (h, w),
+                "{} is {}x{} but its image is {}x{}",
+                label_path.display(),
+                label.dim().1,
+                label.dim().0,
+                w,
+                h
+            );
+            if let Some(bad) = label.iter().find(|&&v| v as usize >= n_classes && Some(v) != void) {
+                bail!(
+                    "{} holds label {bad}, but the dataset has classes 0..{}{}",
+                    label_path.display(),
+                    n_classes - 1,
+                    void.map(|v| format!(" and void {v}")).unwrap_or_default()
+                );
+            }
+            Ok(Sample { name: file.to_string_lossy().into_owned(), image, label })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Split { samples, n_classes, void })
+}
+
+/// Median-frequency class weights (Eigen and Fergus, as in SegNet): `freq(c)` is the
+/// pixels of class `c` over the pixels of the images where `c` appears;
+/// `weight(c) = median(freq) / freq(c)`. A class that never appears gets weight 0.
+pub fn median_frequency_weights(split: &Split) -> Vec<f64> {
+    let k = split.n_classes;
+    let mut class_pixels = vec![0u64; k];
+    let mut image_pixels = vec![0u64; k];
+    for s in &split.samples {
+        let mut counts = vec![0u64; k];
+        for &v in s.label.iter() {
+            if (v as usize) < k && Some(v) != split.void {
+                counts[v as usize] += 1;
+            }
+        }
+        for c in 0..k {
+            if counts[c] > 0 {
+                class_pixels[c] += counts[c];
+                image_pixels[c] += s.label.len() as u64;
+            }
+        }
+    }
+    let freq: Vec<f64> = (0..k).map(|c| if image_pixels[c] > 0 { class_pixels[c] as f64 / image_pixels[c] as f64 } else { 0.0 }).collect();
+    let mut present: Vec<f64> = freq.iter().copied().filter(|&f| f > 0.0).collect();
+    present.sort_by(|a, b| a.partial_cmp(b).expect("finite"));
+    let median = match present.len() {
+        0 => return vec![0.0; k],
+        n if n % 2 == 1 => present[n / 2],
+        n => 0.5 * (present[n / 2 - 1] + present[n / 2]),
+    };
+    freq.iter().map(|&f| if f > 0.0 { median / f } else { 0.0 }).collect()
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use skipscope_engine::rng::Rng;
+    use skipscope_engine::synthetic::thin_shapes;
+
+    /// Writes `n` synthetic samples (`size x size`, classes 0..3) in the CamVid layout
+    /// under `root/split` and `root/{split}annot`.
+    pub fn write_synthetic(root: &Path, split: &str, n: usize, size: usize, seed: u64) {
+        let (images, labels) = thin_shapes(n, size, &mut Rng::new(seed));
+        std::fs::create_dir_all(root.join(split)).unwrap();
+        std::fs::create_dir_all(root.join(format!("{split}annot"))).unwrap();
+        for i in 0..n {
+            let rgb: Vec<u8> = images.slice(ndarray::s![i, .., .., ..]).iter().map(|v| ((v + 1.0) * 127.0).clamp(0.0, 255.0) as u8).collect();
+            let name = format!("img{i:03}.png");
+            image::RgbImage::from_raw(size as u32, size as u32, rgb).unwrap().save(root.join(split).join(&name)).unwrap();
+            let label: Vec<u8> = labels.slice(ndarray::s![i, .., ..]).iter().copied().collect();
+            image::GrayImage::from_raw(size as u32, size as u32, label).unwrap().save(root.join(format!("{split}annot")).join(&name)).unwrap();
+        }
+    }
+
+    fn error_of(root: &Path) -> String {
+        format!("{:#}", load_split(root, "train", 3, Some(11), None).unwrap_err())
+    }
+
+    #[test]
+    fn loads_a_valid_split() {
+        let dir = tempfile::tempdir().unwrap();
+        write_synthetic(dir.path(), "train", 3, 16, 1);
+        let split = load_split(dir.path(), "train", 3, Some(11), None).unwrap();
+        assert_eq!(split.samples.len(), 3);
+        assert_eq!(split.samples[0].image.dim(), (16, 16, 3));
+        assert_eq!(split.samples[0].name, "img000.png");
+    }
+
+    #[test]
+    fn corrupt_png_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        write_synthetic(dir.path(), "train", 2, 16, 1);
+        std::fs::write(dir.path().join("train/img001.png"), b"\x89PNG\r\n\x1a\nthis is not really a png").unwrap();
+        let err = error_of(dir.path());
+        assert!(err.contains("img001.png is not a readable image"), "{err}");
+    }
+
+    #[test]
+    fn label_of_the_wrong_size_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        write_synthetic(dir.path(), "train", 1, 16, 1);
+        image::GrayImage::new(8, 16).save(dir.path().join("trainannot/img000.png")).unwrap();
+        let err = error_of(dir.path());
+        assert!(err.contains("trainannot/img000.png is 8x16 but its image is 16x16"), "{err}");
+    }
+
+    #[test]
+    fn out_of_range_label_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        write_synthetic(dir.path(), "train", 1, 16, 1);
+        let mut label = image::GrayImage::new(16, 16);
+        label.put_pixel(3, 4, image::Luma([7]));
+        label.save(dir.path().join("trainannot/img000.png")).unwrap();
+        let err = error_of(dir.path());
+        assert!(err.contains("holds label 7, but the dataset has classes 0..2 and void 11"), "{err}");
+    }
+
+    #[test]
+    fn colour_label_image_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        write_synthetic(dir.path(), "train", 1, 16, 1);
+        image::RgbImage::new(16, 16).save(dir.path().join("trainannot/img000.png")).unwrap();
+        assert!(error_of(dir.path()).contains("must be an 8-bit single-channel label map"));
+    }
+
+    #[test]
+    fn median_frequency_weights_by_hand() {
+        // Image A (4 px): three of class 0, one of class 1. Image B (4 px): four of class 2.
+        // freq: c0 = 3/4, c1 = 1/4, c2 = 4/4; median 3/4 -> weights 1, 3, 0.75.
+        let sample = |labels: [u8; 4]| Sample { name: String::new(), image: Array3::zeros((2, 2, 3)), label: Array2::from_shape_vec((2, 2), labels.to_vec()).unwrap() };
+        let split = Split { samples: vec![sample([0, 0, 0, 1]), sample([2, 2, 2, 2])], n_classes: 4, void: Some(11) };
+        let w = median_frequency_weights(&split);
+        for (got, want) in w.iter().zip([1.0, 3.0, 0.75, 0.0]) {
+            assert!((got - want).abs() < 1e-12, "{w:?}");
+        }
+    }
+}
