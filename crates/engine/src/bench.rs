@@ -36,7 +36,11 @@ pub struct LayerTiming {
 pub struct BenchReport {
     pub config: BenchConfig,
     pub layers: Vec<LayerTiming>,
+    /// The whole model: `forward_ms` is inference (folded batch norm, warm buffers),
+    /// `backward_ms` the backward pass of training.
     pub model: LayerTiming,
+    /// The training forward pass (batch statistics, caches), when `backward`.
+    pub train_forward_ms: Option<f64>,
 }
 
 fn time_min(repeats: usize, now_ms: &dyn Fn() -> f64, mut f: impl FnMut()) -> f64 {
@@ -145,6 +149,11 @@ pub fn run(config: &BenchConfig, now_ms: &dyn Fn() -> f64) -> Result<BenchReport
             model.backward(&cache, scores.view());
         })
     });
+    let train_forward_ms = config.backward.then(|| {
+        time_min(r, now_ms, || {
+            model.forward_train(&x).expect("shape checked");
+        })
+    });
     let model_timing = LayerTiming {
         name: format!("whole model ({})", mc.variant()),
         shape: shape_name(input_shape),
@@ -152,7 +161,7 @@ pub fn run(config: &BenchConfig, now_ms: &dyn Fn() -> f64) -> Result<BenchReport
         forward_ms,
         backward_ms,
     };
-    Ok(BenchReport { config: config.clone(), layers, model: model_timing })
+    Ok(BenchReport { config: config.clone(), layers, model: model_timing, train_forward_ms })
 }
 
 impl LayerTiming {
@@ -186,6 +195,15 @@ impl fmt::Display for BenchReport {
                 _ => ("-".into(), "-".into()),
             };
             writeln!(f, "{:<26} {:>14} {:>8.3} {:>10.2} {:>9} {:>10} {:>9}", t.name, t.shape, t.gflop, t.forward_ms, gf(t.forward_gflops()), bms, bgf)?;
+        }
+        if let (Some(fwd), Some(bwd)) = (self.train_forward_ms, self.model.backward_ms) {
+            let step = fwd + bwd;
+            writeln!(
+                f,
+                "training step (forward {fwd:.2} ms + backward {bwd:.2} ms): {step:.2} ms, {:.1} GFLOP/s, {:.1} images/s on one core",
+                3.0 * self.model.gflop / (step / 1e3),
+                1e3 / step
+            )?;
         }
         Ok(())
     }
