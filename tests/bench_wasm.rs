@@ -1,0 +1,23 @@
+//! Engine speed in headless Chromium (wasm, simd128). Ignored by default; run it with
+//! `cargo test --release --target wasm32-unknown-unknown -p skipscope --test bench_wasm -- --include-ignored --nocapture`.
+#![cfg(target_arch = "wasm32")]
+
+use skipscope_engine::bench::{self, BenchConfig};
+use skipscope_engine::{ModelConfig, Skip, Upsample};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen_test]
+#[ignore]
+fn bench_transposed_add_width_16() {
+    let config = BenchConfig {
+        model: ModelConfig { in_channels: 3, n_classes: 11, depth: 4, width: 16, upsample: Upsample::Transposed, skip: Skip::Add },
+        height: 192,
+        width: 256,
+        repeats: 3,
+        backward: false,
+    };
+    let report = bench::run(&config, &skipscope::now_ms).expect("the benchmark config is valid");
+    console_log!("{report}");
+}
