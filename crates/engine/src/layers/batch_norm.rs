@@ -8,7 +8,7 @@
 use super::conv2d::Conv2d;
 use crate::param::{join, Module, Param, TensorRole};
 use crate::Scalar;
-use ndarray::{Array1, Array4, ArrayD, ArrayView4, ArrayViewMut4, Axis, Zip};
+use ndarray::{Array1, Array4, ArrayD, ArrayView4, ArrayViewMut4};
 
 pub const EPS: f64 = 1e-5;
 pub const MOMENTUM: f64 = 0.1;
@@ -43,75 +43,96 @@ impl<T: Scalar> BatchNorm<T> {
         self.gamma.value.len()
     }
 
-    fn vec(a: &ArrayD<T>) -> ndarray::ArrayView1<'_, T> {
-        a.view().into_dimensionality().expect("batch-norm tensors are [C]")
+    fn slice(a: &ArrayD<T>) -> &[T] {
+        a.as_slice().expect("batch-norm tensors are contiguous [C]")
+    }
+
+    /// Per-channel mean and biased variance of `x` (`[pixels * C]`, channels innermost).
+    fn statistics(x: &[T], c: usize) -> (Vec<T>, Vec<T>) {
+        let count = T::of((x.len() / c) as f64);
+        let mut mean = vec![T::zero(); c];
+        for px in x.chunks_exact(c) {
+            for (m, &v) in mean.iter_mut().zip(px) {
+                *m += v;
+            }
+        }
+        mean.iter_mut().for_each(|m| *m /= count);
+        let mut var = vec![T::zero(); c];
+        for px in x.chunks_exact(c) {
+            for ((s, &v), &m) in var.iter_mut().zip(px).zip(&mean) {
+                *s += (v - m) * (v - m);
+            }
+        }
+        var.iter_mut().for_each(|s| *s /= count);
+        (mean, var)
+    }
+
+    /// `x <- x * scale + shift` per channel, in place on `[pixels * C]`.
+    fn affine(x: &mut [T], scale: &[T], shift: &[T]) {
+        for px in x.chunks_exact_mut(scale.len()) {
+            for ((v, &a), &b) in px.iter_mut().zip(scale).zip(shift) {
+                *v = *v * a + b;
+            }
+        }
     }
 
     /// Training forward: normalises `x` `[N, H, W, C]` with its own statistics and moves
     /// the running averages towards them.
     pub fn forward_train(&mut self, x: &Array4<T>) -> (Array4<T>, BatchNormCache<T>) {
-        let (n, h, w, c) = x.dim();
-        let count = n * h * w;
-        let flat = x.view().into_shape_with_order((count, c)).expect("standard layout");
-        let mean = flat.mean_axis(Axis(0)).expect("non-empty batch");
-        let var = flat.var_axis(Axis(0), T::zero());
-        let inv_std = var.mapv(|v| T::one() / (v + T::of(EPS)).sqrt());
-        let mut normalized = x.clone();
-        for mut px in normalized.view_mut().into_shape_with_order((count, c)).expect("standard layout").rows_mut() {
-            Zip::from(&mut px).and(&mean).and(&inv_std).for_each(|v, &m, &s| *v = (*v - m) * s);
-        }
+        let c = self.channels();
+        let mut normalized = x.as_standard_layout().into_owned();
+        let xs = normalized.as_slice_mut().expect("standard layout");
+        let count = xs.len() / c;
+        let (mean, var) = Self::statistics(xs, c);
+        let inv_std: Vec<T> = var.iter().map(|&v| T::one() / (v + T::of(EPS)).sqrt()).collect();
+        let shift: Vec<T> = mean.iter().zip(&inv_std).map(|(&m, &s)| -m * s).collect();
+        Self::affine(xs, &inv_std, &shift);
         let mut y = normalized.clone();
-        self.scale_shift(y.view_mut());
+        Self::affine(y.as_slice_mut().expect("standard layout"), Self::slice(&self.gamma.value), Self::slice(&self.beta.value));
         let m = T::of(MOMENTUM);
         let unbiased = T::of(count as f64 / (count.max(2) - 1) as f64);
-        Zip::from(&mut self.running_mean).and(mean.view().into_dyn()).for_each(|r, &b| *r = (T::one() - m) * *r + m * b);
-        Zip::from(&mut self.running_var).and(var.view().into_dyn()).for_each(|r, &b| *r = (T::one() - m) * *r + m * b * unbiased);
-        (y, BatchNormCache { normalized, inv_std })
-    }
-
-    fn scale_shift(&self, mut y: ArrayViewMut4<T>) {
-        let c = self.channels();
-        let (gamma, beta) = (Self::vec(&self.gamma.value), Self::vec(&self.beta.value));
-        let count = y.len() / c.max(1);
-        for mut px in y.view_mut().into_shape_with_order((count, c)).expect("standard layout").rows_mut() {
-            Zip::from(&mut px).and(&gamma).and(&beta).for_each(|v, &g, &b| *v = *v * g + b);
+        for i in 0..c {
+            self.running_mean[i] = (T::one() - m) * self.running_mean[i] + m * mean[i];
+            self.running_var[i] = (T::one() - m) * self.running_var[i] + m * var[i] * unbiased;
         }
+        (y, BatchNormCache { normalized, inv_std: Array1::from(inv_std) })
     }
 
     /// Inference forward with the running statistics, in place.
     pub fn forward_eval_inplace(&self, mut x: ArrayViewMut4<T>) {
         let c = self.channels();
-        let (mean, var) = (Self::vec(&self.running_mean), Self::vec(&self.running_var));
-        let (gamma, beta) = (Self::vec(&self.gamma.value), Self::vec(&self.beta.value));
-        let count = x.len() / c.max(1);
-        for mut px in x.view_mut().into_shape_with_order((count, c)).expect("standard layout").rows_mut() {
-            Zip::from(&mut px).and(&mean).and(&var).and(&gamma).for_each(|v, &m, &s2, &g| *v = (*v - m) * g / (s2 + T::of(EPS)).sqrt());
-            px += &beta;
-        }
+        let (gamma, beta) = (Self::slice(&self.gamma.value), Self::slice(&self.beta.value));
+        let (mean, var) = (Self::slice(&self.running_mean), Self::slice(&self.running_var));
+        let scale: Vec<T> = (0..c).map(|i| gamma[i] / (var[i] + T::of(EPS)).sqrt()).collect();
+        let shift: Vec<T> = (0..c).map(|i| beta[i] - mean[i] * scale[i]).collect();
+        Self::affine(x.as_slice_mut().expect("standard layout"), &scale, &shift);
     }
 
     /// Accumulates `gamma` and `beta` gradients and returns `dx`:
     /// `dx = inv_std / M * (M * g - sum(g) - x_hat * sum(g * x_hat))` with `g = dy * gamma`.
     pub fn backward(&mut self, cache: &BatchNormCache<T>, dy: ArrayView4<T>) -> Array4<T> {
-        let (n, h, w, c) = dy.dim();
-        let count = n * h * w;
+        let c = self.channels();
         let dy = dy.as_standard_layout();
-        let dyf = dy.view().into_shape_with_order((count, c)).expect("standard layout");
-        let xhat = cache.normalized.view().into_shape_with_order((count, c)).expect("standard layout");
-        let sum_dy = dyf.sum_axis(Axis(0));
-        let sum_dy_xhat = (&dyf * &xhat).sum_axis(Axis(0));
-        self.beta.grad += &sum_dy.view().into_dyn();
-        self.gamma.grad += &sum_dy_xhat.view().into_dyn();
-        let gamma = Self::vec(&self.gamma.value);
-        let m = T::of(count as f64);
-        let mut dx = Array4::zeros((n, h, w, c));
-        {
-            let mut dxf = dx.view_mut().into_shape_with_order((count, c)).expect("fresh array");
-            for ((mut dxr, dyr), xr) in dxf.rows_mut().into_iter().zip(dyf.rows()).zip(xhat.rows()) {
-                for ch in 0..c {
-                    let k = gamma[ch] * cache.inv_std[ch] / m;
-                    dxr[ch] = k * (m * dyr[ch] - sum_dy[ch] - xr[ch] * sum_dy_xhat[ch]);
-                }
+        let dys = dy.as_slice().expect("standard layout");
+        let xhat = cache.normalized.as_slice().expect("standard layout");
+        let mut sum_dy = vec![T::zero(); c];
+        let mut sum_dy_xhat = vec![T::zero(); c];
+        for (g, x) in dys.chunks_exact(c).zip(xhat.chunks_exact(c)) {
+            for i in 0..c {
+                sum_dy[i] += g[i];
+                sum_dy_xhat[i] += g[i] * x[i];
+            }
+        }
+        for i in 0..c {
+            self.beta.grad[i] += sum_dy[i];
+            self.gamma.grad[i] += sum_dy_xhat[i];
+        }
+        let m = T::of((dys.len() / c) as f64);
+        let k: Vec<T> = (0..c).map(|i| self.gamma.value[i] * cache.inv_std[i] / m).collect();
+        let mut dx = Array4::zeros(dy.raw_dim());
+        for ((d, g), x) in dx.as_slice_mut().expect("fresh array").chunks_exact_mut(c).zip(dys.chunks_exact(c)).zip(xhat.chunks_exact(c)) {
+            for i in 0..c {
+                d[i] = k[i] * (m * g[i] - sum_dy[i] - x[i] * sum_dy_xhat[i]);
             }
         }
         dx

@@ -10,7 +10,7 @@ use crate::error::{EngineError, Result};
 use crate::param::{join, Module, Param, TensorRole};
 use crate::rng::Rng;
 use crate::Scalar;
-use ndarray::{Array4, ArrayD, ArrayView2, ArrayView4, ArrayViewMut2, ArrayViewMut4, Axis};
+use ndarray::{Array4, ArrayD, ArrayView2, ArrayView4, ArrayViewMut2, ArrayViewMut4};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,9 +96,9 @@ impl<T: Scalar> Conv2d<T> {
         let k = self.config.patch_len();
         let wm = self.weight_matrix();
         let mut ym = y.view_mut().into_shape_with_order((pixels, co)).expect("output is standard layout");
-        let bias = self.bias.value.view().into_shape_with_order(co).expect("bias is [C_out]");
-        for mut row in ym.rows_mut() {
-            row.assign(&bias);
+        let bias = self.bias.value.as_slice().expect("bias is contiguous [C_out]");
+        for px in ym.as_slice_mut().expect("output is standard layout").chunks_exact_mut(co) {
+            px.copy_from_slice(bias);
         }
         if self.is_pointwise() {
             let xm = x.view().into_shape_with_order((pixels, k)).expect("input is standard layout");
@@ -143,10 +143,7 @@ impl<T: Scalar> Conv2d<T> {
         let pixels = n * oh * ow;
         let k = self.config.patch_len();
         let dym = dy.view().into_shape_with_order((pixels, co)).expect("standard layout");
-        {
-            let mut db = self.bias.grad.view_mut().into_shape_with_order(co).expect("bias is [C_out]");
-            db += &dym.sum_axis(Axis(0));
-        }
+        super::add_channel_sums(dy.as_slice().expect("standard layout"), self.bias.grad.as_slice_mut().expect("bias grad is contiguous"));
         let mut dx = Array4::<T>::zeros((n, h, w, ci));
         let c = self.config;
         let pointwise = self.is_pointwise();

@@ -10,7 +10,7 @@ use crate::error::{EngineError, Result};
 use crate::param::{join, Module, Param, TensorRole};
 use crate::rng::Rng;
 use crate::Scalar;
-use ndarray::{Array4, ArrayD, ArrayView2, ArrayView4, ArrayViewMut2, ArrayViewMut4, Axis};
+use ndarray::{Array4, ArrayD, ArrayView2, ArrayView4, ArrayViewMut2, ArrayViewMut4};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,7 +100,7 @@ impl<T: Scalar> ConvTranspose2d<T> {
         let (_, oh, ow, co) = y.dim();
         let s = self.config.spread_len();
         let pixels = n * h * w;
-        let bias = self.bias.value.view().into_shape_with_order(co).expect("bias is [C_out]");
+        let bias = self.bias.value.as_slice().expect("bias is contiguous [C_out]");
         y.fill(T::zero());
         let wm = self.weight.value.view().into_shape_with_order((ci, s)).expect("weight is [C_in, K, K, C_out]");
         let xm = x.view().into_shape_with_order((pixels, ci)).expect("standard layout");
@@ -116,8 +116,10 @@ impl<T: Scalar> ConvTranspose2d<T> {
             geometry.scatter(&scratch[..rows * s], start, rows, ys);
             start += rows;
         }
-        for mut px in y.view_mut().into_shape_with_order((n * oh * ow, co)).expect("standard layout").rows_mut() {
-            px += &bias;
+        for px in y.as_slice_mut().expect("output is standard layout").chunks_exact_mut(co) {
+            for (v, &b) in px.iter_mut().zip(bias) {
+                *v += b;
+            }
         }
     }
 
@@ -133,16 +135,12 @@ impl<T: Scalar> ConvTranspose2d<T> {
     pub fn backward(&mut self, cache: &ConvTranspose2dCache<T>, dy: ArrayView4<T>) -> Array4<T> {
         let x = &cache.input;
         let (n, h, w, ci) = x.dim();
-        let (_, oh, ow, co) = dy.dim();
+        let (_, oh, ow, _) = dy.dim();
         let dy = dy.as_standard_layout();
         let s = self.config.spread_len();
         let pixels = n * h * w;
         let geometry = self.geometry(h, w, oh, ow);
-        {
-            let dym = dy.view().into_shape_with_order((n * oh * ow, co)).expect("standard layout");
-            let mut db = self.bias.grad.view_mut().into_shape_with_order(co).expect("bias is [C_out]");
-            db += &dym.sum_axis(Axis(0));
-        }
+        super::add_channel_sums(dy.as_slice().expect("standard layout"), self.bias.grad.as_slice_mut().expect("bias grad is contiguous"));
         let wm = self.weight.value.view().into_shape_with_order((ci, s)).expect("weight is [C_in, K, K, C_out]");
         let mut dwm = self.weight.grad.view_mut().into_shape_with_order((ci, s)).expect("weight grad");
         let xm = x.view().into_shape_with_order((pixels, ci)).expect("standard layout");

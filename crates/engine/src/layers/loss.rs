@@ -9,20 +9,24 @@ use ndarray::{Array3, Array4, ArrayView3, ArrayView4, ArrayViewMut4};
 /// Softmax over the channel axis of `[N, H, W, K]` scores, in place.
 pub fn softmax_inplace<T: Scalar>(mut scores: ArrayViewMut4<T>) {
     let k = scores.dim().3;
-    let count = scores.len() / k.max(1);
-    for mut px in scores.view_mut().into_shape_with_order((count, k)).expect("standard layout").rows_mut() {
-        let max = px.fold(T::neg_infinity(), |a, &b| a.max(b));
-        px.mapv_inplace(|v| (v - max).exp());
-        let sum = px.sum();
-        px.mapv_inplace(|v| v / sum);
+    for px in scores.as_slice_mut().expect("standard layout").chunks_exact_mut(k.max(1)) {
+        let max = px.iter().fold(T::neg_infinity(), |a, &b| a.max(b));
+        let mut sum = T::zero();
+        for v in px.iter_mut() {
+            *v = (*v - max).exp();
+            sum += *v;
+        }
+        for v in px.iter_mut() {
+            *v /= sum;
+        }
     }
 }
 
 /// Index of the largest score per pixel: `[N, H, W, K]` -> `[N, H, W]` (first on ties).
 pub fn argmax<T: Scalar>(scores: ArrayView4<T>) -> Array3<u8> {
-    let (n, h, w, _) = scores.dim();
-    Array3::from_shape_fn((n, h, w), |(b, y, x)| {
-        let px = scores.slice(ndarray::s![b, y, x, ..]);
+    let (n, h, w, k) = scores.dim();
+    let scores = scores.as_standard_layout();
+    let classes = scores.as_slice().expect("standard layout").chunks_exact(k.max(1)).map(|px| {
         let mut best = 0;
         for (i, &v) in px.iter().enumerate() {
             if v > px[best] {
@@ -30,7 +34,8 @@ pub fn argmax<T: Scalar>(scores: ArrayView4<T>) -> Array3<u8> {
             }
         }
         best as u8
-    })
+    });
+    Array3::from_shape_vec((n, h, w), classes.collect()).expect("one class per pixel")
 }
 
 /// Class weights and the label to ignore.
@@ -59,8 +64,8 @@ impl CrossEntropy {
         let mut total = 0.0f64;
         let mut weight_sum = 0.0f64;
         let labels = labels.as_standard_layout();
-        let mut gm = grad.view_mut().into_shape_with_order((count, k)).expect("fresh array");
-        for (mut px, &label) in gm.rows_mut().into_iter().zip(labels.iter()) {
+        let gs = grad.as_slice_mut().expect("fresh array");
+        for (px, &label) in gs.chunks_exact_mut(k.max(1)).zip(labels.iter()) {
             if Some(label) == self.ignore_label {
                 px.fill(T::zero());
                 continue;
@@ -73,8 +78,10 @@ impl CrossEntropy {
             total -= wt * px[class].to_f64().unwrap_or(0.0).max(f64::MIN_POSITIVE).ln();
             weight_sum += wt;
             px[class] -= T::one();
-            px.mapv_inplace(|v| v * T::of(wt));
+            let wt = T::of(wt);
+            px.iter_mut().for_each(|v| *v *= wt);
         }
+        debug_assert_eq!(gs.len() / k.max(1), count);
         if weight_sum <= 0.0 {
             grad.fill(T::zero());
             return Ok((T::zero(), grad));

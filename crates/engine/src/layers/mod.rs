@@ -33,3 +33,12 @@ pub(crate) fn dims<T>(x: &ArrayView4<T>) -> [usize; 4] {
     let d = x.dim();
     [d.0, d.1, d.2, d.3]
 }
+
+/// `sums[c] += sum over pixels of x[pixel, c]`, for `x` flattened `[pixels * C]`.
+pub(crate) fn add_channel_sums<T: Scalar>(x: &[T], sums: &mut [T]) {
+    for px in x.chunks_exact(sums.len()) {
+        for (s, &v) in sums.iter_mut().zip(px) {
+            *s += v;
+        }
+    }
+}
