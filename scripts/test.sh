@@ -7,22 +7,32 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 step() { printf '\n=== %s\n' "$*"; }
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+# Runs a test command, keeping its output for the summary at the end.
+run_tests() { "$@" 2>&1 | tee -a "$log"; }
 
 step "native tests: engine and trainer (release)"
-cargo test --release --workspace --exclude skipscope
+run_tests cargo test --release --workspace --exclude skipscope
 
 step "build the page with Trunk (release)"
 trunk build --release
 
-if [ "$(wasm2wat --enable-all dist/*_bg.wasm 2>/dev/null | grep -c 'f32x4.mul' || true)" -eq 0 ]; then
-  echo "error: the page's wasm has no SIMD instructions (expected +simd128)" >&2
+# The engine runs in the worker: its wasm must use simd128.
+simd=$(wasm2wat --enable-all dist/worker_bg.wasm | grep -c 'f32x4.mul' || true)
+echo "worker wasm: $simd f32x4.mul instructions"
+if [ "$simd" -eq 0 ]; then
+  echo "error: the worker's wasm has no SIMD instructions (expected +simd128)" >&2
   exit 1
 fi
 
 step "wasm tests in headless Chromium (release)"
-cargo test --release --target wasm32-unknown-unknown -p skipscope
+run_tests cargo test --release --target wasm32-unknown-unknown -p skipscope
 
 if [ -f playwright.config.ts ] || [ -f playwright.config.js ]; then
   step "browser tests of the page (Playwright, Debian Chromium)"
-  npx playwright test
+  run_tests npx playwright test --reporter=list
 fi
+
+# One closing line over every runner above (cargo per target, Playwright).
+awk '/^test result:/ { p += $4; f += $6 } /^ *[0-9]+ passed/ { p += $1 } /^ *[0-9]+ failed/ { f += $1 } END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
