@@ -2,6 +2,7 @@
 //! `bench`. See the README for the commands that produced the shipped models.
 
 mod augment;
+mod compare;
 mod data;
 mod evaluate;
 mod export;
@@ -131,6 +132,22 @@ enum Command {
         #[arg(long, default_value = "www/models")]
         to: PathBuf,
     },
+    /// Draw the masks of several models on the same test images side by side (PNG).
+    Compare {
+        #[arg(long, default_value = "../shared/data/camvid")]
+        data: PathBuf,
+        /// Weights files, one column each, in order.
+        #[arg(long, num_args = 1.., required = true)]
+        weights: Vec<PathBuf>,
+        /// Test images to show, by file name.
+        #[arg(long, num_args = 1.., required = true)]
+        images: Vec<String>,
+        #[arg(long)]
+        out: PathBuf,
+        /// Shrink factor of each mask.
+        #[arg(long, default_value_t = 2)]
+        scale: u32,
+    },
     /// Time every layer and the whole model, forward and backward, on one core.
     Bench {
         #[command(flatten)]
@@ -196,6 +213,16 @@ fn main() -> Result<()> {
             }
         }
         Command::Export { run, data, to } => export::export(&run, &data, &to)?,
+        Command::Compare { data, weights: files, images, out, scale } => {
+            let all = data::load_split(&data, "test", data::camvid_classes().len(), Some(data::CAMVID_VOID), None)?;
+            let samples = images
+                .iter()
+                .map(|name| all.samples.iter().find(|s| &s.name == name).cloned().with_context(|| format!("no test image named {name}")))
+                .collect::<Result<Vec<_>>>()?;
+            let split = data::Split { samples, ..all };
+            compare::compare(&files, &split, &out, scale)?;
+            eprintln!("wrote {}", out.display());
+        }
         Command::Bench { model, classes, height, width, repeats, forward_only } => {
             let config = BenchConfig { model: model.config(classes), height, width, repeats, backward: !forward_only };
             let start = Instant::now();
