@@ -24,6 +24,7 @@
 
 pub mod bench;
 pub mod buffers;
+pub mod catalog;
 pub mod error;
 pub mod gradcheck;
 pub mod layers;

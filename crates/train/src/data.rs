@@ -6,7 +6,6 @@
 
 use anyhow::{bail, ensure, Context, Result};
 use ndarray::{Array2, Array3};
-use skipscope_engine::weights::ClassInfo;
 use std::path::{Path, PathBuf};
 
 /// One decoded sample: `image` `[H, W, 3]` RGB, `label` `[H, W]` class indices (or void).
@@ -25,27 +24,7 @@ pub struct Split {
     pub void: Option<u8>,
 }
 
-pub const CAMVID_VOID: u8 = 11;
-
-/// CamVid's 11 classes with the colours of the dataset's usual palette.
-pub fn camvid_classes() -> Vec<ClassInfo> {
-    [
-        ("Sky", [128, 128, 128]),
-        ("Building", [128, 0, 0]),
-        ("Pole", [192, 192, 128]),
-        ("Road", [128, 64, 128]),
-        ("Pavement", [60, 40, 222]),
-        ("Tree", [128, 128, 0]),
-        ("SignSymbol", [192, 128, 128]),
-        ("Fence", [64, 64, 128]),
-        ("Car", [64, 0, 128]),
-        ("Pedestrian", [64, 64, 0]),
-        ("Bicyclist", [0, 128, 192]),
-    ]
-    .into_iter()
-    .map(|(name, color)| ClassInfo { name: name.into(), color })
-    .collect()
-}
+pub use skipscope_engine::catalog::{camvid_classes, CAMVID_VOID};
 
 /// Decodes an RGB image file.
 pub fn read_image(path: &Path) -> Result<Array3<u8>> {

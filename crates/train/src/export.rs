@@ -5,34 +5,9 @@ use crate::data;
 use crate::evaluate::{evaluate, Resolution};
 use crate::trainer::{write_atomic, Run};
 use anyhow::{Context, Result};
-use serde::{Deserialize, Serialize};
+use skipscope_engine::catalog::{Manifest, ManifestEntry};
 use skipscope_engine::weights::{self, Storage};
 use std::path::Path;
-
-/// `www/models/manifest.json`: every published model, read by the page.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct Manifest {
-    pub format_version: u32,
-    pub models: Vec<ManifestEntry>,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct ManifestEntry {
-    /// `dataset-upsample-skip`, e.g. `camvid-transposed-add`.
-    pub id: String,
-    pub dataset: String,
-    pub upsample: String,
-    pub skip: String,
-    pub file: String,
-    pub bytes: usize,
-    pub parameters: usize,
-    /// Working size `[height, width]`.
-    pub working_size: [usize; 2],
-    pub epochs: usize,
-    pub train_seconds: f64,
-    /// Test-set scores at full resolution (fractions).
-    pub test: skipscope_engine::metrics::Scores,
-}
 
 pub fn export(run_dir: &Path, data_dir: &Path, to: &Path) -> Result<()> {
     let run = Run { dir: run_dir.to_path_buf() };
@@ -53,16 +28,15 @@ pub fn export(run_dir: &Path, data_dir: &Path, to: &Path) -> Result<()> {
     let out = weights::save(&mut model, &meta, Storage::F16)?;
     write_atomic(&to.join(&file), &out)?;
     let manifest_path = to.join("manifest.json");
-    let mut manifest: Manifest = match std::fs::read_to_string(&manifest_path) {
-        Ok(text) => serde_json::from_str(&text).with_context(|| format!("parsing {}", manifest_path.display()))?,
-        Err(_) => Manifest { format_version: 1, models: Vec::new() },
+    let mut manifest = match std::fs::read(&manifest_path) {
+        Ok(bytes) => Manifest::parse(&bytes).with_context(|| format!("parsing {}", manifest_path.display()))?,
+        Err(_) => Manifest::new(),
     };
-    manifest.models.retain(|m| m.id != id);
-    manifest.models.push(ManifestEntry {
+    manifest.upsert(ManifestEntry {
         id: id.clone(),
         dataset: recipe.dataset.clone(),
-        upsample: meta.config.upsample.name().into(),
-        skip: meta.config.skip.name().into(),
+        upsample: meta.config.upsample,
+        skip: meta.config.skip,
         file,
         bytes: out.len(),
         parameters,
@@ -71,7 +45,6 @@ pub fn export(run_dir: &Path, data_dir: &Path, to: &Path) -> Result<()> {
         train_seconds: state.train_seconds,
         test: scores,
     });
-    manifest.models.sort_by(|a, b| a.id.cmp(&b.id));
     write_atomic(&manifest_path, serde_json::to_string_pretty(&manifest)?.as_bytes())?;
     eprintln!("published {id} ({} bytes) to {}", out.len(), to.display());
     Ok(())

@@ -1,0 +1,88 @@
+//! What the trainer publishes and the page reads: the datasets' class lists and
+//! `www/models/manifest.json`, the list of published models.
+
+use crate::error::{EngineError, Result};
+use crate::metrics::Scores;
+use crate::weights::ClassInfo;
+use crate::{Skip, Upsample};
+use serde::{Deserialize, Serialize};
+
+/// The manifest format this build writes and reads.
+pub const MANIFEST_VERSION: u32 = 1;
+
+/// CamVid's void label (ignored in the loss and the metrics).
+pub const CAMVID_VOID: u8 = 11;
+
+/// CamVid's 11 classes (SegNet's split) with the colours of the dataset's usual palette.
+pub fn camvid_classes() -> Vec<ClassInfo> {
+    [
+        ("Sky", [128, 128, 128]),
+        ("Building", [128, 0, 0]),
+        ("Pole", [192, 192, 128]),
+        ("Road", [128, 64, 128]),
+        ("Pavement", [60, 40, 222]),
+        ("Tree", [128, 128, 0]),
+        ("SignSymbol", [192, 128, 128]),
+        ("Fence", [64, 64, 128]),
+        ("Car", [64, 0, 128]),
+        ("Pedestrian", [64, 64, 0]),
+        ("Bicyclist", [0, 128, 192]),
+    ]
+    .into_iter()
+    .map(|(name, color)| ClassInfo { name: name.into(), color })
+    .collect()
+}
+
+/// `www/models/manifest.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format_version: u32,
+    pub models: Vec<ManifestEntry>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ManifestEntry {
+    /// `dataset-upsample-skip`, e.g. `camvid-transposed-add`.
+    pub id: String,
+    pub dataset: String,
+    pub upsample: Upsample,
+    pub skip: Skip,
+    /// The weights file, relative to the manifest's folder.
+    pub file: String,
+    pub bytes: usize,
+    pub parameters: usize,
+    /// `[height, width]` the model was trained at and runs at.
+    pub working_size: [usize; 2],
+    pub epochs: usize,
+    pub train_seconds: f64,
+    /// Test-set scores at full resolution (fractions).
+    pub test: Scores,
+}
+
+impl Manifest {
+    pub fn new() -> Self {
+        Self { format_version: MANIFEST_VERSION, models: Vec::new() }
+    }
+
+    /// Parses a manifest, refusing other format versions.
+    pub fn parse(bytes: &[u8]) -> Result<Self> {
+        let m: Manifest = serde_json::from_slice(bytes).map_err(|e| EngineError::Metadata(format!("models/manifest.json is not valid: {e}")))?;
+        if m.format_version != MANIFEST_VERSION {
+            return Err(EngineError::Version { found: m.format_version.to_string(), supported: MANIFEST_VERSION });
+        }
+        Ok(m)
+    }
+
+    /// Adds `entry`, replacing any entry with the same id; keeps the list sorted by id.
+    pub fn upsert(&mut self, entry: ManifestEntry) {
+        self.models.retain(|m| m.id != entry.id);
+        self.models.push(entry);
+        self.models.sort_by(|a, b| a.id.cmp(&b.id));
+    }
+}
+
+impl Default for Manifest {
+    fn default() -> Self {
+        Self::new()
+    }
+}
