@@ -16,12 +16,34 @@ pub struct Window {
     pub flip: bool,
 }
 
+/// The rows and columns of a working-size map that show the source image (the rest is
+/// padding).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Region {
+    pub top: usize,
+    pub left: usize,
+    pub height: usize,
+    pub width: usize,
+}
+
 impl Window {
-    /// The whole image scaled to the working size (`out_h x out_w`) with the smaller
-    /// scale of the two axes, centred; for CamVid 360x480 -> 192x256 it is exact.
+    /// The smallest zoom that covers the working size (`out_h x out_w`), centred: the
+    /// image fills the frame and the longer side is cropped. For CamVid 360x480 ->
+    /// 192x256 it is exact.
     pub fn fit(src_h: usize, src_w: usize, out_h: usize, out_w: usize) -> Self {
         let step = (src_h as f64 / out_h as f64).min(src_w as f64 / out_w as f64);
         Self { step, top: (src_h as f64 - step * out_h as f64) / 2.0, left: (src_w as f64 - step * out_w as f64) / 2.0, flip: false }
+    }
+
+    /// The whole image scaled into the working size keeping its aspect, centred, with
+    /// padding around it (nothing cropped, nothing squashed), and the region it fills.
+    pub fn contain(src_h: usize, src_w: usize, out_h: usize, out_w: usize) -> (Self, Region) {
+        let step = (src_h as f64 / out_h as f64).max(src_w as f64 / out_w as f64);
+        let height = ((src_h as f64 / step).round() as usize).clamp(1, out_h);
+        let width = ((src_w as f64 / step).round() as usize).clamp(1, out_w);
+        let (top, left) = ((out_h - height) / 2, (out_w - width) / 2);
+        let window = Self { step, top: -(top as f64) * step, left: -(left as f64) * step, flip: false };
+        (window, Region { top, left, height, width })
     }
 
     /// A random window: zoomed in by a factor in `[1, max_zoom]` relative to [`Window::fit`],
@@ -41,13 +63,15 @@ impl Window {
 }
 
 /// Writes the normalised, resampled image into `out` `[H, W, 3]` (bilinear) and the label
-/// into `label_out` `[H, W]` (nearest).
+/// into `label_out` `[H, W]` (nearest). Pixels outside the source are padding: the mean
+/// colour (zero after normalisation) and label 0.
 pub fn render(sample: &Sample, window: Window, norm: &Normalization, mut out: ArrayViewMut3<f32>, mut label_out: ArrayViewMut2<u8>) {
     let (src_h, src_w, _) = sample.image.dim();
     let (h, w, _) = out.dim();
     let clamp = |v: f64, n: usize| v.clamp(0.0, (n - 1) as f64);
     let scale: Vec<f32> = norm.std.iter().map(|s| 1.0 / (255.0 * s)).collect();
     let shift: Vec<f32> = norm.mean.iter().zip(&norm.std).map(|(m, s)| m / s).collect();
+    let inside = |v: f64, n: usize| v >= 0.0 && v < n as f64;
     for y in 0..h {
         let sy = window.source(y, window.top);
         let fy = clamp(sy - 0.5, src_h);
@@ -57,6 +81,13 @@ pub fn render(sample: &Sample, window: Window, norm: &Normalization, mut out: Ar
         for x in 0..w {
             let xo = if window.flip { w - 1 - x } else { x };
             let sx = window.source(xo, window.left);
+            if !inside(sy, src_h) || !inside(sx, src_w) {
+                for c in 0..3 {
+                    out[[y, x, c]] = 0.0;
+                }
+                label_out[[y, x]] = 0;
+                continue;
+            }
             let fx = clamp(sx - 0.5, src_w);
             let (x0, wx) = (fx.floor() as usize, (fx - fx.floor()) as f32);
             let x1 = (x0 + 1).min(src_w - 1);
@@ -79,4 +110,34 @@ pub fn batch(samples: &[(&Sample, Window)], h: usize, w: usize, norm: &Normaliza
         render(sample, *window, norm, images.slice_mut(s![i, .., .., ..]), labels.slice_mut(s![i, .., ..]));
     }
     (images, labels)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contain_fits_the_whole_image_and_pads_the_rest() {
+        // 830x550 portrait into 256x176: the height limits; 550 / (830 / 256) = 169.6 -> 170
+        // columns, so 3 columns of padding each side.
+        let (window, region) = Window::contain(830, 550, 256, 176);
+        assert_eq!(region, Region { top: 0, left: 3, height: 256, width: 170 });
+        assert!((window.step - 830.0 / 256.0).abs() < 1e-12);
+        // CamVid's 360x480 fits 192x256 exactly, with no padding.
+        let (window, region) = Window::contain(360, 480, 192, 256);
+        assert_eq!(region, Region { top: 0, left: 0, height: 192, width: 256 });
+        assert_eq!(window, Window::fit(360, 480, 192, 256));
+    }
+
+    #[test]
+    fn padding_is_the_mean_colour_and_label_zero() {
+        let sample = Sample { name: "s".into(), image: Array3::from_elem((4, 2, 3), 255), label: ndarray::Array2::from_elem((4, 2), 7) };
+        let (window, region) = Window::contain(4, 2, 4, 4);
+        assert_eq!(region, Region { top: 0, left: 1, height: 4, width: 2 });
+        let norm = Normalization { mean: vec![0.5; 3], std: vec![0.5; 3] };
+        let (image, label) = batch(&[(&sample, window)], 4, 4, &norm);
+        assert_eq!(label.slice(s![0, 0, ..]).to_vec(), vec![0, 7, 7, 0]);
+        assert_eq!(image[[0, 0, 0, 0]], 0.0);
+        assert!((image[[0, 0, 1, 0]] - 1.0).abs() < 1e-6, "white is (1 - 0.5) / 0.5");
+    }
 }

@@ -4,7 +4,7 @@
 
 use crate::augment::{self, Window};
 use crate::data::Split;
-use anyhow::{ensure, Result};
+use anyhow::Result;
 use ndarray::{s, Array2, Array4};
 use skipscope_engine::layers::loss::argmax;
 use skipscope_engine::layers::upsample_bilinear;
@@ -17,26 +17,24 @@ use skipscope_engine::Model;
 pub enum Resolution {
     /// Labels resampled (nearest) to the working size.
     Working,
-    /// Scores upsampled to each image's own size; the image must have the working aspect.
+    /// Scores upsampled to each image's own size.
     Full,
 }
 
-/// The predicted label map of one sample, at `resolution`, and the truth it is scored against.
+/// The predicted label map of one sample and the truth it is scored against, both at
+/// `resolution`. The image is fitted whole into the working size (padded, not cropped,
+/// see [`Window::contain`]); only the region it fills is scored.
 pub fn predict(model: &Model<f32>, sample: &crate::data::Sample, norm: &Normalization, h: usize, w: usize, resolution: Resolution, ws: &mut Workspace<f32>) -> Result<(Array2<u8>, Array2<u8>)> {
     let (src_h, src_w, _) = sample.image.dim();
-    let window = Window::fit(src_h, src_w, h, w);
+    let (window, r) = Window::contain(src_h, src_w, h, w);
     let (image, label) = augment::batch(&[(sample, window)], h, w, norm);
     let scores = model.infer(image.view(), ws)?;
+    let filled = scores.slice(s![.., r.top..r.top + r.height, r.left..r.left + r.width, ..]);
     match resolution {
-        Resolution::Working => Ok((argmax(scores).slice_move(s![0, .., ..]), label.slice_move(s![0, .., ..]))),
+        Resolution::Working => Ok((argmax(filled).slice_move(s![0, .., ..]), label.slice_move(s![0, r.top..r.top + r.height, r.left..r.left + r.width]))),
         Resolution::Full => {
-            ensure!(
-                window.top.abs() < 1e-6 && window.left.abs() < 1e-6,
-                "{} is {src_w}x{src_h}, not the working aspect {w}x{h}: full-resolution scoring needs the same aspect",
-                sample.name
-            );
-            let scores: Array4<f32> = scores.to_owned();
-            let full = upsample_bilinear::forward(&scores, src_h, src_w);
+            let filled: Array4<f32> = filled.as_standard_layout().into_owned();
+            let full = upsample_bilinear::forward(&filled, src_h, src_w);
             Ok((argmax(full.view()).slice_move(s![0, .., ..]), sample.label.clone()))
         }
     }
