@@ -1,61 +1,328 @@
-//! The page: spawns the engine worker, runs one trace on load and on every click of "Run".
+//! The page: owns the reducer and the worker bridge, and runs the side effects the state
+//! asks for (downloads, decoding, worker requests). Components only render and call back.
+//!
+//! Effects, each keyed on exactly what it depends on:
+//! - on mount: read `models/manifest.json`, load the URL's sample (or the first), listen for
+//!   pastes and the arrow keys;
+//! - when the manifest or the variant changes: download the weights of the variant and of
+//!   the other skip modes at its upsampling (each once), then hand them to the worker;
+//! - when the picture, the variant or its model changes and no result is cached: trace;
+//! - when the shown trace is done: segment the other skip modes for the comparison;
+//! - when the variant, the sample or the stage changes: write the URL.
 
-use crate::components::{StageTable, StatusLine};
-use crate::protocol::{Request, TraceRequest};
-use crate::state::{Action, State};
+use crate::components::compare::Slot;
+use crate::components::{Compare, ImagePicker, MaskView, ModelBanner, StageStrip, StageView, StatusLine, Toggles, UDiagram};
+use crate::fetch;
+use crate::manifest;
+use crate::picture;
+use crate::protocol::{Request, Variant};
+use crate::state::{stage_names, Action, Availability, State};
+use crate::url::{self, UrlState};
 use crate::worker::EngineWorker;
+use gloo::events::EventListener;
 use gloo_worker::Spawnable;
-use skipscope_engine::{ModelConfig, Skip, Upsample};
+use skipscope_engine::{Skip, Upsample};
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 /// Where Trunk puts the worker's JavaScript (`data-bin="worker"`), relative to the page.
 const WORKER_PATH: &str = "worker.js";
 
-/// The model traced until trained weights exist.
-pub const DEMO_CONFIG: ModelConfig = ModelConfig { in_channels: 3, n_classes: 11, depth: 4, width: 8, upsample: Upsample::Transposed, skip: Skip::Add };
-pub const DEMO_SEED: u64 = 1;
-pub const DEMO_HEIGHT: usize = 192;
-pub const DEMO_WIDTH: usize = 256;
+/// The built-in samples: `(id, caption)`; the files are `samples/<id>.jpg` (see
+/// `www/samples/LICENSES.md`).
+pub const SAMPLES: [(&str, &str); 4] = [
+    ("astronaut", "Eileen Collins, NASA (public domain)"),
+    ("chelsea", "Chelsea the cat, Stefan van der Walt (CC0)"),
+    ("coffee", "A coffee cup, Rachel Michetti (CC0)"),
+    ("rocket", "Falcon 9 launch, SpaceX (public domain)"),
+];
+
+/// Input sides are padded to a multiple of this (`2^depth` of the published models).
+const MULTIPLE: usize = 1 << crate::trace::RANDOM_DEPTH;
+
+fn all_variants() -> Vec<Variant> {
+    Upsample::ALL.into_iter().flat_map(|u| Skip::ALL.into_iter().map(move |s| Variant::new(u, s))).collect()
+}
+
+type Bridge = Rc<gloo_worker::WorkerBridge<EngineWorker>>;
+
+/// Decodes `blob` off the reducer and reports the picture or why it was refused.
+fn read_picture(dispatcher: UseReducerDispatcher<State>, blob: web_sys::Blob, name: String, sample: Option<String>, working: [usize; 2]) {
+    dispatcher.dispatch(Action::PictureRequested { name: name.clone(), sample: sample.clone(), at_ms: crate::now_ms() });
+    wasm_bindgen_futures::spawn_local(async move {
+        match picture::decode(blob, name, (working[0], working[1]), MULTIPLE).await {
+            Ok(picture) => dispatcher.dispatch(Action::PictureReady { picture, sample }),
+            Err(message) => dispatcher.dispatch(Action::PictureFailed(message)),
+        }
+    });
+}
+
+fn load_sample(dispatcher: UseReducerDispatcher<State>, id: String, working: [usize; 2]) {
+    dispatcher.dispatch(Action::PictureRequested { name: id.clone(), sample: Some(id.clone()), at_ms: crate::now_ms() });
+    let d = dispatcher.clone();
+    fetch::get_bytes(
+        &format!("samples/{id}.jpg"),
+        None,
+        Callback::from(move |r: Result<Vec<u8>, String>| match r.and_then(|b| bytes_to_blob(&b)) {
+            Ok(blob) => read_picture(d.clone(), blob, id.clone(), Some(id.clone()), working),
+            Err(message) => d.dispatch(Action::PictureFailed(message)),
+        }),
+    );
+}
+
+fn bytes_to_blob(bytes: &[u8]) -> Result<web_sys::Blob, String> {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    web_sys::Blob::new_with_u8_array_sequence(&parts).map_err(|e| format!("{e:?}"))
+}
 
 #[function_component]
 pub fn App() -> Html {
-    let state = use_reducer(State::default);
-    let bridge = {
-        let dispatcher = state.dispatcher();
-        use_memo((), move |_| EngineWorker::spawner().callback(move |r| dispatcher.dispatch(Action::Response(r))).spawn(WORKER_PATH))
-    };
-    let run = {
-        let (state, bridge) = (state.clone(), bridge.clone());
-        Callback::from(move |_: ()| {
-            let run = state.run + 1;
-            state.dispatch(Action::Start { run });
-            let request = TraceRequest { run, config: DEMO_CONFIG, seed: DEMO_SEED, height: DEMO_HEIGHT, width: DEMO_WIDTH };
-            bridge.send(Request::Trace(request));
+    let initial = use_memo((), |_| url::read());
+    let state = {
+        let initial = (*initial).clone();
+        use_reducer(move || {
+            let mut s = State::default();
+            if let Some(v) = initial.variant {
+                s.variant = v;
+            }
+            if let Some(stage) = initial.stage {
+                s.selected = stage;
+            }
+            s
         })
     };
+    let bridge: Bridge = {
+        let dispatcher = state.dispatcher();
+        let b = use_memo((), move |_| EngineWorker::spawner().callback(move |r| dispatcher.dispatch(Action::Response(r))).spawn(WORKER_PATH));
+        Rc::new((*b).clone())
+    };
+    let runs = use_mut_ref(|| 0u32);
+    let next_run = {
+        let runs = runs.clone();
+        move || {
+            let mut r = runs.borrow_mut();
+            *r += 1;
+            *r
+        }
+    };
+    let downloads: Rc<RefCell<HashSet<Variant>>> = use_mut_ref(HashSet::new);
+
+    // On mount: the manifest, the first picture, pastes and arrow keys.
     {
-        let run = run.clone();
-        use_effect_with((), move |_| run.emit(()));
+        let dispatcher = state.dispatcher();
+        let sample = initial.sample.clone().unwrap_or_else(|| SAMPLES[0].0.to_string());
+        let working = state.working_size();
+        use_effect_with((), move |_| {
+            let d = dispatcher.clone();
+            fetch::get_bytes("models/manifest.json", None, Callback::from(move |r: Result<Vec<u8>, String>| d.dispatch(Action::CatalogLoaded(r.and_then(|b| manifest::parse(&b))))));
+            load_sample(dispatcher.clone(), sample, working);
+            let document = gloo::utils::document();
+            let d = dispatcher.clone();
+            let paste = EventListener::new(&document, "paste", move |e| {
+                let Some(e) = e.dyn_ref::<web_sys::ClipboardEvent>() else { return };
+                let Some(files) = e.clipboard_data().and_then(|c| c.files()) else { return };
+                if let Some(file) = files.get(0) {
+                    let name = if file.name().is_empty() { "the pasted image".to_string() } else { file.name() };
+                    read_picture(d.clone(), file.into(), name, None, working);
+                }
+            });
+            let d = dispatcher.clone();
+            let keys = EventListener::new(&document, "keydown", move |e| {
+                let Some(e) = e.dyn_ref::<web_sys::KeyboardEvent>() else { return };
+                let in_field = e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+                if in_field || e.alt_key() || e.ctrl_key() || e.meta_key() {
+                    return;
+                }
+                match e.key().as_str() {
+                    "ArrowLeft" => d.dispatch(Action::Step(-1)),
+                    "ArrowRight" => d.dispatch(Action::Step(1)),
+                    _ => return,
+                }
+                e.prevent_default();
+            });
+            move || drop((paste, keys))
+        });
     }
-    let onclick = run.reform(|_: MouseEvent| ());
-    let c = DEMO_CONFIG;
+
+    // Weights: the variant first, then the other skip modes at its upsampling.
+    {
+        let (state2, bridge, downloads) = (state.clone(), bridge.clone(), downloads.clone());
+        let catalog_ready = matches!(state.catalog, crate::state::Catalog::Ready(_));
+        use_effect_with((catalog_ready, state.variant), move |(_, variant)| {
+            let order = std::iter::once(*variant).chain(Skip::ALL.into_iter().map(|s| variant.with_skip(s)));
+            for v in order {
+                let Some(entry) = state2.entry(v) else { continue };
+                if !downloads.borrow_mut().insert(v) {
+                    continue;
+                }
+                let d = state2.dispatcher();
+                d.dispatch(Action::FetchProgress { variant: v, loaded: 0.0, total: Some(entry.bytes as f64) });
+                let progress = {
+                    let d = d.clone();
+                    Callback::from(move |(loaded, total): fetch::Progress| d.dispatch(Action::FetchProgress { variant: v, loaded, total }))
+                };
+                let bridge = bridge.clone();
+                let done = Callback::from(move |r: Result<Vec<u8>, String>| match r {
+                    Ok(bytes) => {
+                        d.dispatch(Action::FetchDone { variant: v });
+                        bridge.send(Request::Load { variant: v, bytes });
+                    }
+                    Err(message) => d.dispatch(Action::FetchFailed { variant: v, message }),
+                });
+                fetch::get_bytes(&format!("models/{}", entry.file), Some(progress), done);
+            }
+        });
+    }
+
+    // The trace of the shown picture through the shown variant.
+    {
+        let availability = state.availability(state.variant);
+        let cached = state.traces.contains_key(&state.variant);
+        let (picture, bridge, dispatcher, next_run) = (state.picture.clone(), bridge.clone(), state.dispatcher(), next_run.clone());
+        use_effect_with((state.picture_serial, state.variant, availability, cached), move |(_, variant, availability, cached)| {
+            if let (Some(p), true, false) = (picture, availability.runnable(), *cached) {
+                let run = next_run();
+                dispatcher.dispatch(Action::StartTrace { run, variant: *variant });
+                bridge.send(Request::Trace { run, variant: *variant, image: p.input.clone() });
+            }
+        });
+    }
+
+    // The comparison: the other skip modes, once the shown trace is done.
+    {
+        let trace_done = state.trace().is_some_and(|t| !t.running());
+        let wanted: Vec<Variant> = Skip::ALL
+            .into_iter()
+            .map(|s| state.variant.with_skip(s))
+            .filter(|v| {
+                *v != state.variant
+                    && state.availability(*v).runnable()
+                    && !state.masks.contains_key(v)
+                    && !state.segment_runs.values().any(|w| w == v)
+                    && !state.segment_errors.contains_key(v)
+            })
+            .collect();
+        let (picture, bridge, dispatcher) = (state.picture.clone(), bridge.clone(), state.dispatcher());
+        use_effect_with((state.picture_serial, trace_done, wanted), move |(_, done, wanted)| {
+            if let (Some(p), true) = (picture, *done) {
+                for v in wanted {
+                    let run = next_run();
+                    dispatcher.dispatch(Action::StartSegment { run, variant: *v });
+                    bridge.send(Request::Segment { run, variant: *v, image: p.input.clone() });
+                }
+            }
+        });
+    }
+
+    // The URL.
+    {
+        let u = UrlState { variant: Some(state.variant), sample: state.sample.clone(), stage: Some(state.selected.clone()) };
+        use_effect_with(u, |u| url::write(u));
+    }
+
+    let d = state.dispatcher();
+    let working = state.working_size();
+    let on_sample = {
+        let d = d.clone();
+        Callback::from(move |id: String| load_sample(d.clone(), id, working))
+    };
+    let on_file = {
+        let d = d.clone();
+        Callback::from(move |file: web_sys::File| {
+            let name = file.name();
+            read_picture(d.clone(), file.into(), name, None, working)
+        })
+    };
+    let on_variant = {
+        let d = d.clone();
+        Callback::from(move |variant| d.dispatch(Action::SetVariant { variant, at_ms: crate::now_ms() }))
+    };
+    let on_select = {
+        let d = d.clone();
+        Callback::from(move |x| d.dispatch(Action::Select(x)))
+    };
+    let on_step = {
+        let d = d.clone();
+        Callback::from(move |x| d.dispatch(Action::Step(x)))
+    };
+    let on_channel = {
+        let d = d.clone();
+        Callback::from(move |x| d.dispatch(Action::SelectChannel(x)))
+    };
+    let on_scale = {
+        let d = d.clone();
+        Callback::from(move |x| d.dispatch(Action::SetScale(x)))
+    };
+    let on_opacity = {
+        let d = d.clone();
+        Callback::from(move |x| d.dispatch(Action::SetOpacity(x)))
+    };
+
+    let availability: Vec<(Variant, Availability)> = all_variants().into_iter().map(|v| (v, state.availability(v))).collect();
+    let trace = state.trace();
+    let model = trace.and_then(|t| t.model.clone());
+    let depth = state.depth();
+    let shapes: HashMap<String, crate::protocol::MapShape> = trace.map(|t| t.stages.iter().map(|s| (s.name.clone(), s.planes.shape)).collect()).unwrap_or_default();
+    let ready: HashSet<String> = shapes.keys().cloned().collect();
+    let selected_stage = trace.and_then(|t| t.stages.iter().find(|s| s.name == state.selected).cloned());
+    let classes = model.as_ref().map(|m| m.classes.clone()).unwrap_or_else(crate::trace::camvid_classes);
+    let class_names: Vec<AttrValue> = classes.iter().map(|c| AttrValue::from(c.name.clone())).collect();
+    let samples: Vec<(AttrValue, AttrValue)> = SAMPLES.iter().map(|(a, b)| (AttrValue::from(*a), AttrValue::from(*b))).collect();
+    let slots: Vec<(Skip, Slot)> = Skip::ALL
+        .into_iter()
+        .map(|s| {
+            let v = state.variant.with_skip(s);
+            let slot = if let Some(seg) = state.masks.get(&v) {
+                Slot::Ready(seg.clone())
+            } else if let Some(e) = state.segment_errors.get(&v) {
+                Slot::Missing(e.clone())
+            } else {
+                match state.availability(v) {
+                    Availability::Unavailable(why) => Slot::Missing(why),
+                    _ => Slot::Pending,
+                }
+            };
+            (s, slot)
+        })
+        .collect();
+
     html! {
         <main>
-            <h1>{ "SkipScope" }</h1>
-            <p class="warning">
-                <strong>{ "Random weights: " }</strong>
-                { "this model is untrained (randomly initialised, seed " }{ DEMO_SEED }
-                { "), so its output means nothing yet. The page only proves that the engine runs in a Web Worker and reports every stage." }
-            </p>
-            <p>
-                { format!("Model {}: depth {}, width {}, {} classes; input: a synthetic {} x {} x {} gradient image.",
-                    c.variant(), c.depth, c.width, c.n_classes, c.in_channels, DEMO_HEIGHT, DEMO_WIDTH) }
-            </p>
-            <p>
-                <button {onclick} disabled={state.running()}>{ "Run" }</button>
-            </p>
-            <StatusLine status={state.status.clone()} model={state.model.clone()} stages={state.stages.len()} />
-            <StageTable stages={state.stages.clone()} />
+            <header>
+                <h1>{ "SkipScope" }</h1>
+                <p class="lede">{ "What the skip connections of a segmentation network do: pooling erases where things were; a skip hands the decoder the encoder's map from before the pooling. Everything runs in your browser, in a Web Worker." }</p>
+            </header>
+            <ImagePicker samples={samples} current_sample={state.sample.clone().map(AttrValue::from)}
+                loading={state.picture_loading.clone().map(AttrValue::from)} error={state.picture_error.clone().map(AttrValue::from)}
+                {on_sample} {on_file} />
+            <Toggles variant={state.variant} availability={availability} on_change={on_variant} />
+            <ModelBanner variant={state.variant} catalog={state.catalog.clone()} entry={state.entry(state.variant).cloned()}
+                weights={state.weights.get(&state.variant).cloned()} model={model.clone()} />
+            <StatusLine running={state.running()} stages={shapes.len()} total_stages={stage_names(depth).len()}
+                forward_ms={trace.and_then(|t| t.forward_ms)} error={trace.and_then(|t| t.error.clone()).map(AttrValue::from)}
+                latency={state.latency.map(|(w, ms)| (AttrValue::from(w), ms))} />
+            if let (Some(p), Some(mask)) = (state.picture.clone(), trace.and_then(|t| t.mask.clone())) {
+                <MaskView picture={p} {mask} classes={classes.clone()} opacity={state.opacity} {on_opacity} />
+            }
+            <h2>{ "The network" }</h2>
+            <UDiagram {depth} variant={state.variant} {shapes} selected={AttrValue::from(state.selected.clone())} on_select={on_select.clone()} />
+            <StageStrip {depth} selected={AttrValue::from(state.selected.clone())} {ready} {on_select} {on_step} />
+            if let Some(stage) = selected_stage {
+                <StageView {stage} variant={state.variant} {depth} scale_mode={state.scale} channel={state.channel}
+                    {class_names} {on_channel} {on_scale} />
+            } else {
+                <p class="hint">{ format!("{}: not computed yet.", state.selected) }</p>
+            }
+            <h2>{ "The three skip modes" }</h2>
+            if let Some(p) = state.picture.clone() {
+                <Compare picture={p} upsample={state.variant.upsample} {slots} opacity={state.opacity} />
+            }
+            <footer>
+                <p class="hint">{ "Sample photos: public domain and CC0, from scikit-image (see samples/LICENSES.md). The view is kept in the URL: copy it to share." }</p>
+            </footer>
         </main>
     }
 }

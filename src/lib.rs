@@ -2,20 +2,53 @@
 //! (bin `worker`). The bins are thin; everything they run lives here.
 //!
 //! - [`protocol`]: the serde messages between the page and the worker.
-//! - [`trace`]: what the worker computes (model, synthetic input, stage summaries); no web
+//! - [`trace`]: what the worker computes (models per variant, traces, masks); no web
 //!   dependency beyond the clock it is given.
 //! - [`worker`]: the `gloo_worker::Worker` that answers [`protocol::Request`]s.
 //! - [`state`]: the page's one reducer (`State`, `Action`).
+//! - [`manifest`], [`fetch`], [`picture`], [`url`], [`colormap`], [`masks`]: what the page
+//!   reads and draws.
 //! - [`app`] and [`components`]: the page.
 
 pub mod app;
+pub mod colormap;
 pub mod components;
+pub mod fetch;
+pub mod manifest;
+pub mod masks;
+pub mod picture;
 pub mod protocol;
 pub mod state;
 pub mod trace;
+pub mod url;
 pub mod worker;
 
+use std::ops::Deref;
+use std::rc::Rc;
 use wasm_bindgen::JsCast;
+
+/// A shared value compared by identity, so that props holding large maps compare in O(1).
+#[derive(Debug)]
+pub struct Shared<T>(pub Rc<T>);
+
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl<T> PartialEq for Shared<T> {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl<T> Deref for Shared<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
 
 /// A monotonic clock in milliseconds: `performance.now()` in a window or a worker,
 /// `Date.now()` where neither is available.

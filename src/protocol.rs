@@ -1,92 +1,112 @@
 //! Messages between the page and the worker. gloo-worker encodes them with bincode.
 //!
-//! One [`Request::Trace`] is answered by [`Response::Started`], one [`Response::Stage`] per
-//! stage as soon as the worker has computed it, then [`Response::Finished`]; or by
-//! [`Response::Failed`] at any point. Every response names the run it belongs to.
+//! - [`Request::Load`] is answered by [`Response::Loaded`] or [`Response::LoadFailed`].
+//! - [`Request::Trace`] is answered by [`Response::Started`], one [`Response::Stage`] per
+//!   stage as soon as the worker has computed it, then [`Response::Finished`] (with the
+//!   mask); or by [`Response::Failed`] at any point.
+//! - [`Request::Segment`] is answered by [`Response::Segmented`] or [`Response::Failed`].
+//!
+//! Every answer to a run names that run. Maps travel as `f32` planes, channel-major
+//! (`[C, H, W]`), already cropped to the image (the padding added to reach a multiple of
+//! `2^depth` is removed).
 
 use serde::{Deserialize, Serialize};
 use skipscope_engine::model::StageKind;
-use skipscope_engine::ModelConfig;
+use skipscope_engine::weights::ClassInfo;
+use skipscope_engine::{Skip, Upsample};
 use std::fmt;
+
+/// One of the nine networks: how the decoder upsamples and how the skip joins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Variant {
+    pub upsample: Upsample,
+    pub skip: Skip,
+}
+
+impl Variant {
+    pub const fn new(upsample: Upsample, skip: Skip) -> Self {
+        Self { upsample, skip }
+    }
+    pub fn with_skip(self, skip: Skip) -> Self {
+        Self { skip, ..self }
+    }
+    pub fn with_upsample(self, upsample: Upsample) -> Self {
+        Self { upsample, ..self }
+    }
+}
+
+impl fmt::Display for Variant {
+    /// `upsample-skip`, e.g. `transposed-add` (the engine's `ModelConfig::variant`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.upsample.name(), self.skip.name())
+    }
+}
+
+/// An image ready for the network: RGB bytes, row-major, `height x width x 3`, where both
+/// sides are multiples of `2^depth`; the picture itself is the top-left
+/// `valid_height x valid_width` (the rest repeats its edge pixels).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InputImage {
+    pub height: usize,
+    pub width: usize,
+    pub valid_height: usize,
+    pub valid_width: usize,
+    pub rgb: Vec<u8>,
+}
 
 /// Page to worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Request {
-    /// Trace one synthetic image through a randomly initialised (untrained) model.
-    Trace(TraceRequest),
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TraceRequest {
-    /// Chosen by the page; echoed in every response.
-    pub run: u32,
-    pub config: ModelConfig,
-    /// Seed of the random weights.
-    pub seed: u64,
-    /// Input size; both sides must be multiples of `2^depth`.
-    pub height: usize,
-    pub width: usize,
+    /// Trained weights for `variant` (a safetensors file). Replaces any earlier model of it.
+    Load { variant: Variant, bytes: Vec<u8> },
+    /// Trace one image through `variant`: trained weights if loaded, else random ones.
+    Trace { run: u32, variant: Variant, image: InputImage },
+    /// Only the mask of one image through `variant` (for comparisons).
+    Segment { run: u32, variant: Variant, image: InputImage },
 }
 
 /// Worker to page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Response {
-    /// The model is ready (built, or reused from an earlier run with the same config and seed).
-    Started {
-        run: u32,
-        model: ModelSummary,
-    },
+    Loaded { variant: Variant, model: ModelSummary },
+    LoadFailed { variant: Variant, message: String },
+    /// The model is ready.
+    Started { run: u32, model: ModelSummary },
     /// One stage of the forward pass, in network order.
-    Stage {
-        run: u32,
-        stage: StageSummary,
-    },
+    Stage { run: u32, stage: StageData },
     /// The forward pass is done; `forward_ms` counts every stage.
-    Finished {
-        run: u32,
-        forward_ms: f64,
-    },
-    Failed {
-        run: u32,
-        message: String,
-    },
+    Finished { run: u32, forward_ms: f64, mask: Mask },
+    Segmented { run: u32, variant: Variant, model: ModelSummary, mask: Mask, ms: f64 },
+    Failed { run: u32, message: String },
 }
 
 impl Response {
-    pub fn run(&self) -> u32 {
+    /// The run this answers, if it answers a run.
+    pub fn run(&self) -> Option<u32> {
         match self {
-            Response::Started { run, .. } | Response::Stage { run, .. } | Response::Finished { run, .. } | Response::Failed { run, .. } => *run,
+            Response::Started { run, .. }
+            | Response::Stage { run, .. }
+            | Response::Finished { run, .. }
+            | Response::Segmented { run, .. }
+            | Response::Failed { run, .. } => Some(*run),
+            Response::Loaded { .. } | Response::LoadFailed { .. } => None,
         }
     }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModelSummary {
-    /// E.g. `transposed-add`.
-    pub variant: String,
+    pub variant: Variant,
+    pub depth: usize,
+    pub width: usize,
     pub parameters: usize,
-    /// Whether the model of an earlier run (same config and seed) was reused.
-    pub reused: bool,
-    /// Time to build the model; zero when it was reused.
-    pub build_ms: f64,
-    /// Always true for now: no trained weights are loaded yet.
-    pub random_weights: bool,
+    /// False: randomly initialised (no trained weights loaded for this variant).
+    pub trained: bool,
+    /// One per class, in class-index order.
+    pub classes: Vec<ClassInfo>,
 }
 
-/// What the page shows of one stage (the maps themselves stay in the worker for now).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct StageSummary {
-    /// `input`, `enc.k`, `pool.k`, `bottleneck`, `dec.k`, `head`.
-    pub name: String,
-    pub kind: StageKind,
-    /// Resolution level: the map is `H / 2^level` by `W / 2^level`.
-    pub level: usize,
-    pub shape: MapShape,
-    /// Time from the previous stage's report to this one's (computation and copy).
-    pub ms: f64,
-}
-
-/// The shape of one stage's map for one image.
+/// The shape of one map for one image.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MapShape {
     pub channels: usize,
@@ -99,4 +119,53 @@ impl fmt::Display for MapShape {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} x {} x {}", self.channels, self.height, self.width)
     }
+}
+
+/// A stack of maps, channel-major: `values[(c * height + y) * width + x]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Planes {
+    pub shape: MapShape,
+    pub values: Vec<f32>,
+}
+
+impl Planes {
+    pub fn plane(&self, c: usize) -> &[f32] {
+        let n = self.shape.height * self.shape.width;
+        &self.values[c * n..(c + 1) * n]
+    }
+}
+
+/// The decoder's three maps.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DecoderPlanes {
+    pub upsampled: Planes,
+    /// The projected encoder map (add), the encoder map (concat); none without a skip.
+    pub skip: Option<Planes>,
+    pub fused: Planes,
+}
+
+/// One stage's output for the page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StageData {
+    /// `input`, `enc.k`, `pool.k`, `bottleneck`, `dec.k`, `head`.
+    pub name: String,
+    pub kind: StageKind,
+    /// Resolution level: the map is `H / 2^level` by `W / 2^level`.
+    pub level: usize,
+    /// The stage's output; for `head`, class probabilities; for `input`, the normalised image.
+    pub planes: Planes,
+    /// Pool stages: for each pooled value (same layout as `planes`), where in its 2x2
+    /// window the maximum was: `2 * dy + dx`.
+    pub argmax: Option<Vec<u8>>,
+    pub parts: Option<DecoderPlanes>,
+    /// Time from the previous stage's report to this one's (computation and copy).
+    pub ms: f64,
+}
+
+/// Class index per pixel, row-major, cropped to the image.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Mask {
+    pub height: usize,
+    pub width: usize,
+    pub classes: Vec<u8>,
 }

@@ -1,47 +1,241 @@
-//! The page's state: one reducer.
+//! The page's state: one reducer. Everything the page shows is derived from [`State`];
+//! every change goes through an [`Action`]. Side effects (worker requests, downloads,
+//! decoding) live in `app.rs` and report back as actions.
 
-use crate::protocol::{ModelSummary, Response, StageSummary};
+use crate::manifest::{Manifest, ManifestEntry};
+use crate::picture::Picture;
+use crate::protocol::{Mask, ModelSummary, Response, StageData, Variant};
+use crate::Shared;
+use skipscope_engine::{Skip, Upsample};
+use std::collections::HashMap;
 use std::rc::Rc;
 use yew::Reducible;
 
+/// The variant shown first when the URL names none.
+pub const DEFAULT_VARIANT: Variant = Variant::new(Upsample::Transposed, Skip::Add);
+/// The stage selected first: the deepest decoder stage's output at full resolution.
+pub const DEFAULT_STAGE: &str = "dec.0";
+/// The working size when no manifest says otherwise.
+pub const DEFAULT_WORKING_SIZE: [usize; 2] = [192, 256];
+
+/// What the page knows about the published models.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Status {
-    /// Nothing requested yet.
-    Idle,
-    Running,
-    Done {
-        forward_ms: f64,
-    },
+pub enum Catalog {
+    Loading,
+    Ready(Manifest),
+    /// No manifest (or an unreadable one): every variant runs with random weights.
+    Missing(String),
+}
+
+/// One variant's trained weights.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Weights {
+    /// Downloading: bytes so far, and the total when known.
+    Fetching { loaded: f64, total: Option<f64> },
+    /// Downloaded; the worker is reading them.
+    Loading,
+    Ready(ModelSummary),
     Failed(String),
+}
+
+/// Whether a variant can run now, and with what.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Availability {
+    /// Its weights are on their way (or the manifest is).
+    Pending,
+    Trained,
+    /// No weights are published at all, or its download failed: random weights.
+    Random,
+    /// Others have weights but this one has none yet: its toggle is disabled.
+    Unavailable(String),
+}
+
+impl Availability {
+    pub fn runnable(&self) -> bool {
+        matches!(self, Availability::Trained | Availability::Random)
+    }
+}
+
+/// Heatmap colour scale: each channel its own range, or one range for the whole stage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScaleMode {
+    PerChannel,
+    PerStage,
+}
+
+/// One traced run of the current picture through one variant.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trace {
+    pub run: u32,
+    pub model: Option<ModelSummary>,
+    /// In network order, as they arrive.
+    pub stages: Vec<Shared<StageData>>,
+    pub mask: Option<Shared<Mask>>,
+    pub forward_ms: Option<f64>,
+    pub error: Option<String>,
+}
+
+impl Trace {
+    pub fn running(&self) -> bool {
+        self.mask.is_none() && self.error.is_none()
+    }
+}
+
+/// A mask of the current picture through a variant, for the comparison.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Segmentation {
+    pub mask: Shared<Mask>,
+    pub model: ModelSummary,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct State {
-    /// The run whose responses are shown; responses of other runs are ignored.
-    pub run: u32,
-    pub status: Status,
-    pub model: Option<ModelSummary>,
-    /// The current run's stages, in network order, as they arrive.
-    pub stages: Vec<StageSummary>,
+    pub catalog: Catalog,
+    pub weights: HashMap<Variant, Weights>,
+    pub variant: Variant,
+    /// The picture shown, with a serial that changes with every new picture.
+    pub picture: Option<Shared<Picture>>,
+    pub picture_serial: u32,
+    /// The sample being fetched or the file being decoded.
+    pub picture_loading: Option<String>,
+    /// Why the last file was refused (the previous picture and results stay).
+    pub picture_error: Option<String>,
+    /// The sample shown, for the URL (none for uploads).
+    pub sample: Option<String>,
+    /// Traces of the current picture, per variant (a cache: toggling back is instant).
+    pub traces: HashMap<Variant, Trace>,
+    /// Masks of the current picture, per variant (from traces and comparisons).
+    pub masks: HashMap<Variant, Segmentation>,
+    /// Comparison runs in flight: run -> variant.
+    pub segment_runs: HashMap<u32, Variant>,
+    pub segment_errors: HashMap<Variant, String>,
+    /// Responses of runs below this belong to an earlier picture.
+    pub first_run_of_picture: u32,
+    pub selected: String,
+    pub channel: Option<usize>,
+    pub scale: ScaleMode,
+    pub opacity: f64,
+    /// When the user asked for something whose mask is awaited, and what it was.
+    pub clock: Option<(f64, &'static str)>,
+    /// The last measured time from a request to its mask.
+    pub latency: Option<(&'static str, f64)>,
 }
 
 impl Default for State {
     fn default() -> Self {
-        Self { run: 0, status: Status::Idle, model: None, stages: Vec::new() }
+        Self {
+            catalog: Catalog::Loading,
+            weights: HashMap::new(),
+            variant: DEFAULT_VARIANT,
+            picture: None,
+            picture_serial: 0,
+            picture_loading: None,
+            picture_error: None,
+            sample: None,
+            traces: HashMap::new(),
+            masks: HashMap::new(),
+            segment_runs: HashMap::new(),
+            segment_errors: HashMap::new(),
+            first_run_of_picture: 0,
+            selected: DEFAULT_STAGE.into(),
+            channel: None,
+            scale: ScaleMode::PerChannel,
+            opacity: 0.6,
+            clock: None,
+            latency: None,
+        }
     }
 }
 
+/// Every stage name of a model of `depth`, in network order.
+pub fn stage_names(depth: usize) -> Vec<String> {
+    let mut names = vec!["input".to_string()];
+    for k in 0..depth {
+        names.push(format!("enc.{k}"));
+        names.push(format!("pool.{k}"));
+    }
+    names.push("bottleneck".into());
+    for k in (0..depth).rev() {
+        names.push(format!("dec.{k}"));
+    }
+    names.push("head".into());
+    names
+}
+
 impl State {
+    pub fn entry(&self, variant: Variant) -> Option<&ManifestEntry> {
+        match &self.catalog {
+            Catalog::Ready(m) => m.models.iter().find(|e| e.upsample == variant.upsample && e.skip == variant.skip),
+            _ => None,
+        }
+    }
+
+    pub fn availability(&self, variant: Variant) -> Availability {
+        match &self.catalog {
+            Catalog::Loading => Availability::Pending,
+            Catalog::Missing(_) => Availability::Random,
+            Catalog::Ready(m) if m.models.is_empty() => Availability::Random,
+            Catalog::Ready(_) => match (self.entry(variant), self.weights.get(&variant)) {
+                (None, _) => Availability::Unavailable(format!("no trained weights for {variant} yet")),
+                (Some(_), None | Some(Weights::Fetching { .. }) | Some(Weights::Loading)) => Availability::Pending,
+                (Some(_), Some(Weights::Ready(_))) => Availability::Trained,
+                (Some(_), Some(Weights::Failed(_))) => Availability::Random,
+            },
+        }
+    }
+
+    /// The working size of the current variant's model.
+    pub fn working_size(&self) -> [usize; 2] {
+        self.entry(self.variant).map(|e| e.working_size).unwrap_or(DEFAULT_WORKING_SIZE)
+    }
+
+    pub fn trace(&self) -> Option<&Trace> {
+        self.traces.get(&self.variant)
+    }
+
+    /// The depth of the current model (from its trace, else the published default).
+    pub fn depth(&self) -> usize {
+        self.trace().and_then(|t| t.model.as_ref()).map(|m| m.depth).unwrap_or(crate::trace::RANDOM_DEPTH)
+    }
+
     pub fn running(&self) -> bool {
-        self.status == Status::Running
+        self.trace().is_some_and(Trace::running)
+    }
+
+    fn trace_of_run(&mut self, run: u32) -> Option<&mut Trace> {
+        self.traces.values_mut().find(|t| t.run == run)
+    }
+
+    /// Forgets every result of `variant` (its model changed).
+    fn invalidate(&mut self, variant: Variant) {
+        self.traces.remove(&variant);
+        self.masks.remove(&variant);
+        self.segment_errors.remove(&variant);
     }
 }
 
 pub enum Action {
-    /// A new run was requested from the worker.
-    Start { run: u32 },
+    CatalogLoaded(Result<Manifest, String>),
+    FetchProgress { variant: Variant, loaded: f64, total: Option<f64> },
+    /// The download finished; the bytes went to the worker.
+    FetchDone { variant: Variant },
+    FetchFailed { variant: Variant, message: String },
+    /// A sample or file is being read; `at_ms` starts the request-to-mask clock.
+    PictureRequested { name: String, sample: Option<String>, at_ms: f64 },
+    PictureReady { picture: Rc<Picture>, sample: Option<String> },
+    PictureFailed(String),
+    SetVariant { variant: Variant, at_ms: f64 },
+    /// A trace of the current picture through `variant` was sent to the worker.
+    StartTrace { run: u32, variant: Variant },
+    StartSegment { run: u32, variant: Variant },
     /// The worker answered.
     Response(Response),
+    Select(String),
+    /// Steps `delta` stages through the network order (clamped).
+    Step(i32),
+    SelectChannel(Option<usize>),
+    SetScale(ScaleMode),
+    SetOpacity(f64),
 }
 
 impl Reducible for State {
@@ -50,16 +244,142 @@ impl Reducible for State {
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         let mut next = (*self).clone();
         match action {
-            Action::Start { run } => {
-                next = State { run, status: Status::Running, ..State::default() };
+            Action::CatalogLoaded(Ok(m)) => {
+                next.catalog = Catalog::Ready(m);
+                // A variant without weights cannot be shown while others have them: show
+                // the first published one (transposed-add when published).
+                if let Availability::Unavailable(_) = next.availability(next.variant) {
+                    if let Catalog::Ready(m) = &next.catalog {
+                        let published: Vec<Variant> = m.models.iter().map(|e| Variant::new(e.upsample, e.skip)).collect();
+                        if let Some(v) = published.iter().find(|v| **v == DEFAULT_VARIANT).or(published.first()) {
+                            next.variant = *v;
+                        }
+                    }
+                }
             }
-            Action::Response(r) if r.run() != self.run => return self,
-            Action::Response(r) => match r {
-                Response::Started { model, .. } => next.model = Some(model),
-                Response::Stage { stage, .. } => next.stages.push(stage),
-                Response::Finished { forward_ms, .. } => next.status = Status::Done { forward_ms },
-                Response::Failed { message, .. } => next.status = Status::Failed(message),
-            },
+            Action::CatalogLoaded(Err(message)) => next.catalog = Catalog::Missing(message),
+            Action::FetchProgress { variant, loaded, total } => {
+                next.weights.insert(variant, Weights::Fetching { loaded, total });
+            }
+            Action::FetchDone { variant } => {
+                next.weights.insert(variant, Weights::Loading);
+            }
+            Action::FetchFailed { variant, message } => {
+                next.weights.insert(variant, Weights::Failed(message));
+                next.invalidate(variant);
+            }
+            Action::PictureRequested { name, sample, at_ms } => {
+                next.picture_loading = Some(name);
+                next.picture_error = None;
+                next.clock = Some((at_ms, if sample.is_some() { "sample to mask" } else { "file to mask" }));
+            }
+            Action::PictureReady { picture, sample } => {
+                next.picture = Some(Shared(picture));
+                next.picture_serial += 1;
+                next.picture_loading = None;
+                next.sample = sample;
+                next.traces.clear();
+                next.masks.clear();
+                next.segment_runs.clear();
+                next.segment_errors.clear();
+                next.first_run_of_picture = u32::MAX;
+            }
+            Action::PictureFailed(message) => {
+                next.picture_loading = None;
+                next.picture_error = Some(message);
+                next.clock = None;
+            }
+            Action::SetVariant { variant, at_ms } => {
+                if variant == self.variant {
+                    return self;
+                }
+                next.variant = variant;
+                if next.traces.get(&variant).is_some_and(|t| t.mask.is_some()) {
+                    next.latency = Some(("toggle to mask (cached)", 0.0));
+                    next.clock = None;
+                } else {
+                    next.clock = Some((at_ms, "toggle to mask"));
+                }
+            }
+            Action::StartTrace { run, variant } => {
+                next.first_run_of_picture = next.first_run_of_picture.min(run);
+                next.traces.insert(variant, Trace { run, model: None, stages: Vec::new(), mask: None, forward_ms: None, error: None });
+            }
+            Action::StartSegment { run, variant } => {
+                next.first_run_of_picture = next.first_run_of_picture.min(run);
+                next.segment_runs.insert(run, variant);
+            }
+            Action::Response(r) => {
+                if r.run().is_some_and(|run| run < self.first_run_of_picture) {
+                    return self;
+                }
+                match r {
+                    Response::Loaded { variant, model } => {
+                        next.weights.insert(variant, Weights::Ready(model));
+                        next.invalidate(variant);
+                    }
+                    Response::LoadFailed { variant, message } => {
+                        next.weights.insert(variant, Weights::Failed(message));
+                        next.invalidate(variant);
+                    }
+                    Response::Started { run, model } => {
+                        let Some(t) = next.trace_of_run(run) else { return self };
+                        t.model = Some(model);
+                    }
+                    Response::Stage { run, stage } => {
+                        let Some(t) = next.trace_of_run(run) else { return self };
+                        t.stages.push(Shared(Rc::new(stage)));
+                    }
+                    Response::Finished { run, forward_ms, mask } => {
+                        let Some(t) = next.trace_of_run(run) else { return self };
+                        let mask = Shared(Rc::new(mask));
+                        t.mask = Some(mask.clone());
+                        t.forward_ms = Some(forward_ms);
+                        let model = t.model.clone();
+                        let variant = next.traces.iter().find(|(_, t)| t.run == run).map(|(v, _)| *v);
+                        if let (Some(variant), Some(model)) = (variant, model) {
+                            next.masks.insert(variant, Segmentation { mask, model });
+                            if variant == next.variant {
+                                if let Some((start, what)) = next.clock.take() {
+                                    next.latency = Some((what, crate::now_ms() - start));
+                                }
+                            }
+                        }
+                    }
+                    Response::Segmented { run, variant, model, mask, .. } => {
+                        next.segment_runs.remove(&run);
+                        next.masks.insert(variant, Segmentation { mask: Shared(Rc::new(mask)), model });
+                    }
+                    Response::Failed { run, message } => {
+                        if let Some(variant) = next.segment_runs.remove(&run) {
+                            next.segment_errors.insert(variant, message);
+                        } else if let Some(t) = next.trace_of_run(run) {
+                            t.error = Some(message);
+                            next.clock = None;
+                        } else {
+                            return self;
+                        }
+                    }
+                }
+            }
+            Action::Select(name) => {
+                if name != next.selected {
+                    next.selected = name;
+                    next.channel = None;
+                }
+            }
+            Action::Step(delta) => {
+                let names = stage_names(self.depth());
+                let i = names.iter().position(|n| *n == self.selected).unwrap_or(0) as i32;
+                let j = (i + delta).clamp(0, names.len() as i32 - 1) as usize;
+                if names[j] != next.selected {
+                    next.selected = names[j].clone();
+                    next.channel = None;
+                }
+            }
+            Action::SelectChannel(c) => next.channel = c,
+            Action::SetScale(s) => next.scale = s,
+            Action::SetOpacity(o) => next.opacity = o.clamp(0.0, 1.0),
         }
         Rc::new(next)
     }

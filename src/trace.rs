@@ -1,12 +1,42 @@
 //! The worker's computation, kept free of the worker machinery so tests call it directly.
+//!
+//! [`Engine`] keeps one model per variant: the trained one once its weights are loaded,
+//! else a randomly initialised one (seed [`RANDOM_SEED`]) built on first use.
 
-use crate::protocol::{MapShape, ModelSummary, Response, StageSummary, TraceRequest};
-use ndarray::Array4;
-use skipscope_engine::{Model, ModelConfig};
+use crate::protocol::{DecoderPlanes, InputImage, MapShape, Mask, ModelSummary, Planes, Request, Response, StageData, Variant};
+use ndarray::{Array4, ArrayView4};
+use skipscope_engine::layers::loss::argmax;
+use skipscope_engine::model::{Stage, StageKind};
+use skipscope_engine::weights::{self, ClassInfo, Normalization};
+use skipscope_engine::{EngineError, Model, ModelConfig};
+use std::collections::HashMap;
 
-/// A smooth test image `[1, height, width, channels]` with values in `[0, 1]`: channel 0
-/// grows left to right, channel 1 top to bottom, channel 2 along the diagonal, and so on
-/// cyclically.
+/// The architecture of the random fallback: that of the published CamVid models.
+pub const RANDOM_DEPTH: usize = 4;
+pub const RANDOM_WIDTH: usize = 8;
+pub const RANDOM_SEED: u64 = 1;
+
+/// CamVid's 11 classes with the colours of the dataset's usual palette (the trainer's list).
+pub fn camvid_classes() -> Vec<ClassInfo> {
+    [
+        ("Sky", [128, 128, 128]),
+        ("Building", [128, 0, 0]),
+        ("Pole", [192, 192, 128]),
+        ("Road", [128, 64, 128]),
+        ("Pavement", [60, 40, 222]),
+        ("Tree", [128, 128, 0]),
+        ("SignSymbol", [192, 128, 128]),
+        ("Fence", [64, 64, 128]),
+        ("Car", [64, 0, 128]),
+        ("Pedestrian", [64, 64, 0]),
+        ("Bicyclist", [0, 128, 192]),
+    ]
+    .into_iter()
+    .map(|(name, color)| ClassInfo { name: name.into(), color })
+    .collect()
+}
+
+/// A smooth test image `[1, height, width, channels]` with values in `[0, 1]`.
 pub fn gradient_image(height: usize, width: usize, channels: usize) -> Array4<f32> {
     let fx = |x: usize| x as f32 / (width.max(2) - 1) as f32;
     let fy = |y: usize| y as f32 / (height.max(2) - 1) as f32;
@@ -17,59 +47,186 @@ pub fn gradient_image(height: usize, width: usize, channels: usize) -> Array4<f3
     })
 }
 
-/// Runs trace requests, keeping the last model so that a repeated request skips the build.
-#[derive(Default)]
-pub struct Tracer {
-    /// The last model with its config, seed and trainable parameter count.
-    model: Option<(ModelConfig, u64, usize, Model<f32>)>,
+struct Entry {
+    model: Model<f32>,
+    summary: ModelSummary,
+    normalization: Normalization,
 }
 
-impl Tracer {
+#[derive(Default)]
+pub struct Engine {
+    models: HashMap<Variant, Entry>,
+}
+
+impl Engine {
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Answers `request` through `respond` as the protocol says; engine errors become
-    /// [`Response::Failed`]. `now_ms` is a monotonic clock in milliseconds.
-    pub fn run(&mut self, request: &TraceRequest, now_ms: &dyn Fn() -> f64, respond: &mut dyn FnMut(Response)) {
-        let run = request.run;
-        if let Err(e) = self.try_run(request, now_ms, respond) {
-            respond(Response::Failed { run, message: e.to_string() });
+    /// Answers one request through `respond`, as the protocol says. Never panics on bad
+    /// input: engine errors become `LoadFailed` / `Failed`.
+    pub fn handle(&mut self, request: Request, now_ms: &dyn Fn() -> f64, respond: &mut dyn FnMut(Response)) {
+        match request {
+            Request::Load { variant, bytes } => match self.load(variant, &bytes) {
+                Ok(model) => respond(Response::Loaded { variant, model }),
+                Err(message) => respond(Response::LoadFailed { variant, message }),
+            },
+            Request::Trace { run, variant, image } => {
+                if let Err(e) = self.trace(run, variant, &image, now_ms, respond) {
+                    respond(Response::Failed { run, message: e.to_string() });
+                }
+            }
+            Request::Segment { run, variant, image } => {
+                let t0 = now_ms();
+                match self.segment(variant, &image) {
+                    Ok((model, mask)) => respond(Response::Segmented { run, variant, model, mask, ms: now_ms() - t0 }),
+                    Err(e) => respond(Response::Failed { run, message: e.to_string() }),
+                }
+            }
         }
     }
 
-    fn try_run(&mut self, request: &TraceRequest, now_ms: &dyn Fn() -> f64, respond: &mut dyn FnMut(Response)) -> skipscope_engine::Result<()> {
-        let TraceRequest { run, config, seed, height, width } = *request;
-        config.validate()?;
-        config.check_input([1, height, width, config.in_channels])?;
-        let t0 = now_ms();
-        let (parameters, model, build_ms) = match self.model.take() {
-            Some((c, s, p, m)) if c == config && s == seed => (p, m, None),
-            _ => {
-                let mut m = Model::<f32>::new(config, seed)?;
-                let p = m.parameter_count();
-                m.fold_batch_norm();
-                (p, m, Some(now_ms() - t0))
-            }
-        };
-        let summary =
-            ModelSummary { variant: config.variant(), parameters, reused: build_ms.is_none(), build_ms: build_ms.unwrap_or(0.0), random_weights: true };
-        respond(Response::Started { run, model: summary });
+    /// Loads trained weights for `variant`; the file's config must be that variant.
+    pub fn load(&mut self, variant: Variant, bytes: &[u8]) -> Result<ModelSummary, String> {
+        let (mut model, meta) = weights::load(bytes).map_err(|e| format!("bad weights file for {variant}: {e}"))?;
+        let c = meta.config;
+        if c.upsample != variant.upsample || c.skip != variant.skip || c.in_channels != 3 {
+            return Err(format!("the weights file for {variant} holds a {} model with {} input channels", c.variant(), c.in_channels));
+        }
+        if meta.classes.len() != c.n_classes || meta.normalization.mean.len() != 3 || meta.normalization.std.len() != 3 {
+            return Err(format!("the weights file for {variant} has inconsistent classes or normalisation"));
+        }
+        let parameters = model.parameter_count();
+        model.fold_batch_norm();
+        let summary = ModelSummary { variant, depth: c.depth, width: c.width, parameters, trained: true, classes: meta.classes };
+        self.models.insert(variant, Entry { model, summary: summary.clone(), normalization: meta.normalization });
+        Ok(summary)
+    }
 
-        let x = gradient_image(height, width, config.in_channels);
+    /// The model of `variant`, building the random fallback on first use.
+    fn entry(&mut self, variant: Variant) -> skipscope_engine::Result<&Entry> {
+        if !self.models.contains_key(&variant) {
+            let config = ModelConfig {
+                in_channels: 3,
+                n_classes: 11,
+                depth: RANDOM_DEPTH,
+                width: RANDOM_WIDTH,
+                upsample: variant.upsample,
+                skip: variant.skip,
+            };
+            let mut model = Model::<f32>::new(config, RANDOM_SEED)?;
+            let parameters = model.parameter_count();
+            model.fold_batch_norm();
+            let summary =
+                ModelSummary { variant, depth: RANDOM_DEPTH, width: RANDOM_WIDTH, parameters, trained: false, classes: camvid_classes() };
+            self.models.insert(variant, Entry { model, summary, normalization: Normalization::imagenet() });
+        }
+        Ok(&self.models[&variant])
+    }
+
+    fn trace(&mut self, run: u32, variant: Variant, image: &InputImage, now_ms: &dyn Fn() -> f64, respond: &mut dyn FnMut(Response)) -> skipscope_engine::Result<()> {
+        let entry = self.entry(variant)?;
+        let x = normalise(image, &entry.normalization)?;
+        entry.model.config.check_input([1, image.height, image.width, 3])?;
+        respond(Response::Started { run, model: entry.summary.clone() });
+        let (vh, vw) = (image.valid_height, image.valid_width);
         let start = now_ms();
         let mut last = start;
-        let result = model.forward_traced_with(x.view(), &mut |stage| {
-            let t = now_ms();
-            let (_, h, w, c) = stage.data.dim();
-            let shape = MapShape { channels: c, height: h, width: w };
-            respond(Response::Stage { run, stage: StageSummary { name: stage.name, kind: stage.kind, level: stage.level, shape, ms: t - last } });
+        let mut mask = None;
+        entry.model.forward_traced_with(x.view(), &mut |stage| {
+            if stage.kind == StageKind::Head {
+                mask = Some(mask_of(stage.data.view(), vh, vw));
+            }
+            let data = stage_data(&stage, vh, vw, now_ms() - last);
+            respond(Response::Stage { run, stage: data });
             last = now_ms();
-        });
+        })?;
         let forward_ms = now_ms() - start;
-        self.model = Some((config, seed, parameters, model));
-        result?;
-        respond(Response::Finished { run, forward_ms });
+        let mask = mask.ok_or_else(|| EngineError::Config("the trace had no head stage".into()))?;
+        respond(Response::Finished { run, forward_ms, mask });
         Ok(())
     }
+
+    /// The mask of `image` through `variant`, cropped to the picture.
+    pub fn segment(&mut self, variant: Variant, image: &InputImage) -> skipscope_engine::Result<(ModelSummary, Mask)> {
+        let entry = self.entry(variant)?;
+        let x = normalise(image, &entry.normalization)?;
+        let mut ws = skipscope_engine::model::Workspace::new();
+        let scores = entry.model.infer(x.view(), &mut ws)?;
+        Ok((entry.summary.clone(), mask_of(scores, image.valid_height, image.valid_width)))
+    }
+}
+
+/// `[1, H, W, 3]` with `(pixel / 255 - mean) / std`; checks the byte count and the valid box.
+pub fn normalise(image: &InputImage, n: &Normalization) -> skipscope_engine::Result<Array4<f32>> {
+    let InputImage { height, width, valid_height, valid_width, ref rgb } = *image;
+    if rgb.len() != height * width * 3 {
+        return Err(EngineError::Shape { what: "image bytes".into(), expected: vec![height * width * 3], got: vec![rgb.len()] });
+    }
+    if valid_height == 0 || valid_width == 0 || valid_height > height || valid_width > width {
+        return Err(EngineError::Config(format!("picture {valid_height}x{valid_width} does not fit the {height}x{width} input")));
+    }
+    let values = rgb.iter().enumerate().map(|(i, &v)| (v as f32 / 255.0 - n.mean[i % 3]) / n.std[i % 3]).collect();
+    Array4::from_shape_vec([1, height, width, 3], values).map_err(|e| EngineError::Config(e.to_string()))
+}
+
+/// Class per pixel of `scores` `[1, H, W, K]`, cropped to the top-left `vh x vw`.
+pub fn mask_of(scores: ArrayView4<f32>, vh: usize, vw: usize) -> Mask {
+    let classes = argmax(scores);
+    let (_, h, w) = classes.dim();
+    let (vh, vw) = (vh.min(h), vw.min(w));
+    let cropped = classes.slice(ndarray::s![0, ..vh, ..vw]).iter().copied().collect();
+    Mask { height: vh, width: vw, classes: cropped }
+}
+
+/// The picture's share of a side at `level`: `ceil(valid / 2^level)`, at most `full`.
+fn crop_side(valid: usize, level: usize, full: usize) -> usize {
+    valid.div_ceil(1 << level).clamp(1, full)
+}
+
+/// `[1, H, W, C]` -> channel-major planes cropped to the picture at `level`.
+pub fn planes(a: ArrayView4<f32>, level: usize, vh: usize, vw: usize) -> Planes {
+    let (_, h, w, c) = a.dim();
+    let (ch, cw) = (crop_side(vh, level, h), crop_side(vw, level, w));
+    let mut values = Vec::with_capacity(c * ch * cw);
+    for k in 0..c {
+        for y in 0..ch {
+            for x in 0..cw {
+                values.push(a[[0, y, x, k]]);
+            }
+        }
+    }
+    Planes { shape: MapShape { channels: c, height: ch, width: cw }, values }
+}
+
+fn stage_data(stage: &Stage<f32>, vh: usize, vw: usize, ms: f64) -> StageData {
+    let level = stage.level;
+    let planes = planes(stage.data.view(), level, vh, vw);
+    let argmax = stage.indices.as_ref().map(|idx| {
+        // Indices are `y * W_in + x` in the input plane of the pool (twice the size).
+        let (_, _, w, c) = idx.dim();
+        let w_in = 2 * w;
+        let MapShape { height: ch, width: cw, .. } = planes.shape;
+        let mut out = Vec::with_capacity(c * ch * cw);
+        for k in 0..c {
+            for y in 0..ch {
+                for x in 0..cw {
+                    let i = idx[[0, y, x, k]] as usize;
+                    let (iy, ix) = (i / w_in, i % w_in);
+                    out.push((2 * (iy % 2) + ix % 2) as u8);
+                }
+            }
+        }
+        out
+    });
+    let parts = stage.parts.as_ref().map(|p| DecoderPlanes {
+        upsampled: planes_at(&p.upsampled, level, vh, vw),
+        skip: p.skip.as_ref().map(|s| planes_at(s, level, vh, vw)),
+        fused: planes_at(&p.fused, level, vh, vw),
+    });
+    StageData { name: stage.name.clone(), kind: stage.kind, level, planes, argmax, parts, ms }
+}
+
+fn planes_at(a: &Array4<f32>, level: usize, vh: usize, vw: usize) -> Planes {
+    planes(a.view(), level, vh, vw)
 }

@@ -1,11 +1,11 @@
 //! The Web Worker that runs the engine, so the page never freezes.
 
 use crate::protocol::{Request, Response};
-use crate::trace::Tracer;
+use crate::trace::Engine;
 use gloo_worker::{HandlerId, Worker, WorkerScope};
 
 pub struct EngineWorker {
-    tracer: Tracer,
+    engine: Engine,
 }
 
 impl Worker for EngineWorker {
@@ -14,14 +14,14 @@ impl Worker for EngineWorker {
     type Output = Response;
 
     fn create(_scope: &WorkerScope<Self>) -> Self {
-        Self { tracer: Tracer::new() }
+        Self { engine: Engine::new() }
     }
 
     fn update(&mut self, _scope: &WorkerScope<Self>, _msg: Self::Message) {}
 
+    /// Requests are handled one at a time, in order; each answer is posted as soon as it
+    /// exists (a trace posts every stage while the next is computed).
     fn received(&mut self, scope: &WorkerScope<Self>, msg: Self::Input, id: HandlerId) {
-        match msg {
-            Request::Trace(request) => self.tracer.run(&request, &crate::now_ms, &mut |r| scope.respond(id, r)),
-        }
+        self.engine.handle(msg, &crate::now_ms, &mut |r| scope.respond(id, r));
     }
 }

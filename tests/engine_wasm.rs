@@ -1,13 +1,19 @@
-//! The engine and the worker's computation, compiled to wasm and run in headless Chromium:
+//! The engine, the worker's computation, the page's reducer and its pure helpers, compiled
+//! to wasm and run in headless Chromium:
 //! `cargo test --release --target wasm32-unknown-unknown -p skipscope`.
 #![cfg(target_arch = "wasm32")]
 
 use gloo_worker::{Bincode, Codec};
 use ndarray::s;
-use skipscope::protocol::{MapShape, ModelSummary, Request, Response, StageSummary, TraceRequest};
-use skipscope::state::{Action, State, Status};
-use skipscope::trace::{gradient_image, Tracer};
+use skipscope::colormap::Scale;
+use skipscope::manifest;
+use skipscope::masks::{agreement, boundaries, disagreement, overlay};
+use skipscope::picture::{fit, pad_rgb};
+use skipscope::protocol::{InputImage, Mask, MapShape, Request, Response, Variant};
+use skipscope::state::{stage_names, Action, Availability, Catalog, State, Weights};
+use skipscope::trace::{camvid_classes, gradient_image, Engine};
 use skipscope_engine::model::StageKind;
+use skipscope_engine::weights::{self, ModelMeta, Normalization, Storage};
 use skipscope_engine::{EngineError, Model, ModelConfig, Skip, Upsample};
 use std::rc::Rc;
 use wasm_bindgen_test::*;
@@ -26,8 +32,7 @@ fn variants() -> impl Iterator<Item = ModelConfig> {
     Upsample::ALL.into_iter().flat_map(|u| Skip::ALL.into_iter().map(move |s| tiny(u, s)))
 }
 
-/// Every stage of `tiny(..)` on a 16 x 24 input: name, kind, level, C x H x W. The same
-/// for all nine variants.
+/// Every stage of `tiny(..)` on a 16 x 24 input: name, kind, level, C x H x W.
 const EXPECTED: [(&str, StageKind, usize, [usize; 3]); 9] = [
     ("input", StageKind::Input, 0, [3, 16, 24]),
     ("enc.0", StageKind::Encoder, 0, [4, 16, 24]),
@@ -54,23 +59,8 @@ fn all_nine_variants_trace_the_same_stages_with_the_expected_shapes() {
         let stages = Model::<f32>::new(config, 7).unwrap().forward_traced(x.view()).unwrap();
         let got: Vec<(&str, StageKind, usize, [usize; 3])> = stages.iter().map(|s| (s.name.as_str(), s.kind, s.level, chw(&s.data))).collect();
         assert_eq!(got, EXPECTED, "{v}");
-        for s in &stages {
-            assert_eq!(s.indices.is_some(), s.kind == StageKind::Pool, "{v} {}: indices only on pools", s.name);
-            assert_eq!(s.parts.is_some(), s.kind == StageKind::Decoder, "{v} {}: parts only on decoders", s.name);
-            if let Some(p) = &s.parts {
-                let [c, h, w] = chw(&p.upsampled);
-                let c_k = if s.name == "dec.1" { 8 } else { 4 };
-                assert_eq!([c, h, w], [c_k, s.data.dim().1, s.data.dim().2], "{v} {}: upsampled", s.name);
-                let (skip, fused_c) = match config.skip {
-                    Skip::None => (None, c_k),
-                    Skip::Add => (Some([c_k, h, w]), c_k),
-                    Skip::Concat => (Some([c_k, h, w]), 2 * c_k),
-                };
-                assert_eq!(p.skip.as_ref().map(chw), skip, "{v} {}: skip term", s.name);
-                assert_eq!(chw(&p.fused), [fused_c, h, w], "{v} {}: fused", s.name);
-            }
-        }
     }
+    assert_eq!(stage_names(2), EXPECTED.iter().map(|e| e.0.to_string()).collect::<Vec<_>>());
 }
 
 #[wasm_bindgen_test]
@@ -79,113 +69,241 @@ fn head_probabilities_sum_to_one_per_pixel() {
     for config in variants() {
         let stages = Model::<f32>::new(config, 3).unwrap().forward_traced(x.view()).unwrap();
         let head = &stages.last().unwrap().data;
-        assert_eq!(head.dim(), (1, H, W, 5));
         for (y, x) in (0..H).flat_map(|y| (0..W).map(move |x| (y, x))) {
-            let p = head.slice(s![0, y, x, ..]);
-            assert!(p.iter().all(|v| v.is_finite() && (0.0..=1.0).contains(v)), "{}: pixel ({y}, {x}) has {p}", config.variant());
-            let sum: f32 = p.sum();
+            let sum: f32 = head.slice(s![0, y, x, ..]).sum();
             assert!((sum - 1.0).abs() < 1e-5, "{}: pixel ({y}, {x}) sums to {sum}", config.variant());
         }
     }
 }
 
+/// A 96 x 128 picture of which the top-left 90 x 120 is the photo.
+fn image() -> InputImage {
+    let (h, w) = (96, 128);
+    let rgb = (0..h * w * 3).map(|i| (i * 7 % 251) as u8).collect();
+    InputImage { height: h, width: w, valid_height: 90, valid_width: 120, rgb }
+}
+
+fn trace(engine: &mut Engine, run: u32, variant: Variant, image: InputImage) -> Vec<Response> {
+    let mut out = Vec::new();
+    engine.handle(Request::Trace { run, variant, image }, &skipscope::now_ms, &mut |r| out.push(r));
+    out
+}
+
 #[wasm_bindgen_test]
-fn a_side_that_is_not_a_multiple_of_two_to_the_depth_is_an_error() {
+fn a_trace_reports_started_every_stage_cropped_then_the_mask() {
+    let mut engine = Engine::new();
+    let variant = Variant::new(Upsample::Unpool, Skip::Concat);
+    let responses = trace(&mut engine, 4, variant, image());
+    assert!(responses.iter().all(|r| r.run() == Some(4)));
+    let Some(Response::Started { model, .. }) = responses.first() else { panic!("{:?}", responses.first()) };
+    assert!(!model.trained, "no weights were loaded: random");
+    assert_eq!(model.classes.len(), 11);
+    let stages: Vec<_> = responses[1..responses.len() - 1]
+        .iter()
+        .map(|r| match r {
+            Response::Stage { stage, .. } => stage.clone(),
+            other => panic!("expected a stage, got {other:?}"),
+        })
+        .collect();
+    assert_eq!(stages.iter().map(|s| s.name.clone()).collect::<Vec<_>>(), stage_names(4));
+    for s in &stages {
+        // Cropped to the photo: ceil(90 / 2^l) x ceil(120 / 2^l).
+        let (h, w) = (90usize.div_ceil(1 << s.level), 120usize.div_ceil(1 << s.level));
+        assert_eq!((s.planes.shape.height, s.planes.shape.width), (h, w), "{}", s.name);
+        assert_eq!(s.planes.values.len(), s.planes.shape.channels * h * w);
+        assert_eq!(s.argmax.is_some(), s.kind == StageKind::Pool);
+        if let Some(a) = &s.argmax {
+            assert_eq!(a.len(), s.planes.values.len());
+            assert!(a.iter().all(|&p| p < 4));
+        }
+        if let Some(p) = &s.parts {
+            assert_eq!(p.fused.shape.channels, 2 * p.upsampled.shape.channels, "concat stacks");
+            assert!(p.skip.is_some());
+        }
+    }
+    let Some(Response::Finished { mask, .. }) = responses.last() else { panic!() };
+    assert_eq!((mask.height, mask.width, mask.classes.len()), (90, 120, 90 * 120));
+    assert!(mask.classes.iter().all(|&c| c < 11));
+    // The comparison's mask equals the trace's.
+    let (_, seg) = engine.segment(variant, &image()).unwrap();
+    assert_eq!(&seg, mask);
+}
+
+#[wasm_bindgen_test]
+fn bad_inputs_fail_with_a_message_and_never_panic() {
+    let mut engine = Engine::new();
+    let v = Variant::new(Upsample::Bilinear, Skip::Add);
+    let mut bad = image();
+    bad.width = 120; // not a multiple of 16, and the bytes no longer match
+    let r = trace(&mut engine, 1, v, bad);
+    assert!(matches!(r.as_slice(), [Response::Failed { run: 1, .. }]), "{r:?}");
+    let mut odd = image();
+    odd.height = 90;
+    odd.rgb.truncate(90 * 128 * 3);
+    let r = trace(&mut engine, 2, v, odd);
+    match r.as_slice() {
+        [Response::Failed { message, .. }] => assert!(message.contains("multiples of 16"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    let mut out = Vec::new();
+    engine.handle(Request::Load { variant: v, bytes: b"not a safetensors file".to_vec() }, &|| 0.0, &mut |r| out.push(r));
+    assert!(matches!(out.as_slice(), [Response::LoadFailed { .. }]), "{out:?}");
+}
+
+fn weights_file(config: ModelConfig) -> Vec<u8> {
+    let mut model = Model::<f32>::new(config, 11).unwrap();
+    let classes = camvid_classes()[..config.n_classes].to_vec();
+    let meta = ModelMeta { config, classes, normalization: Normalization::imagenet(), recipe: serde_json::Value::Null, metrics: serde_json::Value::Null };
+    weights::save(&mut model, &meta, Storage::F16).unwrap()
+}
+
+#[wasm_bindgen_test]
+fn loaded_weights_replace_the_random_model_and_must_match_the_variant() {
+    let mut engine = Engine::new();
+    let config = ModelConfig { in_channels: 3, n_classes: 5, depth: 4, width: 4, upsample: Upsample::Transposed, skip: Skip::None };
+    let v = Variant::new(Upsample::Transposed, Skip::None);
+    let mut out = Vec::new();
+    engine.handle(Request::Load { variant: v.with_skip(Skip::Add), bytes: weights_file(config) }, &|| 0.0, &mut |r| out.push(r));
+    match out.as_slice() {
+        [Response::LoadFailed { message, .. }] => assert!(message.contains("transposed-none"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    out.clear();
+    engine.handle(Request::Load { variant: v, bytes: weights_file(config) }, &|| 0.0, &mut |r| out.push(r));
+    let [Response::Loaded { model, .. }] = out.as_slice() else { panic!("{out:?}") };
+    assert!(model.trained);
+    assert_eq!((model.depth, model.width, model.classes.len()), (4, 4, 5));
+    let r = trace(&mut engine, 3, v, image());
+    let Some(Response::Started { model, .. }) = r.first() else { panic!() };
+    assert!(model.trained);
+    let Some(Response::Finished { mask, .. }) = r.last() else { panic!("{:?}", r.last()) };
+    assert!(mask.classes.iter().all(|&c| c < 5));
+}
+
+#[wasm_bindgen_test]
+fn protocol_messages_round_trip_through_the_worker_codec() {
+    let v = Variant::new(Upsample::Unpool, Skip::Add);
+    let requests = vec![Request::Load { variant: v, bytes: vec![1, 2, 3] }, Request::Trace { run: 3, variant: v, image: image() }];
+    for r in &requests {
+        assert_eq!(&Bincode::decode::<Request>(Bincode::encode(r)), r);
+    }
+    let mut engine = Engine::new();
+    for r in trace(&mut engine, 5, v, image()) {
+        assert_eq!(Bincode::decode::<Response>(Bincode::encode(&r)), r);
+    }
+    assert_eq!(MapShape { channels: 16, height: 48, width: 64 }.to_string(), "16 x 48 x 64");
+    assert_eq!(v.to_string(), "unpool-add");
+    assert_eq!(skipscope::url::parse_variant("bilinear-concat"), Some(Variant::new(Upsample::Bilinear, Skip::Concat)));
+    assert_eq!(skipscope::url::parse_variant("bilinear-sum"), None);
+}
+
+fn manifest_with(variants: &[&str]) -> manifest::Manifest {
+    let models: Vec<String> = variants
+        .iter()
+        .map(|v| {
+            let (u, s) = v.split_once('-').unwrap();
+            format!(
+                r#"{{"id":"camvid-{v}","dataset":"camvid","upsample":"{u}","skip":"{s}","file":"camvid-{v}.safetensors","bytes":100,"parameters":10,
+                "working_size":[192,256],"epochs":1,"train_seconds":1.0,"test":{{"g":0.5,"c":0.4,"miou":0.3,"bf":null,"iou":[0.1,null],"pixels":9,"images":1}}}}"#
+            )
+        })
+        .collect();
+    manifest::parse(format!(r#"{{"format_version":1,"models":[{}]}}"#, models.join(",")).as_bytes()).unwrap()
+}
+
+#[wasm_bindgen_test]
+fn availability_follows_the_manifest_and_the_downloads() {
+    let tn = Variant::new(Upsample::Transposed, Skip::None);
+    let ta = Variant::new(Upsample::Transposed, Skip::Add);
+    let mut state = Rc::new(State::default());
+    assert_eq!(state.availability(ta), Availability::Pending);
+    // Only transposed-none is published: the default (transposed-add) is not, so the page
+    // switches to it and disables the others.
+    state = state.reduce(Action::CatalogLoaded(Ok(manifest_with(&["transposed-none"]))));
+    assert_eq!(state.variant, tn);
+    assert!(matches!(state.availability(ta), Availability::Unavailable(_)));
+    assert_eq!(state.availability(tn), Availability::Pending);
+    state = state.reduce(Action::FetchProgress { variant: tn, loaded: 10.0, total: Some(100.0) });
+    assert_eq!(state.weights.get(&tn), Some(&Weights::Fetching { loaded: 10.0, total: Some(100.0) }));
+    state = state.reduce(Action::FetchFailed { variant: tn, message: "HTTP 404".into() });
+    assert_eq!(state.availability(tn), Availability::Random);
+    // No manifest at all: everything runs with random weights.
+    let missing = Rc::new(State::default()).reduce(Action::CatalogLoaded(Err("HTTP 404".into())));
+    assert!(matches!(missing.catalog, Catalog::Missing(_)));
+    assert_eq!(missing.availability(ta), Availability::Random);
+    assert!(manifest::parse(b"{\"format_version\":2,\"models\":[]}").is_err());
+    assert!(manifest::parse(b"<html>").is_err());
+}
+
+#[wasm_bindgen_test]
+fn the_reducer_ignores_stale_runs_and_keeps_the_picture_on_a_bad_file() {
+    let v = skipscope::state::DEFAULT_VARIANT;
+    let mut engine = Engine::new();
+    let responses = trace(&mut engine, 7, v, image());
+    let mut state = Rc::new(State::default()).reduce(Action::CatalogLoaded(Err("none".into())));
+    state = state.reduce(Action::StartTrace { run: 7, variant: v });
+    assert!(state.running());
+    // A response of another run changes nothing.
+    let stale = Response::Failed { run: 6, message: "old".into() };
+    let before = state.clone();
+    state = state.reduce(Action::Response(stale));
+    assert!(Rc::ptr_eq(&before, &state));
+    for r in responses {
+        state = state.reduce(Action::Response(r));
+    }
+    let t = state.trace().unwrap();
+    assert_eq!(t.stages.len(), stage_names(4).len());
+    assert!(t.mask.is_some() && !state.running());
+    assert!(state.masks.contains_key(&v));
+    state = state.reduce(Action::PictureFailed("not an image".into()));
+    assert_eq!(state.picture_error.as_deref(), Some("not an image"));
+    assert!(state.trace().unwrap().mask.is_some(), "the previous result stays");
+    // Stepping visits every stage in order and stops at the ends.
+    state = state.reduce(Action::Select("input".into()));
+    let mut seen = vec![state.selected.clone()];
+    for _ in 0..30 {
+        state = state.reduce(Action::Step(1));
+        if seen.last() != Some(&state.selected) {
+            seen.push(state.selected.clone());
+        }
+    }
+    assert_eq!(seen, stage_names(4));
+}
+
+#[wasm_bindgen_test]
+fn pictures_fit_the_working_size_and_pad_to_the_multiple() {
+    assert_eq!(fit(512, 512, 192, 256, 16), ((192, 192), (192, 192)));
+    assert_eq!(fit(300, 451, 192, 256, 16), ((170, 256), (176, 256)));
+    assert_eq!(fit(4000, 10, 192, 256, 16), ((192, 1), (192, 16)));
+    let rgba = vec![1, 2, 3, 255, 4, 5, 6, 255];
+    assert_eq!(pad_rgb(&rgba, (1, 2), (2, 3)), vec![1, 2, 3, 4, 5, 6, 4, 5, 6, 1, 2, 3, 4, 5, 6, 4, 5, 6]);
+}
+
+#[wasm_bindgen_test]
+fn masks_compare_and_draw() {
+    let a = Mask { height: 2, width: 2, classes: vec![0, 0, 1, 1] };
+    let b = Mask { height: 2, width: 2, classes: vec![0, 1, 1, 1] };
+    assert_eq!(agreement(&a, &b), 0.75);
+    assert_eq!(disagreement(&[&a, &b]), vec![false, true, false, false]);
+    assert_eq!(boundaries(&a), vec![true, true, false, false]);
+    let photo = vec![100u8; 16];
+    let classes = camvid_classes();
+    assert_eq!(overlay(&photo, &a, &classes, 0.0), photo);
+    assert_eq!(&overlay(&photo, &a, &classes, 1.0)[..3], &classes[0].color);
+    let signed = Scale::of(&[-1.0, 2.0]);
+    assert!(signed.signed && signed.lo == -2.0 && signed.hi == 2.0);
+    assert_eq!(signed.color(0.0), [247, 247, 247]);
+    let plain = Scale::of(&[0.0, 1.0, f32::NAN]);
+    assert!(!plain.signed);
+    assert_eq!(plain.color(0.0), [68, 1, 84]);
+    assert_eq!(plain.color(1.0), [253, 231, 37]);
+    assert_eq!(Scale::of(&[]).rgba(&[0.5]).len(), 4);
+}
+
+#[wasm_bindgen_test]
+fn engine_errors_are_values() {
     let config = tiny(Upsample::Unpool, Skip::Concat);
     let model = Model::<f32>::new(config, 1).unwrap();
     let x = gradient_image(18, W, 3);
-    let err = model.forward_traced(x.view()).unwrap_err();
-    assert_eq!(err, EngineError::InputSize { height: 18, width: W, multiple: 4 });
-
-    let mut responses = Vec::new();
-    let request = TraceRequest { run: 9, config, seed: 1, height: H, width: 30 };
-    Tracer::new().run(&request, &|| 0.0, &mut |r| responses.push(r));
-    match responses.as_slice() {
-        [Response::Failed { run: 9, message }] => assert!(message.contains("16x30") && message.contains("multiples of 4"), "{message}"),
-        other => panic!("expected one Failed response, got {other:?}"),
-    }
-}
-
-#[wasm_bindgen_test]
-fn the_tracer_reports_started_every_stage_then_finished_and_reuses_the_model() {
-    let config = tiny(Upsample::Transposed, Skip::Add);
-    let mut tracer = Tracer::new();
-    for (run, built) in [(1, true), (2, false)] {
-        let mut responses = Vec::new();
-        let request = TraceRequest { run, config, seed: 5, height: H, width: W };
-        tracer.run(&request, &skipscope::now_ms, &mut |r| responses.push(r));
-        assert!(responses.iter().all(|r| r.run() == run), "{responses:?}");
-        let Some(Response::Started { model, .. }) = responses.first() else { panic!("{responses:?}") };
-        assert_eq!(model.variant, "transposed-add");
-        assert!(model.random_weights);
-        assert_eq!(model.reused, !built, "{model:?}");
-        assert!(model.build_ms >= 0.0, "{model:?}");
-        let expected_parameters = Model::<f32>::new(config, 5).unwrap().parameter_count();
-        assert_eq!(model.parameters, expected_parameters);
-        let stages: Vec<(&str, StageKind, usize, [usize; 3])> = responses[1..responses.len() - 1]
-            .iter()
-            .map(|r| match r {
-                Response::Stage { stage: s, .. } => (s.name.as_str(), s.kind, s.level, [s.shape.channels, s.shape.height, s.shape.width]),
-                other => panic!("expected a stage, got {other:?}"),
-            })
-            .collect();
-        assert_eq!(stages, EXPECTED);
-        assert!(matches!(responses.last(), Some(Response::Finished { forward_ms, .. }) if *forward_ms >= 0.0), "{responses:?}");
-    }
-}
-
-fn samples() -> (Vec<Request>, Vec<Response>) {
-    let config = ModelConfig { in_channels: 3, n_classes: 11, depth: 4, width: 8, upsample: Upsample::Bilinear, skip: Skip::Concat };
-    let requests = vec![Request::Trace(TraceRequest { run: 3, config, seed: u64::MAX, height: 192, width: 256 })];
-    let stage = StageSummary { name: "dec.2".into(), kind: StageKind::Decoder, level: 2, shape: MapShape { channels: 16, height: 48, width: 64 }, ms: 1.25 };
-    let responses = vec![
-        Response::Started {
-            run: 3,
-            model: ModelSummary { variant: config.variant(), parameters: 389_219, reused: false, build_ms: 12.5, random_weights: true },
-        },
-        Response::Stage { run: 3, stage },
-        Response::Finished { run: 3, forward_ms: 93.5 },
-        Response::Failed { run: 4, message: "input is 18x24, but …".into() },
-    ];
-    (requests, responses)
-}
-
-#[wasm_bindgen_test]
-fn protocol_messages_round_trip_through_the_worker_codec_and_json() {
-    let (requests, responses) = samples();
-    for r in &requests {
-        assert_eq!(&Bincode::decode::<Request>(Bincode::encode(r)), r);
-        assert_eq!(&serde_json::from_str::<Request>(&serde_json::to_string(r).unwrap()).unwrap(), r);
-    }
-    for r in &responses {
-        assert_eq!(&Bincode::decode::<Response>(Bincode::encode(r)), r);
-        assert_eq!(&serde_json::from_str::<Response>(&serde_json::to_string(r).unwrap()).unwrap(), r);
-    }
-    assert_eq!(MapShape { channels: 16, height: 48, width: 64 }.to_string(), "16 x 48 x 64");
-}
-
-#[wasm_bindgen_test]
-fn the_reducer_shows_only_the_current_run() {
-    let (_, responses) = samples();
-    let mut state = Rc::new(State::default());
-    state = state.reduce(Action::Start { run: 3 });
-    assert_eq!(state.status, Status::Running);
-    state = state.reduce(Action::Response(Response::Stage {
-        run: 2,
-        stage: match &responses[1] {
-            Response::Stage { stage, .. } => stage.clone(),
-            _ => unreachable!(),
-        },
-    }));
-    assert!(state.stages.is_empty(), "a stale run's stage was shown");
-    for r in &responses[..3] {
-        state = state.reduce(Action::Response(r.clone()));
-    }
-    assert_eq!(state.model.as_ref().map(|m| m.parameters), Some(389_219));
-    assert_eq!(state.stages.len(), 1);
-    assert_eq!(state.status, Status::Done { forward_ms: 93.5 });
-    state = state.reduce(Action::Response(Response::Failed { run: 3, message: "boom".into() }));
-    assert_eq!(state.status, Status::Failed("boom".into()));
-    state = state.reduce(Action::Start { run: 4 });
-    assert!(state.stages.is_empty() && state.model.is_none() && state.running());
+    assert_eq!(model.forward_traced(x.view()).unwrap_err(), EngineError::InputSize { height: 18, width: W, multiple: 4 });
 }

@@ -1,35 +1,36 @@
-use crate::protocol::ModelSummary;
-use crate::state::Status;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
-    pub status: Status,
-    pub model: Option<ModelSummary>,
-    /// Stages received so far in this run.
+    /// Running: stages so far; done: forward time; failed: the message.
+    pub running: bool,
     pub stages: usize,
+    pub total_stages: usize,
+    pub forward_ms: Option<f64>,
+    pub error: Option<AttrValue>,
+    /// The last measured request-to-mask time and what it measured.
+    pub latency: Option<(AttrValue, f64)>,
 }
 
-/// One line: what the worker is doing, or how long the forward pass took.
+/// One line: what the worker is doing, how long the forward pass took, and the last
+/// request-to-mask time (exposed as `data-latency-ms` for the speed test).
 #[function_component]
 pub fn StatusLine(props: &Props) -> Html {
-    let model = props.model.as_ref().map(|m| {
-        let build = if m.reused { ", reused".into() } else { format!(", built in {:.0} ms", m.build_ms) };
-        format!(" Model {}: {} parameters{build}.", m.variant, group_thousands(m.parameters))
-    });
-    let (class, text) = match &props.status {
-        Status::Idle => ("status", "Not run yet.".to_string()),
-        Status::Running => ("status running", format!("running… ({} stages so far)", props.stages)),
-        Status::Done { forward_ms } => ("status done", format!("Forward pass: {forward_ms:.1} ms for {} stages.", props.stages)),
-        Status::Failed(message) => ("status failed", format!("Error: {message}")),
+    let (class, text) = if let Some(e) = &props.error {
+        ("status failed", format!("Error: {e}"))
+    } else if props.running {
+        ("status running", format!("Running in the worker… {} of {} stages.", props.stages, props.total_stages))
+    } else if let Some(ms) = props.forward_ms {
+        ("status done", format!("Forward pass: {ms:.0} ms for {} stages.", props.stages))
+    } else {
+        ("status", "Waiting for a photo and a model.".to_string())
     };
+    let latency = props.latency.as_ref().map(|(what, ms)| format!(" Last {what}: {ms:.0} ms."));
     html! {
-        <p class={class} role="status">{ text }{ model.unwrap_or_default() }</p>
+        <p class={class} role="status" data-running={props.running.to_string()}
+            data-latency-ms={props.latency.as_ref().map(|(_, ms)| format!("{ms:.1}"))}
+            data-latency-what={props.latency.as_ref().map(|(w, _)| w.clone())}>
+            { text }{ latency.unwrap_or_default() }
+        </p>
     }
-}
-
-fn group_thousands(n: usize) -> String {
-    let digits: Vec<char> = n.to_string().chars().collect();
-    let groups: Vec<String> = digits.rchunks(3).rev().map(|g| g.iter().collect()).collect();
-    groups.join(",")
 }

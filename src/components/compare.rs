@@ -1,0 +1,97 @@
+use super::RgbaCanvas;
+use crate::masks::{agreement, disagreement, disagreement_map, overlay};
+use crate::picture::Picture;
+use crate::protocol::Mask;
+use crate::state::Segmentation;
+use crate::Shared;
+use skipscope_engine::{Skip, Upsample};
+use std::rc::Rc;
+use yew::prelude::*;
+
+/// One skip mode's column in the comparison.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Slot {
+    Ready(Segmentation),
+    Pending,
+    /// Why there is no mask (no weights, or an error).
+    Missing(String),
+}
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub picture: Shared<Picture>,
+    pub upsample: Upsample,
+    /// One per skip mode, in `Skip::ALL` order.
+    pub slots: Vec<(Skip, Slot)>,
+    pub opacity: f64,
+}
+
+/// Boundary colours of the three modes in the disagreement map.
+pub fn boundary_color(skip: Skip) -> [u8; 3] {
+    match skip {
+        Skip::None => [255, 140, 0],
+        Skip::Add => [0, 200, 255],
+        Skip::Concat => [120, 255, 60],
+    }
+}
+
+/// The three skip modes side by side on the same photo, the pixels where they disagree,
+/// their boundaries over the photo, and how often each pair agrees.
+#[function_component]
+pub fn Compare(props: &Props) -> Html {
+    let ready: Vec<(Skip, Shared<Mask>)> =
+        props.slots.iter().filter_map(|(s, slot)| if let Slot::Ready(seg) = slot { Some((*s, seg.mask.clone())) } else { None }).collect();
+    let p = &props.picture;
+    let map = use_memo((p.clone(), ready.clone()), |(p, ready)| {
+        let masks: Vec<(&Mask, [u8; 3])> = ready.iter().map(|(s, m)| (&**m, boundary_color(*s))).collect();
+        let only: Vec<&Mask> = masks.iter().map(|(m, _)| *m).collect();
+        let differ = disagreement(&only).iter().filter(|d| **d).count();
+        (Shared(Rc::new(disagreement_map(&p.rgba, &masks))), differ)
+    });
+    let columns = props.slots.iter().map(|(skip, slot)| {
+        let body = match slot {
+            Slot::Ready(seg) => {
+                let pixels = Shared(Rc::new(overlay(&p.rgba, &seg.mask, &seg.model.classes, props.opacity)));
+                html! {
+                    <>
+                        <RgbaCanvas {pixels} width={seg.mask.width} height={seg.mask.height} class="cmp" label={AttrValue::from(format!("mask with skip {}", skip.name()))} />
+                        if !seg.model.trained { <small class="warn-text">{ "random weights" }</small> }
+                    </>
+                }
+            }
+            Slot::Pending => html! { <div class="cmp empty">{ "running…" }</div> },
+            Slot::Missing(why) => html! { <div class="cmp empty">{ why.clone() }</div> },
+        };
+        let [r, g, b] = boundary_color(*skip);
+        html! {
+            <figure key={skip.name()} data-skip={skip.name()}>
+                { body }
+                <figcaption><span class="swatch" style={format!("background: rgb({r},{g},{b})")}></span>{ format!("{}-{}", props.upsample.name(), skip.name()) }</figcaption>
+            </figure>
+        }
+    });
+    let pairs: Vec<String> = ready
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (a, ma))| ready[i + 1..].iter().map(move |(b, mb)| format!("{} vs {}: {:.1}%", a.name(), b.name(), 100.0 * agreement(ma, mb))))
+        .collect();
+    let (pixels, differ) = &*map;
+    let total = p.rgba.len() / 4;
+    html! {
+        <section class="compare" aria-label="skip modes compared">
+            <div class="cmp-row">
+                { for columns }
+                <figure data-role="disagreement">
+                    <RgbaCanvas pixels={pixels.clone()} width={p.input.valid_width} height={p.input.valid_height} class="cmp" label={AttrValue::from("disagreement map")} />
+                    <figcaption>{ "disagreement (magenta) and boundaries" }</figcaption>
+                </figure>
+            </div>
+            if ready.len() >= 2 {
+                <p class="agreement">
+                    { format!("The {} masks disagree on {:.1}% of the pixels. Pairwise agreement: {}.", ready.len(), 100.0 * *differ as f64 / total.max(1) as f64, pairs.join("; ")) }
+                    { " Upload a label image to score each mode instead (not yet supported)." }
+                </p>
+            }
+        </section>
+    }
+}

@@ -1,0 +1,87 @@
+use wasm_bindgen::JsCast;
+use web_sys::{File, HtmlInputElement};
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    /// `(id, caption)` of each built-in sample.
+    pub samples: Vec<(AttrValue, AttrValue)>,
+    pub current_sample: Option<AttrValue>,
+    /// The sample or file being read.
+    pub loading: Option<AttrValue>,
+    /// Why the last file was refused.
+    pub error: Option<AttrValue>,
+    pub on_sample: Callback<String>,
+    /// A file from the picker or a drop (pastes are caught page-wide by the app).
+    pub on_file: Callback<File>,
+}
+
+/// Built-in samples, a file picker and a drop zone.
+#[function_component]
+pub fn ImagePicker(props: &Props) -> Html {
+    let dragging = use_state(|| false);
+    let onchange = {
+        let on_file = props.on_file.clone();
+        Callback::from(move |e: Event| {
+            let Some(input) = e.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) else { return };
+            if let Some(file) = input.files().and_then(|f| f.get(0)) {
+                on_file.emit(file);
+            }
+            // Choosing the same file again must fire `change` again.
+            input.set_value("");
+        })
+    };
+    let ondragover = {
+        let dragging = dragging.clone();
+        Callback::from(move |e: DragEvent| {
+            e.prevent_default();
+            dragging.set(true);
+        })
+    };
+    let ondragleave = {
+        let dragging = dragging.clone();
+        Callback::from(move |_: DragEvent| dragging.set(false))
+    };
+    let ondrop = {
+        let (dragging, on_file) = (dragging.clone(), props.on_file.clone());
+        Callback::from(move |e: DragEvent| {
+            e.prevent_default();
+            dragging.set(false);
+            if let Some(file) = e.data_transfer().and_then(|d| d.files()).and_then(|f| f.get(0)) {
+                on_file.emit(file);
+            }
+        })
+    };
+    let samples = props.samples.iter().map(|(id, caption)| {
+        let current = props.current_sample.as_ref() == Some(id);
+        let onclick = {
+            let (cb, id) = (props.on_sample.clone(), id.to_string());
+            Callback::from(move |_| cb.emit(id.clone()))
+        };
+        html! {
+            <button key={id.to_string()} class={classes!("sample", current.then_some("on"))} aria-pressed={current.to_string()} {onclick}
+                data-sample={id.clone()} title={caption.clone()}>
+                <img src={format!("samples/{id}.jpg")} alt={caption.clone()} width="72" height="54" />
+                <span>{ id.clone() }</span>
+            </button>
+        }
+    });
+    html! {
+        <section class="picker" aria-label="choose a photo">
+            <div class="samples">{ for samples }</div>
+            <div class={classes!("dropzone", dragging.then_some("dragging"))} {ondragover} {ondragleave} {ondrop}>
+                <label>
+                    { "Your photo: " }
+                    <input type="file" accept="image/*" {onchange} aria-label="upload a photo" />
+                </label>
+                <span class="hint">{ " or drop it here, or paste it (Ctrl+V). Street scenes work best: the models were trained on CamVid road scenes, and no freely licensed street photo ships with the page." }</span>
+            </div>
+            if let Some(name) = &props.loading {
+                <p class="status running" role="status">{ format!("Reading {name}…") }</p>
+            }
+            if let Some(error) = &props.error {
+                <p class="error" role="alert">{ error.clone() }<br/><small>{ "The previous photo and its results are kept." }</small></p>
+            }
+        </section>
+    }
+}

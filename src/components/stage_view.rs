@@ -1,0 +1,122 @@
+use super::heatmap::{Heatmap, Part};
+use super::{ChannelZoom, HeatmapGrid};
+use crate::protocol::{StageData, Variant};
+use crate::state::ScaleMode;
+use crate::Shared;
+use skipscope_engine::model::StageKind;
+use skipscope_engine::{Skip, Upsample};
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub stage: Shared<StageData>,
+    pub variant: Variant,
+    pub depth: usize,
+    pub scale_mode: ScaleMode,
+    pub channel: Option<usize>,
+    /// Class names, to label the head's channels.
+    pub class_names: Vec<AttrValue>,
+    pub on_channel: Callback<Option<usize>>,
+    pub on_scale: Callback<ScaleMode>,
+}
+
+/// What a stage computes and why, exactly as the engine does it.
+pub fn explanation(stage: &StageData, variant: Variant, depth: usize) -> Vec<String> {
+    let level = stage.level;
+    let c = stage.planes.shape.channels;
+    match stage.kind {
+        StageKind::Input => vec![
+            "The photo, scaled to fit the model's working size (aspect ratio kept) and normalised per colour channel: (pixel / 255 − mean) / std. Values are signed, so the colour map diverges around zero.".into(),
+        ],
+        StageKind::Encoder => vec![
+            format!("Two 3×3 convolutions, each followed by batch norm (folded into the convolution) and ReLU, with {c} channels at 1/{} resolution. After ReLU every value is ≥ 0.", 1 << level),
+            format!("This map, from before pooling, is what the level-{level} skip hands to the decoder."),
+        ],
+        StageKind::Pool => vec![
+            "2×2 max pooling, stride 2: each output keeps the largest of four inputs and the resolution halves.".into(),
+            format!("Pooling erases position: the output no longer says which of the four pixels held the maximum. The pool records it (the argmax; enlarge a channel to see it){}.",
+                if variant.upsample == Upsample::Unpool { ", and this model's unpooling uses it" } else { "; this model's decoder does not use it" }),
+        ],
+        StageKind::Bottleneck => vec![format!(
+            "Two more 3×3 convolutions with batch norm and ReLU at 1/{} resolution, {c} channels: each value sees a large part of the photo, but the map has only {} × {} positions.",
+            1 << depth, stage.planes.shape.height, stage.planes.shape.width
+        )],
+        StageKind::Decoder => {
+            let k = level;
+            let up = match variant.upsample {
+                Upsample::Unpool => format!("Max unpooling doubles the size by putting each value back where the maximum recorded by pool.{k} was, with zeros at the other three positions: position comes back, but only for the maxima."),
+                Upsample::Transposed => "A transposed convolution (4×4, stride 2, initialised to bilinear) doubles the size: it learns how to spread each value over its neighbourhood, but it cannot know where the erased details were.".into(),
+                Upsample::Bilinear => "Bilinear interpolation doubles the size by averaging neighbours: smooth and fixed (nothing learned); it cannot bring back erased details.".into(),
+            };
+            let skip = match variant.skip {
+                Skip::None => "No skip: the decoder sees only the upsampled deep map, so what pooling erased stays lost.".to_string(),
+                Skip::Add => format!("Skip (FCN): enc.{k}, the encoder map from before pooling at this resolution, goes through a 1×1 convolution and is added to the upsampled map: the skip brings back the detail pooling erased."),
+                Skip::Concat => format!("Skip (U-Net): enc.{k}, the encoder map from before pooling, is stacked onto the upsampled map as extra channels; the next convolution learns how to combine them: the skip brings back the detail pooling erased."),
+            };
+            vec![up, skip, format!("Then two 3×3 convolutions with batch norm and ReLU give {c} channels.")]
+        }
+        StageKind::Head => vec![format!(
+            "A 1×1 convolution maps the features of each pixel to {c} class scores; softmax turns them into probabilities (one map per class below). The mask takes the most probable class."
+        )],
+    }
+}
+
+/// The selected stage: its explanation, for decoders its three parts, and its channels.
+#[function_component]
+pub fn StageView(props: &Props) -> Html {
+    let stage = &props.stage;
+    let paragraphs = explanation(stage, props.variant, props.depth).into_iter().map(|p| html! { <p>{ p }</p> });
+    let per_channel = props.scale_mode == ScaleMode::PerChannel;
+    let set_scale = |m: ScaleMode| props.on_scale.reform(move |_: Event| m);
+    let channel = props.channel.unwrap_or(0);
+    let parts = stage.parts.as_ref().map(|p| {
+        let pc = channel.min(p.upsampled.shape.channels - 1);
+        let skip_label = match props.variant.skip {
+            Skip::None => "no skip term".to_string(),
+            Skip::Add => format!("skip term: 1×1 conv of enc.{}", stage.level),
+            Skip::Concat => format!("skip term: enc.{} itself", stage.level),
+        };
+        let fused_label = match props.variant.skip {
+            Skip::None => "fused = upsampled".to_string(),
+            Skip::Add => "fused = upsampled + skip".to_string(),
+            Skip::Concat => format!("fused = [upsampled | skip]: {} channels", p.fused.shape.channels),
+        };
+        let fused_channel = if props.variant.skip == Skip::Concat { pc + p.upsampled.shape.channels } else { pc };
+        html! {
+            <div class="parts" aria-label="decoder parts">
+                <figure><Heatmap stage={stage.clone()} part={Part::Upsampled} channel={pc} scale={None} class="part" />
+                    <figcaption>{ format!("upsampled deep map (ch {pc})") }</figcaption></figure>
+                <span class="op">{ match props.variant.skip { Skip::None => "→", Skip::Add => "+", Skip::Concat => "‖" } }</span>
+                <figure>
+                    if p.skip.is_some() {
+                        <Heatmap stage={stage.clone()} part={Part::Skip} channel={pc} scale={None} class="part" />
+                    } else {
+                        <div class="part empty">{ "none" }</div>
+                    }
+                    <figcaption>{ format!("{skip_label} (ch {pc})") }</figcaption></figure>
+                <span class="op">{ "=" }</span>
+                <figure><Heatmap stage={stage.clone()} part={Part::Fused} channel={fused_channel} scale={None} class="part" />
+                    <figcaption>{ format!("{fused_label} (ch {fused_channel})") }</figcaption></figure>
+            </div>
+        }
+    });
+    let s = stage.planes.shape;
+    html! {
+        <section class="stage-view" aria-label="selected stage">
+            <h3>{ format!("{} — {} x {} x {} (C x H x W)", stage.name, s.channels, s.height, s.width) }</h3>
+            <div class="explain">{ for paragraphs }</div>
+            { parts.unwrap_or_default() }
+            <div class="scale-mode" role="radiogroup" aria-label="colour scale">
+                { "Colour scale: " }
+                <label><input type="radio" name="scale" checked={per_channel} onchange={set_scale(ScaleMode::PerChannel)} />{ " per channel" }</label>
+                <label><input type="radio" name="scale" checked={!per_channel} onchange={set_scale(ScaleMode::PerStage)} />{ " per stage" }</label>
+                <span class="hint">{ " · viridis for maps of one sign, blue–white–red for signed maps · click a channel to enlarge it" }</span>
+            </div>
+            if let Some(c) = props.channel {
+                <ChannelZoom stage={stage.clone()} channel={c} scale_mode={props.scale_mode} on_close={props.on_channel.reform(|_| None)} />
+            }
+            <HeatmapGrid stage={stage.clone()} scale_mode={props.scale_mode} selected={props.channel} on_select={props.on_channel.clone()}
+                labels={if stage.kind == StageKind::Head { props.class_names.clone() } else { Vec::new() }} />
+        </section>
+    }
+}

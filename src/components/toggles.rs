@@ -1,0 +1,58 @@
+use crate::protocol::Variant;
+use crate::state::Availability;
+use skipscope_engine::{Skip, Upsample};
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub variant: Variant,
+    /// The availability of every variant.
+    pub availability: Vec<(Variant, Availability)>,
+    pub on_change: Callback<Variant>,
+}
+
+fn describe(a: &Availability) -> &'static str {
+    match a {
+        Availability::Trained => "trained weights",
+        Availability::Random => "random weights",
+        Availability::Pending => "weights downloading",
+        Availability::Unavailable(_) => "no weights",
+    }
+}
+
+/// Two button groups: skip none / add / concat and upsampling unpool / transposed /
+/// bilinear. A choice whose variant (with the other group's current choice) has no weights
+/// is disabled and its title says why.
+#[function_component]
+pub fn Toggles(props: &Props) -> Html {
+    let find = |v: Variant| props.availability.iter().find(|(w, _)| *w == v).map(|(_, a)| a.clone()).unwrap_or(Availability::Pending);
+    let button = |target: Variant, label: &'static str, pressed: bool| {
+        let a = find(target);
+        let disabled = matches!(a, Availability::Unavailable(_));
+        let title = match &a {
+            Availability::Unavailable(why) => why.clone(),
+            other => format!("{target}: {}", describe(other)),
+        };
+        let onclick = props.on_change.reform(move |_| target);
+        html! {
+            <button class={classes!("toggle", pressed.then_some("on"))} aria-pressed={pressed.to_string()} {disabled} {title} {onclick}
+                data-variant={target.to_string()}>
+                { label }
+                if disabled { <small>{ " (no weights)" }</small> }
+            </button>
+        }
+    };
+    let v = props.variant;
+    html! {
+        <div class="toggles">
+            <div role="group" aria-label="skip connection">
+                <span class="group-label">{ "Skip" }</span>
+                { for Skip::ALL.into_iter().map(|s| button(v.with_skip(s), s.name(), v.skip == s)) }
+            </div>
+            <div role="group" aria-label="upsampling">
+                <span class="group-label">{ "Upsampling" }</span>
+                { for Upsample::ALL.into_iter().map(|u| button(v.with_upsample(u), u.name(), v.upsample == u)) }
+            </div>
+        </div>
+    }
+}

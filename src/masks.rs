@@ -1,0 +1,94 @@
+//! Pure pixel work on masks: overlays, boundaries, disagreement and agreement. Every
+//! function takes and returns row-major buffers; RGBA buffers are 4 bytes a pixel.
+
+use crate::protocol::Mask;
+use skipscope_engine::weights::ClassInfo;
+
+/// The photo with each pixel's class colour blended over it at `opacity` (0: photo only).
+/// `photo` and `mask` must be the same size (else the photo alone is returned).
+pub fn overlay(photo: &[u8], mask: &Mask, classes: &[ClassInfo], opacity: f64) -> Vec<u8> {
+    let mut out = photo.to_vec();
+    if photo.len() != mask.classes.len() * 4 {
+        return out;
+    }
+    let a = opacity.clamp(0.0, 1.0) as f32;
+    for (px, &c) in out.chunks_exact_mut(4).zip(&mask.classes) {
+        let color = classes.get(c as usize).map_or([0, 0, 0], |k| k.color);
+        for i in 0..3 {
+            px[i] = (px[i] as f32 * (1.0 - a) + color[i] as f32 * a).round() as u8;
+        }
+    }
+    out
+}
+
+/// Pixels whose right or lower neighbour has another class.
+pub fn boundaries(mask: &Mask) -> Vec<bool> {
+    let (h, w, m) = (mask.height, mask.width, &mask.classes);
+    let mut out = vec![false; h * w];
+    for y in 0..h {
+        for x in 0..w {
+            let c = m[y * w + x];
+            out[y * w + x] = (x + 1 < w && m[y * w + x + 1] != c) || (y + 1 < h && m[(y + 1) * w + x] != c);
+        }
+    }
+    out
+}
+
+/// Pixels where not all `masks` agree (all must be the same size; false where sizes differ).
+pub fn disagreement(masks: &[&Mask]) -> Vec<bool> {
+    let Some(first) = masks.first() else { return Vec::new() };
+    let n = first.classes.len();
+    if masks.iter().any(|m| m.classes.len() != n) {
+        return vec![false; n];
+    }
+    (0..n).map(|i| masks.iter().any(|m| m.classes[i] != first.classes[i])).collect()
+}
+
+/// The fraction of pixels where `a` and `b` agree (0 when sizes differ or empty).
+pub fn agreement(a: &Mask, b: &Mask) -> f64 {
+    if a.classes.len() != b.classes.len() || a.classes.is_empty() {
+        return 0.0;
+    }
+    a.classes.iter().zip(&b.classes).filter(|(x, y)| x == y).count() as f64 / a.classes.len() as f64
+}
+
+/// The dimmed, grey photo with the disagreeing pixels in magenta and each mask's boundary in
+/// its colour (later masks drawn over earlier ones).
+pub fn disagreement_map(photo: &[u8], masks: &[(&Mask, [u8; 3])]) -> Vec<u8> {
+    let mut out: Vec<u8> = photo
+        .chunks_exact(4)
+        .flat_map(|p| {
+            let g = ((p[0] as u32 + p[1] as u32 + p[2] as u32) / 3 / 2 + 40) as u8;
+            [g, g, g, 255]
+        })
+        .collect();
+    let only: Vec<&Mask> = masks.iter().map(|(m, _)| *m).collect();
+    let differ = disagreement(&only);
+    if differ.len() * 4 != out.len() {
+        return out;
+    }
+    for (px, &d) in out.chunks_exact_mut(4).zip(&differ) {
+        if d {
+            px[..3].copy_from_slice(&[230, 0, 200]);
+        }
+    }
+    for (mask, color) in masks {
+        for (px, &b) in out.chunks_exact_mut(4).zip(&boundaries(mask)) {
+            if b {
+                px[..3].copy_from_slice(color);
+            }
+        }
+    }
+    out
+}
+
+/// How many pixels each class has.
+pub fn class_counts(mask: &Mask, n_classes: usize) -> Vec<usize> {
+    let mut counts = vec![0; n_classes];
+    for &c in &mask.classes {
+        if let Some(n) = counts.get_mut(c as usize) {
+            *n += 1;
+        }
+    }
+    counts
+}

@@ -1,0 +1,111 @@
+//! Turning a user's file into the network's input: the browser decodes it (EXIF orientation
+//! applied), it is scaled to fit the model's working size keeping its aspect ratio, and the
+//! right and bottom edges are repeated up to a multiple of `2^depth`. Results are cropped
+//! back to the scaled picture (see `trace::planes`).
+
+use crate::protocol::InputImage;
+use std::rc::Rc;
+use wasm_bindgen::{Clamped, JsCast};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageBitmap, ImageBitmapOptions, ImageData, ImageOrientation};
+
+/// Files above this size are refused before decoding.
+pub const MAX_FILE_BYTES: f64 = 40.0 * 1024.0 * 1024.0;
+/// Decoded images above this many pixels are refused.
+pub const MAX_PIXELS: u64 = 40_000_000;
+
+/// A decoded, scaled picture.
+#[derive(Debug, PartialEq)]
+pub struct Picture {
+    /// Where it came from: a sample's name or the file's name.
+    pub name: String,
+    /// Size of the decoded original.
+    pub original: (usize, usize),
+    pub input: InputImage,
+    /// RGBA of the scaled picture, `valid_height x valid_width`.
+    pub rgba: Vec<u8>,
+}
+
+/// The scaled size `(h, w)` of an `h x w` picture fit into `box_h x box_w` (aspect ratio
+/// kept, at least one pixel), and the padded size: each side rounded up to `multiple`.
+pub fn fit(h: usize, w: usize, box_h: usize, box_w: usize, multiple: usize) -> ((usize, usize), (usize, usize)) {
+    let s = (box_h as f64 / h as f64).min(box_w as f64 / w as f64);
+    let sh = ((h as f64 * s).round() as usize).clamp(1, box_h);
+    let sw = ((w as f64 * s).round() as usize).clamp(1, box_w);
+    let up = |v: usize| v.div_ceil(multiple) * multiple;
+    ((sh, sw), (up(sh), up(sw)))
+}
+
+/// RGB `ph x pw x 3` from RGBA `sh x sw`, repeating the last row and column.
+pub fn pad_rgb(rgba: &[u8], (sh, sw): (usize, usize), (ph, pw): (usize, usize)) -> Vec<u8> {
+    let mut out = Vec::with_capacity(ph * pw * 3);
+    for y in 0..ph {
+        let sy = y.min(sh - 1);
+        for x in 0..pw {
+            let i = (sy * sw + x.min(sw - 1)) * 4;
+            out.extend_from_slice(&rgba[i..i + 3]);
+        }
+    }
+    out
+}
+
+fn js_error(e: wasm_bindgen::JsValue) -> String {
+    e.as_string().or_else(|| js_sys::Reflect::get(&e, &"message".into()).ok().and_then(|m| m.as_string())).unwrap_or_else(|| format!("{e:?}"))
+}
+
+/// A fresh, detached canvas of the given size with its 2D context.
+pub fn scratch_canvas(width: u32, height: u32) -> Result<(HtmlCanvasElement, CanvasRenderingContext2d), String> {
+    let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let canvas: HtmlCanvasElement = document.create_element("canvas").map_err(js_error)?.dyn_into().map_err(|_| "not a canvas")?;
+    canvas.set_width(width);
+    canvas.set_height(height);
+    let ctx = canvas.get_context("2d").map_err(js_error)?.ok_or("no 2D context")?.dyn_into().map_err(|_| "not a 2D context")?;
+    Ok((canvas, ctx))
+}
+
+/// Draws RGBA pixels onto `canvas`, resizing it to `width x height`.
+pub fn put_rgba(canvas: &HtmlCanvasElement, rgba: &[u8], width: usize, height: usize) -> Result<(), String> {
+    if rgba.len() != width * height * 4 || width == 0 || height == 0 {
+        return Err("pixel buffer does not match its size".into());
+    }
+    canvas.set_width(width as u32);
+    canvas.set_height(height as u32);
+    let ctx: CanvasRenderingContext2d = canvas.get_context("2d").map_err(js_error)?.ok_or("no 2D context")?.dyn_into().map_err(|_| "not a 2D context")?;
+    let data = ImageData::new_with_u8_clamped_array_and_sh(Clamped(rgba), width as u32, height as u32).map_err(js_error)?;
+    ctx.put_image_data(&data, 0.0, 0.0).map_err(js_error)
+}
+
+/// Decodes `blob` and prepares it for a model whose working size is `box_hw` and whose
+/// inputs must be multiples of `multiple`. Every failure is a sentence for the user.
+pub async fn decode(blob: web_sys::Blob, name: String, box_hw: (usize, usize), multiple: usize) -> Result<Rc<Picture>, String> {
+    let size = blob.size();
+    if size == 0.0 {
+        return Err(format!("\u{201c}{name}\u{201d} is empty."));
+    }
+    if size > MAX_FILE_BYTES {
+        return Err(format!("\u{201c}{name}\u{201d} is {:.0} MB; the limit is {:.0} MB.", size / 1048576.0, MAX_FILE_BYTES / 1048576.0));
+    }
+    let window = web_sys::window().ok_or("no window")?;
+    let options = ImageBitmapOptions::new();
+    options.set_image_orientation(ImageOrientation::FromImage);
+    let promise = window.create_image_bitmap_with_blob_and_image_bitmap_options(&blob, &options).map_err(js_error)?;
+    let bitmap: ImageBitmap = match JsFuture::from(promise).await {
+        Ok(b) => b.dyn_into().map_err(|_| "not an image bitmap")?,
+        Err(_) => return Err(format!("\u{201c}{name}\u{201d} could not be decoded as an image: it is not an image, or it is corrupt.")),
+    };
+    let (w, h) = (bitmap.width() as usize, bitmap.height() as usize);
+    if w == 0 || h == 0 || (w as u64) * (h as u64) > MAX_PIXELS {
+        bitmap.close();
+        return Err(format!("\u{201c}{name}\u{201d} is {w} x {h} pixels; the limit is {} megapixels.", MAX_PIXELS / 1_000_000));
+    }
+    let ((sh, sw), (ph, pw)) = fit(h, w, box_hw.0, box_hw.1, multiple);
+    let (_canvas, ctx) = scratch_canvas(sw as u32, sh as u32)?;
+    ctx.set_image_smoothing_enabled(true);
+    let drawn = ctx.draw_image_with_image_bitmap_and_dw_and_dh(&bitmap, 0.0, 0.0, sw as f64, sh as f64);
+    bitmap.close();
+    drawn.map_err(js_error)?;
+    let rgba = ctx.get_image_data(0.0, 0.0, sw as f64, sh as f64).map_err(js_error)?.data().0;
+    let rgb = pad_rgb(&rgba, (sh, sw), (ph, pw));
+    let input = InputImage { height: ph, width: pw, valid_height: sh, valid_width: sw, rgb };
+    Ok(Rc::new(Picture { name, original: (h, w), input, rgba }))
+}

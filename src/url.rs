@@ -1,0 +1,48 @@
+//! The view in the URL's query, so that a view can be shared:
+//! `?model=transposed-add&sample=astronaut&stage=dec.1`. Unknown values are ignored.
+
+use crate::protocol::Variant;
+use skipscope_engine::{Skip, Upsample};
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct UrlState {
+    pub variant: Option<Variant>,
+    pub sample: Option<String>,
+    pub stage: Option<String>,
+}
+
+pub fn parse_variant(s: &str) -> Option<Variant> {
+    let (u, k) = s.split_once('-')?;
+    let upsample = Upsample::ALL.into_iter().find(|x| x.name() == u)?;
+    let skip = Skip::ALL.into_iter().find(|x| x.name() == k)?;
+    Some(Variant::new(upsample, skip))
+}
+
+/// Reads the current location's query.
+pub fn read() -> UrlState {
+    let Some(search) = web_sys::window().and_then(|w| w.location().search().ok()) else { return UrlState::default() };
+    let Ok(params) = web_sys::UrlSearchParams::new_with_str(&search) else { return UrlState::default() };
+    UrlState {
+        variant: params.get("model").and_then(|m| parse_variant(&m)),
+        sample: params.get("sample").filter(|s| crate::app::SAMPLES.iter().any(|(n, _)| n == s)),
+        stage: params.get("stage").filter(|s| s.len() < 32),
+    }
+}
+
+/// Replaces the current history entry's query (no reload, no new entry).
+pub fn write(state: &UrlState) {
+    let Ok(params) = web_sys::UrlSearchParams::new() else { return };
+    if let Some(v) = state.variant {
+        params.append("model", &v.to_string());
+    }
+    if let Some(s) = &state.sample {
+        params.append("sample", s);
+    }
+    if let Some(s) = &state.stage {
+        params.append("stage", s);
+    }
+    let query = format!("?{}", String::from(params.to_string()));
+    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&query));
+    }
+}

@@ -1,0 +1,178 @@
+// The page as a user meets it. Each test waits on DOM state (never on time); screenshots
+// land in tests/e2e/artifacts/. Tests that toggle variants serve no manifest, so every
+// variant runs with random weights and all toggles are enabled, whatever is published.
+import { test, expect, Page } from '@playwright/test';
+import * as fs from 'fs';
+import * as path from 'path';
+
+const ART = path.join(__dirname, 'artifacts');
+fs.mkdirSync(ART, { recursive: true });
+
+const STAGES = ['input', 'enc.0', 'pool.0', 'enc.1', 'pool.1', 'enc.2', 'pool.2', 'enc.3', 'pool.3',
+  'bottleneck', 'dec.3', 'dec.2', 'dec.1', 'dec.0', 'head'];
+
+async function noManifest(page: Page) {
+  await page.route('**/models/manifest.json', (r) => r.fulfill({ status: 404, body: 'not found' }));
+}
+
+/** Waits until the shown trace is done and a mask is drawn. */
+async function waitForMask(page: Page) {
+  await expect(page.locator('p.status[data-running="false"].done')).toBeVisible();
+  await expect(page.locator('canvas.mask')).toBeVisible();
+}
+
+async function maskPixels(page: Page): Promise<string> {
+  return page.locator('canvas.mask').evaluate((c: HTMLCanvasElement) => c.toDataURL());
+}
+
+test('the page loads, runs the first sample and shows a mask', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto('index.html');
+  await expect(page.locator('h1')).toHaveText('SkipScope');
+  await waitForMask(page);
+  await expect(page.locator('.legend li')).toHaveCount(11);
+  await expect(page.locator('.u-diagram .node')).toHaveCount(STAGES.length);
+  // Either trained weights or a clear random-weights warning.
+  await expect(page.locator('.banner .warning, .banner .trained')).toBeVisible();
+  await page.screenshot({ path: path.join(ART, 'loaded.png'), fullPage: true });
+  expect(errors).toEqual([]);
+});
+
+test('stepping visits every stage in order, with buttons and arrow keys', async ({ page }) => {
+  await noManifest(page);
+  await page.goto('index.html?stage=input');
+  await waitForMask(page);
+  const current = page.locator('.strip .stage-btn.selected');
+  await expect(current).toHaveText('input');
+  for (let i = 1; i < STAGES.length; i++) {
+    if (i % 2) await page.keyboard.press('ArrowRight');
+    else await page.getByRole('button', { name: 'next stage' }).click();
+    await expect(current).toHaveText(STAGES[i]);
+    await expect(page.locator('.stage-view h3')).toContainText(STAGES[i]);
+    await expect(page.locator(`.u-diagram .node.selected[data-stage="${STAGES[i]}"]`)).toHaveCount(1);
+    if (STAGES[i] === 'pool.1') {
+      await page.locator('.grid .tile').first().click();
+      await expect(page.locator('.zoom canvas')).toHaveCount(2); // the channel and its argmax positions
+      await page.screenshot({ path: path.join(ART, 'pool-stage.png'), fullPage: true });
+    }
+    if (STAGES[i] === 'dec.1') {
+      await expect(page.locator('.parts figure')).toHaveCount(3);
+      await page.screenshot({ path: path.join(ART, 'decoder-stage.png'), fullPage: true });
+    }
+  }
+  await expect(page.getByRole('button', { name: 'next stage' })).toBeDisabled();
+  await page.keyboard.press('ArrowLeft');
+  await expect(current).toHaveText('dec.0');
+  // Clicking a node selects it, and the URL keeps the view.
+  await page.locator('.u-diagram .node[data-stage="bottleneck"]').click();
+  await expect(current).toHaveText('bottleneck');
+  await expect(page).toHaveURL(/stage=bottleneck/);
+});
+
+test('toggling the skip changes the mask and the diagram', async ({ page }) => {
+  await noManifest(page);
+  await page.goto('index.html?model=transposed-add');
+  await waitForMask(page);
+  await expect(page.locator('.u-diagram .skip-add')).toHaveCount(4);
+  const before = await maskPixels(page);
+  await page.locator('.toggles [data-variant="transposed-none"]').click();
+  await expect(page.locator('.u-diagram .skip')).toHaveCount(0);
+  await waitForMask(page);
+  await expect.poll(() => maskPixels(page)).not.toBe(before);
+  await page.locator('.toggles [data-variant="transposed-concat"]').click();
+  await expect(page.locator('.u-diagram .skip-concat')).toHaveCount(4);
+  await waitForMask(page);
+  await expect(page).toHaveURL(/model=transposed-concat/);
+  // The comparison fills in: three masks and the agreement between them.
+  await expect(page.locator('.compare canvas.cmp')).toHaveCount(4);
+  await expect(page.locator('.agreement')).toContainText('Pairwise agreement');
+  await page.screenshot({ path: path.join(ART, 'toggled-concat.png'), fullPage: true });
+});
+
+test('uploads work through the file input, a drop and a paste; a bad file keeps the result', async ({ page }) => {
+  await noManifest(page);
+  await page.goto('index.html');
+  await waitForMask(page);
+  // chelsea.jpg is 451 x 300: it fits the 192 x 256 working size as 170 x 256.
+  await page.locator('input[type=file]').setInputFiles(path.join(__dirname, '../../www/samples/chelsea.jpg'));
+  await expect(page.locator('canvas.mask')).toHaveAttribute('height', '170');
+  await waitForMask(page);
+  const good = await maskPixels(page);
+
+  await page.locator('input[type=file]').setInputFiles({ name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('just some text\n') });
+  await expect(page.locator('.picker .error')).toContainText('could not be decoded');
+  expect(await maskPixels(page)).toBe(good);
+  await page.screenshot({ path: path.join(ART, 'bad-file.png'), fullPage: true });
+
+  await page.locator('input[type=file]').setInputFiles({ name: 'empty.jpg', mimeType: 'image/jpeg', buffer: Buffer.alloc(0) });
+  await expect(page.locator('.picker .error')).toContainText('is empty');
+  expect(await maskPixels(page)).toBe(good);
+
+  // Drop and paste the coffee photo (512 x 341 -> 170 x 255).
+  const bytes = [...fs.readFileSync(path.join(__dirname, '../../www/samples/coffee.jpg'))];
+  await page.evaluate(async (bytes) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([new Uint8Array(bytes)], 'dropped.jpg', { type: 'image/jpeg' }));
+    document.querySelector('.dropzone')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, bytes);
+  await expect(page.locator('canvas.mask')).toHaveAttribute('width', '256');
+  await expect(page.locator('canvas.mask')).toHaveAttribute('height', '171');
+  await waitForMask(page);
+  await page.locator('input[type=file]').setInputFiles(path.join(__dirname, '../../www/samples/astronaut.jpg'));
+  await expect(page.locator('canvas.mask')).toHaveAttribute('width', '192');
+  await page.evaluate(async (bytes) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([new Uint8Array(bytes)], 'pasted.jpg', { type: 'image/jpeg' }));
+    document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true }));
+  }, bytes);
+  await expect(page.locator('canvas.mask')).toHaveAttribute('width', '256');
+  await waitForMask(page);
+});
+
+test('the page stays responsive while the network runs; speeds are measured', async ({ page }) => {
+  await noManifest(page);
+  await page.goto('index.html');
+  await waitForMask(page);
+  // Longest gap between animation frames while a new sample runs.
+  await page.evaluate(() => {
+    (window as any).__gaps = [];
+    let last = performance.now();
+    const tick = (t: number) => { (window as any).__gaps.push(t - last); last = t; (window as any).__raf = requestAnimationFrame(tick); };
+    (window as any).__raf = requestAnimationFrame(tick);
+  });
+  await page.locator('.sample[data-sample="coffee"]').click();
+  await expect(page.locator('p.status[data-running="true"]')).toBeVisible();
+  // A click is answered while the worker computes.
+  await page.getByRole('button', { name: 'previous stage' }).click();
+  await expect(page.locator('.strip .stage-btn.selected')).toHaveText('dec.1');
+  await waitForMask(page);
+  await expect(page.locator('p.status[data-latency-what="sample to mask"]')).toBeVisible();
+  const sampleMs = Number(await page.locator('p.status').getAttribute('data-latency-ms'));
+  const maxGap = await page.evaluate(() => { cancelAnimationFrame((window as any).__raf); return Math.max(...(window as any).__gaps); });
+
+  await page.locator('.toggles [data-variant="bilinear-add"]').click();
+  await expect(page.locator('p.status[data-latency-what="toggle to mask"]')).toBeVisible();
+  const toggleMs = Number(await page.locator('p.status').getAttribute('data-latency-ms'));
+  const forward = await page.locator('p.status').textContent();
+  const report = { sampleToMaskMs: sampleMs, toggleToMaskMs: toggleMs, longestFrameGapMs: maxGap, status: forward };
+  console.log('speed', JSON.stringify(report));
+  fs.writeFileSync(path.join(ART, 'speed.json'), JSON.stringify(report, null, 2));
+  expect(maxGap).toBeLessThan(1000);
+  expect(sampleMs).toBeGreaterThan(0);
+});
+
+test('trained weights load from the manifest with progress, when published', async ({ page, request }) => {
+  const manifest = await request.get('models/manifest.json');
+  test.skip(!manifest.ok(), 'no models/manifest.json published yet');
+  const models = (await manifest.json()).models as { upsample: string; skip: string }[];
+  test.skip(models.length === 0, 'the manifest lists no model');
+  const v = `${models[0].upsample}-${models[0].skip}`;
+  await page.goto(`index.html?model=${v}`);
+  await expect(page.locator('.banner .trained')).toContainText(`Trained model ${v}`);
+  await waitForMask(page);
+  // Variants without weights are disabled and say why.
+  const disabled = page.locator('.toggles button[disabled]');
+  if (models.length < 9) await expect(disabled.first()).toHaveAttribute('title', /no trained weights/);
+  await page.screenshot({ path: path.join(ART, 'trained.png'), fullPage: true });
+});
