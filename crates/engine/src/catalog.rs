@@ -33,6 +33,14 @@ pub fn camvid_classes() -> Vec<ClassInfo> {
     .collect()
 }
 
+/// The four classes the people model learns from CCP's 59 labels.
+pub fn ccp_classes() -> Vec<ClassInfo> {
+    [("Background", [40, 40, 40]), ("Skin", [250, 190, 150]), ("Hair", [120, 60, 20]), ("Clothes", [60, 120, 220])]
+        .into_iter()
+        .map(|(name, color)| ClassInfo { name: name.into(), color })
+        .collect()
+}
+
 /// `www/models/manifest.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {

@@ -6,6 +6,7 @@
 
 use anyhow::{bail, ensure, Context, Result};
 use ndarray::{Array2, Array3};
+use skipscope_engine::weights::ClassInfo;
 use std::path::{Path, PathBuf};
 
 /// One decoded sample: `image` `[H, W, 3]` RGB, `label` `[H, W]` class indices (or void).
@@ -24,7 +25,7 @@ pub struct Split {
     pub void: Option<u8>,
 }
 
-pub use skipscope_engine::catalog::{camvid_classes, CAMVID_VOID};
+pub use skipscope_engine::catalog::{camvid_classes, ccp_classes, CAMVID_VOID};
 
 /// Decodes an RGB image file.
 pub fn read_image(path: &Path) -> Result<Array3<u8>> {
@@ -95,6 +96,127 @@ pub fn load_split(root: &Path, split: &str, n_classes: usize, void: Option<u8>, 
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(Split { samples, n_classes, void })
+}
+
+/// The datasets the trainer knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DatasetKind {
+    /// CamVid street scenes, 11 classes, 360x480.
+    Camvid,
+    /// CCP people, 4 classes (background, skin, hair, clothes), 550 px wide portraits.
+    Ccp,
+}
+
+impl DatasetKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            DatasetKind::Camvid => "camvid",
+            DatasetKind::Ccp => "ccp",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Result<Self> {
+        match name {
+            "camvid" => Ok(DatasetKind::Camvid),
+            "ccp" => Ok(DatasetKind::Ccp),
+            other => bail!("unknown dataset {other:?} (camvid or ccp)"),
+        }
+    }
+
+    pub fn default_root(self) -> PathBuf {
+        PathBuf::from(format!("../shared/data/{}", self.name()))
+    }
+
+    pub fn classes(self) -> Vec<ClassInfo> {
+        match self {
+            DatasetKind::Camvid => camvid_classes(),
+            DatasetKind::Ccp => ccp_classes(),
+        }
+    }
+
+    /// Working size `(height, width)`: CamVid's 360x480 halved (about), CCP's portraits.
+    pub fn working_size(self) -> (usize, usize) {
+        match self {
+            DatasetKind::Camvid => (192, 256),
+            DatasetKind::Ccp => (256, 176),
+        }
+    }
+
+    pub fn load(self, root: &Path, split: &str, limit: Option<usize>) -> Result<Split> {
+        match self {
+            DatasetKind::Camvid => load_split(root, split, camvid_classes().len(), Some(CAMVID_VOID), limit),
+            DatasetKind::Ccp => load_ccp(root, split, limit),
+        }
+    }
+}
+
+/// CCP's fixed split by sorted file name: the first 803 images train, the next 100
+/// validate, the last 100 test.
+pub fn ccp_range(split: &str) -> Result<std::ops::Range<usize>> {
+    Ok(match split {
+        "train" => 0..803,
+        "val" => 803..903,
+        "test" => 903..1003,
+        other => bail!("CCP has the splits train, val and test, not {other:?}"),
+    })
+}
+
+/// The mapping of CCP's labels (`labels.txt`: `index name` per line) to the four classes
+/// of [`ccp_classes`]: `null` -> background (0), `skin` -> 1, `hair` -> 2, every other
+/// label -> clothes (3).
+pub fn ccp_mapping(labels_txt: &str) -> Result<Vec<u8>> {
+    let mut mapping = Vec::new();
+    for (line_no, line) in labels_txt.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let mut parts = line.split_whitespace();
+        let index: usize = parts.next().and_then(|i| i.parse().ok()).with_context(|| format!("labels.txt line {}: no index", line_no + 1))?;
+        let name = parts.next().with_context(|| format!("labels.txt line {}: no name", line_no + 1))?;
+        ensure!(index == mapping.len(), "labels.txt line {}: index {index}, expected {}", line_no + 1, mapping.len());
+        mapping.push(match name {
+            "null" => 0,
+            "skin" => 1,
+            "hair" => 2,
+            _ => 3,
+        });
+    }
+    for (needed, class) in [("null", 0u8), ("skin", 1), ("hair", 2)] {
+        ensure!(mapping.contains(&class), "labels.txt has no `{needed}` label");
+    }
+    Ok(mapping)
+}
+
+/// Loads a CCP split (`images/NNNN.jpg`, `labels/NNNN.png`, `labels.txt`) with its labels
+/// mapped to four classes; a label index beyond `labels.txt` is an error.
+pub fn load_ccp(root: &Path, split: &str, limit: Option<usize>) -> Result<Split> {
+    let labels_txt = std::fs::read_to_string(root.join("labels.txt")).with_context(|| format!("reading {}", root.join("labels.txt").display()))?;
+    let mapping = ccp_mapping(&labels_txt)?;
+    let image_dir = root.join("images");
+    let mut names: Vec<PathBuf> = std::fs::read_dir(&image_dir)
+        .with_context(|| format!("listing {}", image_dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("jpg")))
+        .collect();
+    names.sort();
+    let range = ccp_range(split)?;
+    ensure!(names.len() >= range.end, "{} holds {} images; the {split} split needs {}", image_dir.display(), names.len(), range.end);
+    let mut picked = names[range].to_vec();
+    if let Some(n) = limit {
+        picked.truncate(n);
+    }
+    let samples = picked
+        .iter()
+        .map(|path| {
+            let stem = path.file_stem().expect("listed files have names").to_string_lossy().into_owned();
+            let label_path = root.join("labels").join(format!("{stem}.png"));
+            let image = read_image(path)?;
+            let raw = read_label(&label_path)?;
+            ensure!(raw.dim() == (image.dim().0, image.dim().1), "{} is not the size of its image", label_path.display());
+            if let Some(bad) = raw.iter().find(|&&v| v as usize >= mapping.len()) {
+                bail!("{} holds label {bad}, but labels.txt lists 0..{}", label_path.display(), mapping.len() - 1);
+            }
+            Ok(Sample { name: format!("{stem}.jpg"), image, label: raw.mapv(|v| mapping[v as usize]) })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Split { samples, n_classes: 4, void: None })
 }
 
 /// Median-frequency class weights (Eigen and Fergus, as in SegNet): `freq(c)` is the
@@ -199,6 +321,32 @@ pub(crate) mod tests {
         write_synthetic(dir.path(), "train", 1, 16, 1);
         image::RgbImage::new(16, 16).save(dir.path().join("trainannot/img000.png")).unwrap();
         assert!(error_of(dir.path()).contains("must be an 8-bit single-channel label map"));
+    }
+
+    #[test]
+    fn ccp_labels_map_to_four_classes() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("labels.txt"), "0 null\n1 accessories\n2 hair\n3 skin\n4 shoes\n").unwrap();
+        std::fs::create_dir_all(root.join("images")).unwrap();
+        std::fs::create_dir_all(root.join("labels")).unwrap();
+        for i in 0..1003 {
+            // Only the first images carry data; the split only needs the names listed.
+            let name = format!("{:04}", i + 1);
+            let (w, h) = if i < 2 { (3, 2) } else { (1, 1) };
+            image::RgbImage::new(w, h).save(root.join("images").join(format!("{name}.jpg"))).unwrap();
+            let labels = if i < 2 { vec![0, 1, 2, 3, 4, 2] } else { vec![0] };
+            image::GrayImage::from_raw(w, h, labels).unwrap().save(root.join("labels").join(format!("{name}.png"))).unwrap();
+        }
+        let train = load_ccp(root, "train", Some(2)).unwrap();
+        assert_eq!(train.samples[0].label.iter().copied().collect::<Vec<_>>(), vec![0, 3, 2, 1, 3, 2]);
+        let test = load_ccp(root, "test", None).unwrap();
+        assert_eq!(test.samples.len(), 100);
+        assert_eq!(test.samples[0].name, "0904.jpg");
+        image::GrayImage::from_raw(3, 2, vec![0, 9, 0, 0, 0, 0]).unwrap().save(root.join("labels/0002.png")).unwrap();
+        let err = format!("{:#}", load_ccp(root, "train", Some(2)).unwrap_err());
+        assert!(err.contains("holds label 9, but labels.txt lists 0..4"), "{err}");
+        assert!(ccp_mapping("0 null\n1 hair\n").is_err(), "a labels.txt without skin is refused");
     }
 
     #[test]

@@ -9,7 +9,8 @@ use skipscope_engine::catalog::{Manifest, ManifestEntry};
 use skipscope_engine::weights::{self, Storage};
 use std::path::Path;
 
-pub fn export(run_dir: &Path, data_dir: &Path, to: &Path) -> Result<()> {
+/// `data_dir`: the dataset's folder, by default `../shared/data/<the run's dataset>`.
+pub fn export(run_dir: &Path, data_dir: Option<&Path>, to: &Path) -> Result<()> {
     let run = Run { dir: run_dir.to_path_buf() };
     let recipe = run.recipe()?;
     let state = run.state()?;
@@ -18,7 +19,8 @@ pub fn export(run_dir: &Path, data_dir: &Path, to: &Path) -> Result<()> {
     let parameters = model.parameter_count();
     let mut folded = model.clone();
     folded.fold_batch_norm();
-    let test = data::load_split(data_dir, "test", meta.config.n_classes, Some(data::CAMVID_VOID), None)?;
+    let dataset = data::DatasetKind::from_name(&recipe.dataset)?;
+    let test = dataset.load(&data_dir.map_or_else(|| dataset.default_root(), Path::to_path_buf), "test", None)?;
     let scores = evaluate(&folded, &test, &meta.normalization, recipe.height, recipe.width, Resolution::Full)?;
     eprintln!("test: G {:.3} C {:.3} mIoU {:.3} BF {:.3}", scores.g, scores.c, scores.miou, scores.bf.unwrap_or(f64::NAN));
     meta.metrics = serde_json::json!({ "test": scores, "best_epoch": state.best_epoch, "epochs": state.epochs_done });

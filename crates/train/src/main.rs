@@ -69,20 +69,24 @@ impl ModelArgs {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Train one variant on CamVid, checkpointing every epoch.
+    /// Train one variant, checkpointing every epoch.
     Train {
-        /// The CamVid folder (train/, trainannot/, val/, valannot/).
-        #[arg(long, default_value = "../shared/data/camvid")]
-        data: PathBuf,
+        #[arg(long, value_enum, default_value = "camvid")]
+        dataset: data::DatasetKind,
+        /// The dataset's folder (default ../shared/data/<dataset>).
+        #[arg(long)]
+        data: Option<PathBuf>,
         /// Run directory (checkpoints, log).
         #[arg(long)]
         out: PathBuf,
         #[command(flatten)]
         model: ModelArgs,
-        #[arg(long, default_value_t = 192)]
-        height: usize,
-        #[arg(long, default_value_t = 256)]
-        width: usize,
+        /// Working height (default: the dataset's, 192 for CamVid, 256 for CCP).
+        #[arg(long)]
+        height: Option<usize>,
+        /// Working width (default: 256 for CamVid, 176 for CCP).
+        #[arg(long)]
+        width: Option<usize>,
         #[arg(long, default_value_t = 60)]
         epochs: usize,
         #[arg(long, default_value_t = 8)]
@@ -110,10 +114,11 @@ enum Command {
         #[arg(long)]
         limit: Option<usize>,
     },
-    /// Score weights on a CamVid split at full resolution (G, C, mIoU, BF, per-class IoU).
+    /// Score weights on a split at full resolution (G, C, mIoU, BF, per-class IoU).
     Eval {
-        #[arg(long, default_value = "../shared/data/camvid")]
-        data: PathBuf,
+        /// The dataset's folder (default ../shared/data/<the weights' dataset>).
+        #[arg(long)]
+        data: Option<PathBuf>,
         #[arg(long)]
         weights: PathBuf,
         #[arg(long, default_value = "test")]
@@ -127,15 +132,18 @@ enum Command {
     Export {
         #[arg(long)]
         run: PathBuf,
-        #[arg(long, default_value = "../shared/data/camvid")]
-        data: PathBuf,
+        /// The dataset's folder (default ../shared/data/<the run's dataset>).
+        #[arg(long)]
+        data: Option<PathBuf>,
         #[arg(long, default_value = "www/models")]
         to: PathBuf,
     },
     /// Draw the masks of several models on the same test images side by side (PNG).
     Compare {
-        #[arg(long, default_value = "../shared/data/camvid")]
-        data: PathBuf,
+        #[arg(long, value_enum, default_value = "camvid")]
+        dataset: data::DatasetKind,
+        #[arg(long)]
+        data: Option<PathBuf>,
         /// Weights files, one column each, in order.
         #[arg(long, num_args = 1.., required = true)]
         weights: Vec<PathBuf>,
@@ -169,11 +177,13 @@ enum Command {
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Train {
-            data, out, model, height, width, epochs, batch, lr, weight_decay, max_zoom, class_weighting, seed, threads, resume, epochs_now, limit,
+            dataset, data, out, model, height, width, epochs, batch, lr, weight_decay, max_zoom, class_weighting, seed, threads, resume, epochs_now, limit,
         } => {
-            let classes = data::camvid_classes();
+            let classes = dataset.classes();
+            let data = data.unwrap_or_else(|| dataset.default_root());
+            let (height, width) = (height.unwrap_or(dataset.working_size().0), width.unwrap_or(dataset.working_size().1));
             let recipe = trainer::Recipe {
-                dataset: "camvid".into(),
+                dataset: dataset.name().into(),
                 model: model.config(classes.len()),
                 height,
                 width,
@@ -187,9 +197,9 @@ fn main() -> Result<()> {
                 threads,
             };
             recipe.model.check_input([1, height, width, 3])?;
-            eprintln!("loading CamVid from {}", data.display());
-            let train = data::load_split(&data, "train", classes.len(), Some(data::CAMVID_VOID), limit)?;
-            let val = data::load_split(&data, "val", classes.len(), Some(data::CAMVID_VOID), limit)?;
+            eprintln!("loading {} from {}", dataset.name(), data.display());
+            let train = dataset.load(&data, "train", limit)?;
+            let val = dataset.load(&data, "val", limit)?;
             let dataset = trainer::Dataset { train: &train, val: &val, classes, normalization: Normalization::imagenet() };
             let state = trainer::train(&recipe, &dataset, &out, resume, epochs_now, false)?;
             eprintln!(
@@ -202,7 +212,8 @@ fn main() -> Result<()> {
             let (mut model, meta) = weights::load(&bytes).with_context(|| format!("loading {}", path.display()))?;
             model.fold_batch_norm();
             let recipe: trainer::Recipe = serde_json::from_value(meta.recipe.clone()).context("the weights carry no training recipe")?;
-            let split = data::load_split(&data, &split, meta.config.n_classes, Some(data::CAMVID_VOID), None)?;
+            let dataset = data::DatasetKind::from_name(&recipe.dataset)?;
+            let split = dataset.load(&data.unwrap_or_else(|| dataset.default_root()), &split, None)?;
             let started = Instant::now();
             let scores = evaluate::evaluate(&model, &split, &meta.normalization, recipe.height, recipe.width, evaluate::Resolution::Full)?;
             eprintln!("{} images in {:.1} s", split.samples.len(), started.elapsed().as_secs_f64());
@@ -212,9 +223,9 @@ fn main() -> Result<()> {
                 std::fs::write(&out, text).with_context(|| format!("writing {}", out.display()))?;
             }
         }
-        Command::Export { run, data, to } => export::export(&run, &data, &to)?,
-        Command::Compare { data, weights: files, images, out, scale } => {
-            let all = data::load_split(&data, "test", data::camvid_classes().len(), Some(data::CAMVID_VOID), None)?;
+        Command::Export { run, data, to } => export::export(&run, data.as_deref(), &to)?,
+        Command::Compare { dataset, data, weights: files, images, out, scale } => {
+            let all = dataset.load(&data.unwrap_or_else(|| dataset.default_root()), "test", None)?;
             let samples = images
                 .iter()
                 .map(|name| all.samples.iter().find(|s| &s.name == name).cloned().with_context(|| format!("no test image named {name}")))
