@@ -165,7 +165,7 @@ pub fn stage_names(depth: usize) -> Vec<String> {
 impl State {
     pub fn entry(&self, variant: Variant) -> Option<&ManifestEntry> {
         match &self.catalog {
-            Catalog::Ready(m) => m.models.iter().find(|e| e.upsample == variant.upsample && e.skip == variant.skip),
+            Catalog::Ready(m) => m.models.iter().find(|e| e.dataset == crate::manifest::DATASET && e.upsample == variant.upsample && e.skip == variant.skip),
             _ => None,
         }
     }
@@ -174,7 +174,7 @@ impl State {
         match &self.catalog {
             Catalog::Loading => Availability::Pending,
             Catalog::Missing(_) => Availability::Random,
-            Catalog::Ready(m) if m.models.is_empty() => Availability::Random,
+            Catalog::Ready(m) if !m.models.iter().any(|e| e.dataset == crate::manifest::DATASET) => Availability::Random,
             Catalog::Ready(_) => match (self.entry(variant), self.weights.get(&variant)) {
                 (None, _) => Availability::Unavailable(format!("no trained weights for {variant} yet")),
                 (Some(_), None | Some(Weights::Fetching { .. }) | Some(Weights::Loading)) => Availability::Pending,
@@ -250,7 +250,7 @@ impl Reducible for State {
                 // the first published one (transposed-add when published).
                 if let Availability::Unavailable(_) = next.availability(next.variant) {
                     if let Catalog::Ready(m) = &next.catalog {
-                        let published: Vec<Variant> = m.models.iter().map(|e| Variant::new(e.upsample, e.skip)).collect();
+                        let published: Vec<Variant> = m.models.iter().filter(|e| e.dataset == crate::manifest::DATASET).map(|e| Variant::new(e.upsample, e.skip)).collect();
                         if let Some(v) = published.iter().find(|v| **v == DEFAULT_VARIANT).or(published.first()) {
                             next.variant = *v;
                         }

@@ -7,7 +7,7 @@ use crate::protocol::{DecoderPlanes, InputImage, MapShape, Mask, ModelSummary, P
 use ndarray::{Array4, ArrayView4};
 use skipscope_engine::layers::loss::argmax;
 use skipscope_engine::model::{Stage, StageKind};
-use skipscope_engine::weights::{self, ClassInfo, Normalization};
+use skipscope_engine::weights::{self, Normalization};
 use skipscope_engine::{EngineError, Model, ModelConfig};
 use std::collections::HashMap;
 
@@ -16,25 +16,7 @@ pub const RANDOM_DEPTH: usize = 4;
 pub const RANDOM_WIDTH: usize = 8;
 pub const RANDOM_SEED: u64 = 1;
 
-/// CamVid's 11 classes with the colours of the dataset's usual palette (the trainer's list).
-pub fn camvid_classes() -> Vec<ClassInfo> {
-    [
-        ("Sky", [128, 128, 128]),
-        ("Building", [128, 0, 0]),
-        ("Pole", [192, 192, 128]),
-        ("Road", [128, 64, 128]),
-        ("Pavement", [60, 40, 222]),
-        ("Tree", [128, 128, 0]),
-        ("SignSymbol", [192, 128, 128]),
-        ("Fence", [64, 64, 128]),
-        ("Car", [64, 0, 128]),
-        ("Pedestrian", [64, 64, 0]),
-        ("Bicyclist", [0, 128, 192]),
-    ]
-    .into_iter()
-    .map(|(name, color)| ClassInfo { name: name.into(), color })
-    .collect()
-}
+pub use skipscope_engine::catalog::camvid_classes;
 
 /// A smooth test image `[1, height, width, channels]` with values in `[0, 1]`.
 pub fn gradient_image(height: usize, width: usize, channels: usize) -> Array4<f32> {

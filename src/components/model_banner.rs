@@ -25,7 +25,7 @@ pub fn ModelBanner(props: &Props) -> Html {
     let v = props.variant;
     let random_why = match (&props.catalog, &props.weights) {
         (Catalog::Missing(why), _) => Some(format!("no trained weights are published yet ({why})")),
-        (Catalog::Ready(m), _) if m.models.is_empty() => Some("no trained weights are published yet".into()),
+        (Catalog::Ready(m), _) if !m.models.iter().any(|e| e.dataset == crate::manifest::DATASET) => Some("no trained weights are published yet".into()),
         (_, Some(Weights::Failed(why))) => Some(format!("the weights of {v} could not be loaded: {why}")),
         _ => None,
     };
