@@ -236,6 +236,22 @@ pub fn App() -> Html {
             read_picture(d.clone(), file.into(), name, None, working)
         })
     };
+    let on_label = {
+        let (d, picture) = (d.clone(), state.picture.clone());
+        let classes = state.trace().and_then(|t| t.model.as_ref()).map(|m| m.classes.clone()).unwrap_or_else(crate::trace::camvid_classes);
+        Callback::from(move |file: web_sys::File| {
+            let Some(p) = picture.clone() else { return };
+            let (d, name) = (d.clone(), file.name());
+            let palette: Vec<[u8; 3]> = classes.iter().map(|c| c.color).collect();
+            wasm_bindgen_futures::spawn_local(async move {
+                let size = (p.input.valid_height, p.input.valid_width);
+                match picture::decode_label(file.into(), name, p.original, size, palette, skipscope_engine::catalog::CAMVID_VOID).await {
+                    Ok(label) => d.dispatch(Action::LabelReady(Rc::new(label))),
+                    Err(message) => d.dispatch(Action::LabelFailed(message)),
+                }
+            });
+        })
+    };
     let on_variant = {
         let d = d.clone();
         Callback::from(move |variant| d.dispatch(Action::SetVariant { variant, at_ms: crate::now_ms() }))
@@ -318,7 +334,8 @@ pub fn App() -> Html {
             }
             <h2>{ "The three skip modes" }</h2>
             if let Some(p) = state.picture.clone() {
-                <Compare picture={p} upsample={state.variant.upsample} {slots} opacity={state.opacity} />
+                <Compare picture={p} upsample={state.variant.upsample} {slots} opacity={state.opacity}
+                    label={state.label.clone()} label_error={state.label_error.clone().map(AttrValue::from)} {on_label} />
             }
             <footer>
                 <p class="hint">{ "Sample photos: public domain and CC0, from scikit-image (see samples/LICENSES.md). The view is kept in the URL: copy it to share." }</p>

@@ -109,3 +109,59 @@ pub async fn decode(blob: web_sys::Blob, name: String, box_hw: (usize, usize), m
     let input = InputImage { height: ph, width: pw, valid_height: sh, valid_width: sw, rgb };
     Ok(Rc::new(Picture { name, original: (h, w), input, rgba }))
 }
+
+/// A ground-truth label image, resized (nearest neighbour) to the picture's scaled size.
+#[derive(Debug, PartialEq)]
+pub struct Label {
+    pub name: String,
+    pub height: usize,
+    pub width: usize,
+    /// Class per pixel; `void` where the label says nothing.
+    pub classes: Vec<u8>,
+}
+
+/// Class indices from label RGBA: a grey image whose values are all at most `void` holds
+/// class indices; otherwise each pixel's colour must be one of `palette` (else `void`).
+pub fn label_classes(rgba: &[u8], palette: &[[u8; 3]], void: u8) -> Vec<u8> {
+    let indexed = rgba.chunks_exact(4).all(|p| p[0] == p[1] && p[1] == p[2] && p[0] <= void);
+    rgba.chunks_exact(4)
+        .map(|p| {
+            if indexed {
+                p[0]
+            } else {
+                palette.iter().position(|c| c[..] == p[..3]).map_or(void, |i| i as u8)
+            }
+        })
+        .collect()
+}
+
+/// Decodes a label image for a picture scaled to `height x width`. Its aspect ratio must
+/// match the photo's (within 2%).
+pub async fn decode_label(blob: web_sys::Blob, name: String, original: (usize, usize), size: (usize, usize), palette: Vec<[u8; 3]>, void: u8) -> Result<Label, String> {
+    if blob.size() == 0.0 {
+        return Err(format!("\u{201c}{name}\u{201d} is empty."));
+    }
+    let window = web_sys::window().ok_or("no window")?;
+    let options = ImageBitmapOptions::new();
+    options.set_image_orientation(ImageOrientation::FromImage);
+    let promise = window.create_image_bitmap_with_blob_and_image_bitmap_options(&blob, &options).map_err(js_error)?;
+    let bitmap: ImageBitmap = match JsFuture::from(promise).await {
+        Ok(b) => b.dyn_into().map_err(|_| "not an image bitmap")?,
+        Err(_) => return Err(format!("\u{201c}{name}\u{201d} could not be decoded as an image.")),
+    };
+    let (w, h) = (bitmap.width() as usize, bitmap.height() as usize);
+    let (oh, ow) = original;
+    let ratio = (w as f64 / h.max(1) as f64) / (ow as f64 / oh.max(1) as f64);
+    if w == 0 || h == 0 || (w as u64) * (h as u64) > MAX_PIXELS || !(0.98..=1.02).contains(&ratio) {
+        bitmap.close();
+        return Err(format!("\u{201c}{name}\u{201d} is {w} x {h}: a label must have the photo's shape ({ow} x {oh})."));
+    }
+    let (sh, sw) = size;
+    let (_canvas, ctx) = scratch_canvas(sw as u32, sh as u32)?;
+    ctx.set_image_smoothing_enabled(false);
+    let drawn = ctx.draw_image_with_image_bitmap_and_dw_and_dh(&bitmap, 0.0, 0.0, sw as f64, sh as f64);
+    bitmap.close();
+    drawn.map_err(js_error)?;
+    let rgba = ctx.get_image_data(0.0, 0.0, sw as f64, sh as f64).map_err(js_error)?.data().0;
+    Ok(Label { name, height: sh, width: sw, classes: label_classes(&rgba, &palette, void) })
+}

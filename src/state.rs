@@ -3,7 +3,7 @@
 //! decoding) live in `app.rs` and report back as actions.
 
 use crate::manifest::{Manifest, ManifestEntry};
-use crate::picture::Picture;
+use crate::picture::{Label, Picture};
 use crate::protocol::{Mask, ModelSummary, Response, StageData, Variant};
 use crate::Shared;
 use skipscope_engine::{Skip, Upsample};
@@ -100,6 +100,9 @@ pub struct State {
     pub picture_loading: Option<String>,
     /// Why the last file was refused (the previous picture and results stay).
     pub picture_error: Option<String>,
+    /// A ground-truth label for the picture, to score each skip mode.
+    pub label: Option<Shared<Label>>,
+    pub label_error: Option<String>,
     /// The sample shown, for the URL (none for uploads).
     pub sample: Option<String>,
     /// Traces of the current picture, per variant (a cache: toggling back is instant).
@@ -131,6 +134,8 @@ impl Default for State {
             picture_serial: 0,
             picture_loading: None,
             picture_error: None,
+            label: None,
+            label_error: None,
             sample: None,
             traces: HashMap::new(),
             masks: HashMap::new(),
@@ -224,6 +229,8 @@ pub enum Action {
     PictureRequested { name: String, sample: Option<String>, at_ms: f64 },
     PictureReady { picture: Rc<Picture>, sample: Option<String> },
     PictureFailed(String),
+    LabelReady(Rc<Label>),
+    LabelFailed(String),
     SetVariant { variant: Variant, at_ms: f64 },
     /// A trace of the current picture through `variant` was sent to the worker.
     StartTrace { run: u32, variant: Variant },
@@ -278,6 +285,8 @@ impl Reducible for State {
                 next.picture_serial += 1;
                 next.picture_loading = None;
                 next.sample = sample;
+                next.label = None;
+                next.label_error = None;
                 next.traces.clear();
                 next.masks.clear();
                 next.segment_runs.clear();
@@ -289,6 +298,11 @@ impl Reducible for State {
                 next.picture_error = Some(message);
                 next.clock = None;
             }
+            Action::LabelReady(label) => {
+                next.label = Some(Shared(label));
+                next.label_error = None;
+            }
+            Action::LabelFailed(message) => next.label_error = Some(message),
             Action::SetVariant { variant, at_ms } => {
                 if variant == self.variant {
                     return self;

@@ -8,7 +8,7 @@ use ndarray::s;
 use skipscope::colormap::Scale;
 use skipscope::manifest;
 use skipscope::masks::{agreement, boundaries, disagreement, overlay};
-use skipscope::picture::{fit, pad_rgb};
+use skipscope::picture::{fit, label_classes, pad_rgb};
 use skipscope::protocol::{InputImage, Mask, MapShape, Request, Response, Variant};
 use skipscope::state::{stage_names, Action, Availability, Catalog, State, Weights};
 use skipscope::trace::{camvid_classes, gradient_image, Engine};
@@ -275,6 +275,9 @@ fn pictures_fit_the_working_size_and_pad_to_the_multiple() {
     assert_eq!(fit(512, 512, 192, 256, 16), ((192, 192), (192, 192)));
     assert_eq!(fit(300, 451, 192, 256, 16), ((170, 256), (176, 256)));
     assert_eq!(fit(4000, 10, 192, 256, 16), ((192, 1), (192, 16)));
+    let palette = [[128, 128, 128], [128, 0, 0]];
+    assert_eq!(label_classes(&[0, 0, 0, 255, 1, 1, 1, 255, 11, 11, 11, 255], &palette, 11), vec![0, 1, 11], "class indices");
+    assert_eq!(label_classes(&[128, 0, 0, 255, 128, 128, 128, 255, 1, 2, 3, 255], &palette, 11), vec![1, 0, 11], "colours");
     let rgba = vec![1, 2, 3, 255, 4, 5, 6, 255];
     assert_eq!(pad_rgb(&rgba, (1, 2), (2, 3)), vec![1, 2, 3, 4, 5, 6, 4, 5, 6, 1, 2, 3, 4, 5, 6, 4, 5, 6]);
 }

@@ -1,6 +1,11 @@
 use super::RgbaCanvas;
 use crate::masks::{agreement, disagreement, disagreement_map, overlay};
-use crate::picture::Picture;
+use crate::picture::{Label, Picture};
+use skipscope_engine::metrics::{score_image, Scores};
+use skipscope_engine::catalog::CAMVID_VOID;
+use ndarray::ArrayView2;
+use wasm_bindgen::JsCast;
+use web_sys::{File, HtmlInputElement};
 use crate::protocol::Mask;
 use crate::state::Segmentation;
 use crate::Shared;
@@ -24,6 +29,21 @@ pub struct Props {
     /// One per skip mode, in `Skip::ALL` order.
     pub slots: Vec<(Skip, Slot)>,
     pub opacity: f64,
+    /// The ground truth, when the user gave one: then each mode is scored.
+    pub label: Option<Shared<Label>>,
+    pub label_error: Option<AttrValue>,
+    pub on_label: Callback<File>,
+}
+
+/// G, mIoU and BF of `mask` against `label` (void pixels ignored); none when sizes differ.
+pub fn score(mask: &Mask, label: &Label, n_classes: usize) -> Option<Scores> {
+    let pred = ArrayView2::from_shape((mask.height, mask.width), &mask.classes).ok()?;
+    let truth = ArrayView2::from_shape((label.height, label.width), &label.classes).ok()?;
+    score_image(pred, truth, n_classes, Some(CAMVID_VOID)).ok()
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map(|v| format!("{:.1}%", 100.0 * v)).unwrap_or_else(|| "n/a".into())
 }
 
 /// Boundary colours of the three modes in the disagreement map.
@@ -76,6 +96,24 @@ pub fn Compare(props: &Props) -> Html {
         .flat_map(|(i, (a, ma))| ready[i + 1..].iter().map(move |(b, mb)| format!("{} vs {}: {:.1}%", a.name(), b.name(), 100.0 * agreement(ma, mb))))
         .collect();
     let (pixels, differ) = &*map;
+    let scores = use_memo((ready.clone(), props.label.clone()), |(ready, label)| {
+        let Some(label) = label else { return Vec::new() };
+        ready.iter().map(|(s, m)| (*s, score(m, label, 11))).collect::<Vec<_>>()
+    });
+    let on_label_change = {
+        let on_label = props.on_label.clone();
+        Callback::from(move |e: Event| {
+            let Some(input) = e.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) else { return };
+            if let Some(file) = input.files().and_then(|f| f.get(0)) {
+                on_label.emit(file);
+            }
+            input.set_value("");
+        })
+    };
+    let score_rows = scores.iter().map(|(s, sc)| match sc {
+        Some(sc) => html! { <tr key={s.name()}><td>{ s.name() }</td><td class="num">{ pct(Some(sc.g)) }</td><td class="num">{ pct(Some(sc.miou)) }</td><td class="num">{ pct(sc.bf) }</td><td class="num">{ sc.pixels }</td></tr> },
+        None => html! { <tr key={s.name()}><td>{ s.name() }</td><td colspan="4">{ "the label does not match the mask" }</td></tr> },
+    });
     let total = p.rgba.len() / 4;
     html! {
         <section class="compare" aria-label="skip modes compared">
@@ -86,10 +124,21 @@ pub fn Compare(props: &Props) -> Html {
                     <figcaption>{ "disagreement (magenta) and boundaries" }</figcaption>
                 </figure>
             </div>
+            <p class="label-input">
+                <label>{ "Ground truth: " }<input type="file" accept="image/*" onchange={on_label_change} aria-label="upload a label image" /></label>
+                <span class="hint">{ " a label image of this photo (CamVid colours, or class indices 0–10 with 11 = void) scores each mode." }</span>
+            </p>
+            if let Some(e) = &props.label_error { <p class="error" role="alert">{ e.clone() }</p> }
+            if let Some(label) = &props.label {
+                <table class="scores" aria-label="scores against the label">
+                    <caption>{ format!("Scores against {} (void pixels ignored)", label.name) }</caption>
+                    <thead><tr><th>{ "skip" }</th><th>{ "G" }</th><th>{ "mIoU" }</th><th>{ "BF" }</th><th>{ "pixels" }</th></tr></thead>
+                    <tbody>{ for score_rows }</tbody>
+                </table>
+            }
             if ready.len() >= 2 {
                 <p class="agreement">
                     { format!("The {} masks disagree on {:.1}% of the pixels. Pairwise agreement: {}.", ready.len(), 100.0 * *differ as f64 / total.max(1) as f64, pairs.join("; ")) }
-                    { " Upload a label image to score each mode instead (not yet supported)." }
                 </p>
             }
         </section>

@@ -95,17 +95,17 @@ test('uploads work through the file input, a drop and a paste; a bad file keeps 
   await page.goto('index.html');
   await waitForMask(page);
   // chelsea.jpg is 451 x 300: it fits the 192 x 256 working size as 170 x 256.
-  await page.locator('input[type=file]').setInputFiles(path.join(__dirname, '../../www/samples/chelsea.jpg'));
+  await page.locator('input[aria-label="upload a photo"]').setInputFiles(path.join(__dirname, '../../www/samples/chelsea.jpg'));
   await expect(page.locator('canvas.mask')).toHaveAttribute('height', '170');
   await waitForMask(page);
   const good = await maskPixels(page);
 
-  await page.locator('input[type=file]').setInputFiles({ name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('just some text\n') });
+  await page.locator('input[aria-label="upload a photo"]').setInputFiles({ name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('just some text\n') });
   await expect(page.locator('.picker .error')).toContainText('could not be decoded');
   expect(await maskPixels(page)).toBe(good);
   await page.screenshot({ path: path.join(ART, 'bad-file.png'), fullPage: true });
 
-  await page.locator('input[type=file]').setInputFiles({ name: 'empty.jpg', mimeType: 'image/jpeg', buffer: Buffer.alloc(0) });
+  await page.locator('input[aria-label="upload a photo"]').setInputFiles({ name: 'empty.jpg', mimeType: 'image/jpeg', buffer: Buffer.alloc(0) });
   await expect(page.locator('.picker .error')).toContainText('is empty');
   expect(await maskPixels(page)).toBe(good);
 
@@ -119,7 +119,7 @@ test('uploads work through the file input, a drop and a paste; a bad file keeps 
   await expect(page.locator('canvas.mask')).toHaveAttribute('width', '256');
   await expect(page.locator('canvas.mask')).toHaveAttribute('height', '171');
   await waitForMask(page);
-  await page.locator('input[type=file]').setInputFiles(path.join(__dirname, '../../www/samples/astronaut.jpg'));
+  await page.locator('input[aria-label="upload a photo"]').setInputFiles(path.join(__dirname, '../../www/samples/astronaut.jpg'));
   await expect(page.locator('canvas.mask')).toHaveAttribute('width', '192');
   await page.evaluate(async (bytes) => {
     const dt = new DataTransfer();
@@ -128,6 +128,23 @@ test('uploads work through the file input, a drop and a paste; a bad file keeps 
   }, bytes);
   await expect(page.locator('canvas.mask')).toHaveAttribute('width', '256');
   await waitForMask(page);
+});
+
+test('a label image scores each skip mode; a label of another shape is refused', async ({ page }) => {
+  await noManifest(page);
+  await page.goto('index.html');
+  await waitForMask(page);
+  await page.locator('input[type=file][aria-label="upload a photo"]').setInputFiles(path.join(__dirname, '../../www/samples/chelsea.jpg'));
+  await expect(page.locator('canvas.mask')).toHaveAttribute('height', '170');
+  await waitForMask(page);
+  await expect(page.locator('.compare canvas.cmp')).toHaveCount(4);
+  // fixtures/chelsea-label.png: class indices (sky above, road below, a void band on top).
+  await page.locator('input[aria-label="upload a label image"]').setInputFiles(path.join(__dirname, 'fixtures/chelsea-label.png'));
+  await expect(page.locator('table.scores tbody tr')).toHaveCount(3);
+  await expect(page.locator('table.scores')).toContainText('mIoU');
+  await page.screenshot({ path: path.join(ART, 'label-scores.png'), fullPage: true });
+  await page.locator('input[aria-label="upload a label image"]').setInputFiles(path.join(__dirname, '../../www/samples/astronaut.jpg'));
+  await expect(page.locator('.compare .error')).toContainText("photo's shape");
 });
 
 test('the page stays responsive while the network runs; speeds are measured', async ({ page }) => {
