@@ -10,14 +10,16 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 #[wasm_bindgen_test]
 #[ignore]
-fn bench_transposed_add_width_16() {
-    let config = BenchConfig {
-        model: ModelConfig { in_channels: 3, n_classes: 11, depth: 4, width: 16, upsample: Upsample::Transposed, skip: Skip::Add },
-        height: 192,
-        width: 256,
-        repeats: 3,
-        backward: false,
-    };
-    let report = bench::run(&config, &skipscope::now_ms).expect("the benchmark config is valid");
-    console_log!("{report}");
+fn bench_transposed_add_widths_8_and_16() {
+    for width in [8, 16] {
+        let config = BenchConfig {
+            model: ModelConfig { in_channels: 3, n_classes: 11, depth: 4, width, upsample: Upsample::Transposed, skip: Skip::Add },
+            height: 192,
+            width: 256,
+            repeats: 5,
+            backward: false,
+        };
+        let report = bench::run(&config, &skipscope::now_ms).expect("the benchmark config is valid");
+        console_log!("{report}");
+    }
 }
