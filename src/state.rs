@@ -279,6 +279,7 @@ impl Reducible for State {
                 next.picture_loading = Some(name);
                 next.picture_error = None;
                 next.clock = Some((at_ms, if sample.is_some() { "sample to mask" } else { "file to mask" }));
+                next.latency = None;
             }
             Action::PictureReady { picture, sample } => {
                 next.picture = Some(Shared(picture));
@@ -313,6 +314,7 @@ impl Reducible for State {
                     next.clock = None;
                 } else {
                     next.clock = Some((at_ms, "toggle to mask"));
+                    next.latency = None;
                 }
             }
             Action::StartTrace { run, variant } => {

@@ -105,6 +105,11 @@ test('uploads work through the file input, a drop and a paste; a bad file keeps 
   expect(await maskPixels(page)).toBe(good);
   await page.screenshot({ path: path.join(ART, 'bad-file.png'), fullPage: true });
 
+  // fixtures/huge.png: 9000 x 5000 (45 megapixels) in 6 KB.
+  await page.locator('input[aria-label="upload a photo"]').setInputFiles(path.join(__dirname, 'fixtures/huge.png'));
+  await expect(page.locator('.picker .error')).toContainText('the limit is 40 megapixels');
+  expect(await maskPixels(page)).toBe(good);
+
   await page.locator('input[aria-label="upload a photo"]').setInputFiles({ name: 'empty.jpg', mimeType: 'image/jpeg', buffer: Buffer.alloc(0) });
   await expect(page.locator('.picker .error')).toContainText('is empty');
   expect(await maskPixels(page)).toBe(good);
@@ -185,9 +190,23 @@ test('trained weights load from the manifest with progress, when published', asy
   const models = (await manifest.json()).models as { upsample: string; skip: string }[];
   test.skip(models.length === 0, 'the manifest lists no model');
   const v = `${models[0].upsample}-${models[0].skip}`;
+  // Hold the weights back until the progress bar has been seen.
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  await page.route('**/*.safetensors', async (route) => { await held; await route.continue(); });
   await page.goto(`index.html?model=${v}`);
+  await expect(page.locator('.banner progress')).toBeVisible();
+  await page.screenshot({ path: path.join(ART, 'downloading.png') });
+  release();
   await expect(page.locator('.banner .trained')).toContainText(`Trained model ${v}`);
   await waitForMask(page);
+  // Sample to mask with trained weights already loaded.
+  await page.locator('.sample[data-sample="coffee"]').click();
+  await expect(page.locator('p.status[data-latency-what="sample to mask"]')).toBeVisible();
+  const sampleMs = Number(await page.locator('p.status').getAttribute('data-latency-ms'));
+  const report = { variant: v, sampleToMaskMs: sampleMs, status: await page.locator('p.status').textContent() };
+  console.log('speed (trained)', JSON.stringify(report));
+  fs.writeFileSync(path.join(ART, 'speed-trained.json'), JSON.stringify(report, null, 2));
   // Variants without weights are disabled and say why.
   const disabled = page.locator('.toggles button[disabled]');
   if (models.length < 9) await expect(disabled.first()).toHaveAttribute('title', /no trained weights/);
