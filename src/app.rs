@@ -320,7 +320,7 @@ pub fn App() -> Html {
             <StatusLine running={state.running()} stages={shapes.len()} total_stages={stage_names(depth).len()}
                 forward_ms={trace.and_then(|t| t.forward_ms)} error={trace.and_then(|t| t.error.clone()).map(AttrValue::from)}
                 latency={state.latency.map(|(w, ms)| (AttrValue::from(w), ms))} />
-            if let (Some(p), Some(mask)) = (state.picture.clone(), trace.and_then(|t| t.mask.clone())) {
+            if let (Some(p), Some(mask)) = (state.picture.clone(), state.mask()) {
                 <MaskView picture={p} {mask} classes={classes.clone()} opacity={state.opacity} {on_opacity} />
             }
             <h2>{ "The network" }</h2>

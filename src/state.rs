@@ -203,6 +203,11 @@ impl State {
         self.trace().and_then(|t| t.model.as_ref()).map(|m| m.depth).unwrap_or(crate::trace::RANDOM_DEPTH)
     }
 
+    /// The mask of the shown variant: from its trace, or from the comparison.
+    pub fn mask(&self) -> Option<Shared<Mask>> {
+        self.trace().and_then(|t| t.mask.clone()).or_else(|| self.masks.get(&self.variant).map(|s| s.mask.clone()))
+    }
+
     pub fn running(&self) -> bool {
         self.trace().is_some_and(Trace::running)
     }
@@ -309,8 +314,10 @@ impl Reducible for State {
                     return self;
                 }
                 next.variant = variant;
-                if next.traces.get(&variant).is_some_and(|t| t.mask.is_some()) {
-                    next.latency = Some(("toggle to mask (cached)", 0.0));
+                if next.masks.contains_key(&variant) {
+                    // Traced before, or segmented for the comparison: the mask shows at once
+                    // (the trace, if missing, fills the stages in behind it).
+                    next.latency = Some(("toggle to mask (precomputed)", 0.0));
                     next.clock = None;
                 } else {
                     next.clock = Some((at_ms, "toggle to mask"));

@@ -116,7 +116,11 @@ pub fn StageView(props: &Props) -> Html {
                 <ChannelZoom stage={stage.clone()} channel={c} scale_mode={props.scale_mode} on_close={props.on_channel.reform(|_| None)} />
             }
             <HeatmapGrid stage={stage.clone()} scale_mode={props.scale_mode} selected={props.channel} on_select={props.on_channel.clone()}
-                labels={if stage.kind == StageKind::Head { props.class_names.clone() } else { Vec::new() }} />
+                labels={match stage.kind {
+                    StageKind::Head => props.class_names.clone(),
+                    StageKind::Input => vec!["R".into(), "G".into(), "B".into()],
+                    _ => Vec::new(),
+                }} />
         </section>
     }
 }
