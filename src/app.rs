@@ -117,7 +117,11 @@ pub fn App() -> Html {
         let working = state.working_size();
         use_effect_with((), move |_| {
             let d = dispatcher.clone();
-            fetch::get_bytes("models/manifest.json", None, Callback::from(move |r: Result<Vec<u8>, String>| d.dispatch(Action::CatalogLoaded(r.and_then(|b| manifest::parse(&b))))));
+            fetch::get_bytes(
+                "models/manifest.json",
+                None,
+                Callback::from(move |r: Result<Vec<u8>, String>| d.dispatch(Action::CatalogLoaded(r.and_then(|b| manifest::parse(&b))))),
+            );
             load_sample(dispatcher.clone(), sample, working);
             let document = gloo::utils::document();
             let d = dispatcher.clone();
@@ -132,7 +136,10 @@ pub fn App() -> Html {
             let d = dispatcher.clone();
             let keys = EventListener::new(&document, "keydown", move |e| {
                 let Some(e) = e.dyn_ref::<web_sys::KeyboardEvent>() else { return };
-                let in_field = e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+                let in_field = e
+                    .target()
+                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                    .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
                 if in_field || e.alt_key() || e.ctrl_key() || e.meta_key() {
                     return;
                 }
@@ -220,7 +227,7 @@ pub fn App() -> Html {
     // The URL.
     {
         let u = UrlState { variant: Some(state.variant), sample: state.sample.clone(), stage: Some(state.selected.clone()) };
-        use_effect_with(u, |u| url::write(u));
+        use_effect_with(u, url::write);
     }
 
     let d = state.dispatcher();
@@ -281,7 +288,8 @@ pub fn App() -> Html {
     let trace = state.trace();
     let model = trace.and_then(|t| t.model.clone());
     let depth = state.depth();
-    let shapes: HashMap<String, crate::protocol::MapShape> = trace.map(|t| t.stages.iter().map(|s| (s.name.clone(), s.planes.shape)).collect()).unwrap_or_default();
+    let shapes: HashMap<String, crate::protocol::MapShape> =
+        trace.map(|t| t.stages.iter().map(|s| (s.name.clone(), s.planes.shape)).collect()).unwrap_or_default();
     let ready: HashSet<String> = shapes.keys().cloned().collect();
     let selected_stage = trace.and_then(|t| t.stages.iter().find(|s| s.name == state.selected).cloned());
     let classes = model.as_ref().map(|m| m.classes.clone()).unwrap_or_else(crate::trace::camvid_classes);

@@ -124,20 +124,19 @@ pub struct Label {
 /// class indices; otherwise each pixel's colour must be one of `palette` (else `void`).
 pub fn label_classes(rgba: &[u8], palette: &[[u8; 3]], void: u8) -> Vec<u8> {
     let indexed = rgba.chunks_exact(4).all(|p| p[0] == p[1] && p[1] == p[2] && p[0] <= void);
-    rgba.chunks_exact(4)
-        .map(|p| {
-            if indexed {
-                p[0]
-            } else {
-                palette.iter().position(|c| c[..] == p[..3]).map_or(void, |i| i as u8)
-            }
-        })
-        .collect()
+    rgba.chunks_exact(4).map(|p| if indexed { p[0] } else { palette.iter().position(|c| c[..] == p[..3]).map_or(void, |i| i as u8) }).collect()
 }
 
 /// Decodes a label image for a picture scaled to `height x width`. Its aspect ratio must
 /// match the photo's (within 2%).
-pub async fn decode_label(blob: web_sys::Blob, name: String, original: (usize, usize), size: (usize, usize), palette: Vec<[u8; 3]>, void: u8) -> Result<Label, String> {
+pub async fn decode_label(
+    blob: web_sys::Blob,
+    name: String,
+    original: (usize, usize),
+    size: (usize, usize),
+    palette: Vec<[u8; 3]>,
+    void: u8,
+) -> Result<Label, String> {
     if blob.size() == 0.0 {
         return Err(format!("\u{201c}{name}\u{201d} is empty."));
     }

@@ -68,16 +68,41 @@ pub enum Request {
 /// Worker to page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Response {
-    Loaded { variant: Variant, model: ModelSummary },
-    LoadFailed { variant: Variant, message: String },
+    Loaded {
+        variant: Variant,
+        model: ModelSummary,
+    },
+    LoadFailed {
+        variant: Variant,
+        message: String,
+    },
     /// The model is ready.
-    Started { run: u32, model: ModelSummary },
+    Started {
+        run: u32,
+        model: ModelSummary,
+    },
     /// One stage of the forward pass, in network order.
-    Stage { run: u32, stage: StageData },
+    Stage {
+        run: u32,
+        stage: StageData,
+    },
     /// The forward pass is done; `forward_ms` counts every stage.
-    Finished { run: u32, forward_ms: f64, mask: Mask },
-    Segmented { run: u32, variant: Variant, model: ModelSummary, mask: Mask, ms: f64 },
-    Failed { run: u32, message: String },
+    Finished {
+        run: u32,
+        forward_ms: f64,
+        mask: Mask,
+    },
+    Segmented {
+        run: u32,
+        variant: Variant,
+        model: ModelSummary,
+        mask: Mask,
+        ms: f64,
+    },
+    Failed {
+        run: u32,
+        message: String,
+    },
 }
 
 impl Response {

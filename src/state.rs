@@ -31,7 +31,10 @@ pub enum Catalog {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Weights {
     /// Downloading: bytes so far, and the total when known.
-    Fetching { loaded: f64, total: Option<f64> },
+    Fetching {
+        loaded: f64,
+        total: Option<f64>,
+    },
     /// Downloaded; the worker is reading them.
     Loading,
     Ready(ModelSummary),
@@ -226,20 +229,45 @@ impl State {
 
 pub enum Action {
     CatalogLoaded(Result<Manifest, String>),
-    FetchProgress { variant: Variant, loaded: f64, total: Option<f64> },
+    FetchProgress {
+        variant: Variant,
+        loaded: f64,
+        total: Option<f64>,
+    },
     /// The download finished; the bytes went to the worker.
-    FetchDone { variant: Variant },
-    FetchFailed { variant: Variant, message: String },
+    FetchDone {
+        variant: Variant,
+    },
+    FetchFailed {
+        variant: Variant,
+        message: String,
+    },
     /// A sample or file is being read; `at_ms` starts the request-to-mask clock.
-    PictureRequested { name: String, sample: Option<String>, at_ms: f64 },
-    PictureReady { picture: Rc<Picture>, sample: Option<String> },
+    PictureRequested {
+        name: String,
+        sample: Option<String>,
+        at_ms: f64,
+    },
+    PictureReady {
+        picture: Rc<Picture>,
+        sample: Option<String>,
+    },
     PictureFailed(String),
     LabelReady(Rc<Label>),
     LabelFailed(String),
-    SetVariant { variant: Variant, at_ms: f64 },
+    SetVariant {
+        variant: Variant,
+        at_ms: f64,
+    },
     /// A trace of the current picture through `variant` was sent to the worker.
-    StartTrace { run: u32, variant: Variant },
-    StartSegment { run: u32, variant: Variant },
+    StartTrace {
+        run: u32,
+        variant: Variant,
+    },
+    StartSegment {
+        run: u32,
+        variant: Variant,
+    },
     /// The worker answered.
     Response(Response),
     Select(String),
@@ -262,7 +290,8 @@ impl Reducible for State {
                 // the first published one (transposed-add when published).
                 if let Availability::Unavailable(_) = next.availability(next.variant) {
                     if let Catalog::Ready(m) = &next.catalog {
-                        let published: Vec<Variant> = m.models.iter().filter(|e| e.dataset == crate::manifest::DATASET).map(|e| Variant::new(e.upsample, e.skip)).collect();
+                        let published: Vec<Variant> =
+                            m.models.iter().filter(|e| e.dataset == crate::manifest::DATASET).map(|e| Variant::new(e.upsample, e.skip)).collect();
                         if let Some(v) = published.iter().find(|v| **v == DEFAULT_VARIANT).or(published.first()) {
                             next.variant = *v;
                         }

@@ -87,26 +87,27 @@ impl Engine {
 
     /// The model of `variant`, building the random fallback on first use.
     fn entry(&mut self, variant: Variant) -> skipscope_engine::Result<&Entry> {
-        if !self.models.contains_key(&variant) {
-            let config = ModelConfig {
-                in_channels: 3,
-                n_classes: 11,
-                depth: RANDOM_DEPTH,
-                width: RANDOM_WIDTH,
-                upsample: variant.upsample,
-                skip: variant.skip,
-            };
-            let mut model = Model::<f32>::new(config, RANDOM_SEED)?;
-            let parameters = model.parameter_count();
-            model.fold_batch_norm();
-            let summary =
-                ModelSummary { variant, depth: RANDOM_DEPTH, width: RANDOM_WIDTH, parameters, trained: false, classes: camvid_classes() };
-            self.models.insert(variant, Entry { model, summary, normalization: Normalization::imagenet() });
-        }
-        Ok(&self.models[&variant])
+        use std::collections::hash_map::Entry as Slot;
+        let slot = match self.models.entry(variant) {
+            Slot::Occupied(o) => return Ok(o.into_mut()),
+            Slot::Vacant(v) => v,
+        };
+        let config = ModelConfig { in_channels: 3, n_classes: 11, depth: RANDOM_DEPTH, width: RANDOM_WIDTH, upsample: variant.upsample, skip: variant.skip };
+        let mut model = Model::<f32>::new(config, RANDOM_SEED)?;
+        let parameters = model.parameter_count();
+        model.fold_batch_norm();
+        let summary = ModelSummary { variant, depth: RANDOM_DEPTH, width: RANDOM_WIDTH, parameters, trained: false, classes: camvid_classes() };
+        Ok(slot.insert(Entry { model, summary, normalization: Normalization::imagenet() }))
     }
 
-    fn trace(&mut self, run: u32, variant: Variant, image: &InputImage, now_ms: &dyn Fn() -> f64, respond: &mut dyn FnMut(Response)) -> skipscope_engine::Result<()> {
+    fn trace(
+        &mut self,
+        run: u32,
+        variant: Variant,
+        image: &InputImage,
+        now_ms: &dyn Fn() -> f64,
+        respond: &mut dyn FnMut(Response),
+    ) -> skipscope_engine::Result<()> {
         let entry = self.entry(variant)?;
         let x = normalise(image, &entry.normalization)?;
         entry.model.config.check_input([1, image.height, image.width, 3])?;

@@ -9,7 +9,7 @@ use skipscope::colormap::Scale;
 use skipscope::manifest;
 use skipscope::masks::{agreement, boundaries, disagreement, overlay};
 use skipscope::picture::{fit, label_classes, pad_rgb};
-use skipscope::protocol::{InputImage, Mask, MapShape, Request, Response, Variant};
+use skipscope::protocol::{InputImage, MapShape, Mask, Request, Response, Variant};
 use skipscope::state::{stage_names, Action, Availability, Catalog, State, Weights};
 use skipscope::trace::{camvid_classes, gradient_image, Engine};
 use skipscope_engine::model::StageKind;

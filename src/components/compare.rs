@@ -1,16 +1,16 @@
 use super::RgbaCanvas;
 use crate::masks::{agreement, disagreement, disagreement_map, overlay};
 use crate::picture::{Label, Picture};
-use skipscope_engine::metrics::{score_image, Scores};
-use skipscope_engine::catalog::CAMVID_VOID;
-use ndarray::ArrayView2;
-use wasm_bindgen::JsCast;
-use web_sys::{File, HtmlInputElement};
 use crate::protocol::Mask;
 use crate::state::Segmentation;
 use crate::Shared;
+use ndarray::ArrayView2;
+use skipscope_engine::catalog::CAMVID_VOID;
+use skipscope_engine::metrics::{score_image, Scores};
 use skipscope_engine::{Skip, Upsample};
 use std::rc::Rc;
+use wasm_bindgen::JsCast;
+use web_sys::{File, HtmlInputElement};
 use yew::prelude::*;
 
 /// One skip mode's column in the comparison.

@@ -49,7 +49,8 @@ pub fn UDiagram(props: &Props) -> Html {
     let mut edges = Vec::new();
     for w in nodes.windows(2) {
         let (a, b) = (center(&w[0].0), center(&w[1].0));
-        edges.push(html! { <line class="edge" x1={a.0.to_string()} y1={a.1.to_string()} x2={b.0.to_string()} y2={b.1.to_string()} marker-end="url(#arrow)" /> });
+        edges
+            .push(html! { <line class="edge" x1={a.0.to_string()} y1={a.1.to_string()} x2={b.0.to_string()} y2={b.1.to_string()} marker-end="url(#arrow)" /> });
     }
     let skips = (0..depth).filter(|_| props.variant.skip != Skip::None).map(|k| {
         let (ex, ey) = pos[format!("enc.{k}").as_str()];
