@@ -101,6 +101,8 @@ pub fn StageView(props: &Props) -> Html {
         }
     });
     let s = stage.planes.shape;
+    // Pool stages always show a channel enlarged, with where each maximum was.
+    let zoomed = props.channel.or((stage.kind == StageKind::Pool).then_some(0));
     html! {
         <section class="stage-view" aria-label="selected stage">
             <h3>{ format!("{} — {} x {} x {} (C x H x W)", stage.name, s.channels, s.height, s.width) }</h3>
@@ -112,7 +114,7 @@ pub fn StageView(props: &Props) -> Html {
                 <label><input type="radio" name="scale" checked={!per_channel} onchange={set_scale(ScaleMode::PerStage)} />{ " per stage" }</label>
                 <span class="hint">{ " · viridis for maps of one sign, blue–white–red for signed maps · click a channel to enlarge it" }</span>
             </div>
-            if let Some(c) = props.channel {
+            if let Some(c) = zoomed {
                 <ChannelZoom stage={stage.clone()} channel={c} scale_mode={props.scale_mode} on_close={props.on_channel.reform(|_| None)} />
             }
             <HeatmapGrid stage={stage.clone()} scale_mode={props.scale_mode} selected={props.channel} on_select={props.on_channel.clone()}

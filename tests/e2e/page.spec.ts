@@ -36,6 +36,7 @@ test('the page loads, runs the first sample and shows a mask', async ({ page }) 
   // Either trained weights or a clear random-weights warning.
   await expect(page.locator('.banner .warning, .banner .trained')).toBeVisible();
   await page.screenshot({ path: path.join(ART, 'loaded.png'), fullPage: true });
+  console.log('cold start (page load, worker start, weights if published, sample to mask):', await page.locator('p.status').getAttribute('data-latency-ms'), 'ms');
   expect(errors).toEqual([]);
 });
 
@@ -52,8 +53,10 @@ test('stepping visits every stage in order, with buttons and arrow keys', async 
     await expect(page.locator('.stage-view h3')).toContainText(STAGES[i]);
     await expect(page.locator(`.u-diagram .node.selected[data-stage="${STAGES[i]}"]`)).toHaveCount(1);
     if (STAGES[i] === 'pool.1') {
-      await page.locator('.grid .tile').first().click();
-      await expect(page.locator('.zoom canvas')).toHaveCount(2); // the channel and its argmax positions
+      // A pool shows a channel enlarged with its argmax positions; a click picks another.
+      await expect(page.locator('.zoom canvas')).toHaveCount(2);
+      await page.locator('.grid .tile').nth(3).click();
+      await expect(page.locator('.zoom figcaption')).toContainText('channel 3');
       await page.screenshot({ path: path.join(ART, 'pool-stage.png'), fullPage: true });
     }
     if (STAGES[i] === 'dec.1') {
