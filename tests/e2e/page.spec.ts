@@ -108,14 +108,22 @@ test('uploads work through the file input, a drop and a paste; a bad file keeps 
   expect(await maskPixels(page)).toBe(good);
   await page.screenshot({ path: path.join(ART, 'bad-file.png'), fullPage: true });
 
+  // fixtures/exif-rotated.jpg is stored 64 x 32 with EXIF orientation 6 (rotate 90°): the
+  // browser shows it 32 x 64, so it fits the working size as 192 x 96 (tall).
+  await page.locator('input[aria-label="upload a photo"]').setInputFiles(path.join(__dirname, 'fixtures/exif-rotated.jpg'));
+  await expect(page.locator('canvas.mask')).toHaveAttribute('height', '192');
+  await expect(page.locator('canvas.mask')).toHaveAttribute('width', '96');
+  await waitForMask(page);
+  const rotated = await maskPixels(page);
+
   // fixtures/huge.png: 9000 x 5000 (45 megapixels) in 6 KB.
   await page.locator('input[aria-label="upload a photo"]').setInputFiles(path.join(__dirname, 'fixtures/huge.png'));
   await expect(page.locator('.picker .error')).toContainText('the limit is 40 megapixels');
-  expect(await maskPixels(page)).toBe(good);
+  expect(await maskPixels(page)).toBe(rotated);
 
   await page.locator('input[aria-label="upload a photo"]').setInputFiles({ name: 'empty.jpg', mimeType: 'image/jpeg', buffer: Buffer.alloc(0) });
   await expect(page.locator('.picker .error')).toContainText('is empty');
-  expect(await maskPixels(page)).toBe(good);
+  expect(await maskPixels(page)).toBe(rotated);
 
   // Drop and paste the coffee photo (512 x 341 -> 170 x 255).
   const bytes = [...fs.readFileSync(path.join(__dirname, '../../www/samples/coffee.jpg'))];
