@@ -21,8 +21,9 @@ fn describe(a: &Availability) -> &'static str {
 }
 
 /// Two button groups: skip none / add / concat and upsampling unpool / transposed /
-/// bilinear. A choice whose variant (with the other group's current choice) has no weights
-/// is disabled and its title says why.
+/// bilinear. A choice leads to its variant with the other group's current choice, or, when
+/// that has no weights, to the first variant of that choice that has; a choice without any
+/// is disabled and its title says why. `data-variant` names where a button leads.
 #[function_component]
 pub fn Toggles(props: &Props) -> Html {
     let find = |v: Variant| props.availability.iter().find(|(w, _)| *w == v).map(|(_, a)| a.clone()).unwrap_or(Availability::Pending);
@@ -43,15 +44,21 @@ pub fn Toggles(props: &Props) -> Html {
         }
     };
     let v = props.variant;
+    // The variant a choice leads to: with the other group's current choice, or else with
+    // the first choice of the other group that has weights.
+    let runnable = |w: Variant| !matches!(find(w), Availability::Unavailable(_));
+    let via_skip = |s: Skip| Some(v.with_skip(s)).filter(|w| runnable(*w)).or_else(|| Upsample::ALL.into_iter().map(|u| Variant::new(u, s)).find(|w| runnable(*w))).unwrap_or(v.with_skip(s));
+    let via_upsample =
+        |u: Upsample| Some(v.with_upsample(u)).filter(|w| runnable(*w)).or_else(|| Skip::ALL.into_iter().map(|s| Variant::new(u, s)).find(|w| runnable(*w))).unwrap_or(v.with_upsample(u));
     html! {
         <div class="toggles">
             <div role="group" aria-label="skip connection">
                 <span class="group-label">{ "Skip" }</span>
-                { for Skip::ALL.into_iter().map(|s| button(v.with_skip(s), s.name(), v.skip == s)) }
+                { for Skip::ALL.into_iter().map(|s| button(via_skip(s), s.name(), v.skip == s)) }
             </div>
             <div role="group" aria-label="upsampling">
                 <span class="group-label">{ "Upsampling" }</span>
-                { for Upsample::ALL.into_iter().map(|u| button(v.with_upsample(u), u.name(), v.upsample == u)) }
+                { for Upsample::ALL.into_iter().map(|u| button(via_upsample(u), u.name(), v.upsample == u)) }
             </div>
         </div>
     }
