@@ -224,6 +224,19 @@ test('trained weights load from the manifest with progress, when published', asy
   const report = { variant: v, sampleToMaskMs: sampleMs, status: await page.locator('p.status').textContent() };
   console.log('speed (trained)', JSON.stringify(report));
   fs.writeFileSync(path.join(ART, 'speed-trained.json'), JSON.stringify(report, null, 2));
+  // With a second trained skip mode at the same upsampling: toggle to it and compare.
+  const other = models.find((m) => m.upsample === models[0].upsample && m.skip !== models[0].skip);
+  if (other) {
+    const w = `${other.upsample}-${other.skip}`;
+    await expect(page.locator('.agreement')).toContainText('Pairwise agreement'); // both masks are in
+    await page.locator(`.toggles [data-variant="${w}"]`).click();
+    await expect(page.locator('.banner .trained')).toContainText(`Trained model ${w}`);
+    await waitForMask(page);
+    await expect(page.locator('.agreement')).toContainText('Pairwise agreement');
+    const t = await page.locator('p.status').textContent();
+    console.log('toggle (trained)', t);
+    fs.writeFileSync(path.join(ART, 'speed-trained.json'), JSON.stringify({ ...report, toggle: t }, null, 2));
+  }
   // Variants without weights are disabled and say why.
   const disabled = page.locator('.toggles button[disabled]');
   if (models.length < 9) await expect(disabled.first()).toHaveAttribute('title', /no trained weights/);
