@@ -94,3 +94,45 @@ impl Default for Manifest {
         Self::new()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(id: &str, miou: f64) -> ManifestEntry {
+        let test = Scores { g: 0.5, c: 0.5, miou, bf: None, iou: vec![], pixels: 1, images: 1 };
+        ManifestEntry {
+            id: id.into(),
+            dataset: "camvid".into(),
+            upsample: Upsample::Transposed,
+            skip: Skip::Add,
+            file: format!("{id}.safetensors"),
+            bytes: 1,
+            parameters: 1,
+            working_size: [192, 256],
+            epochs: 1,
+            train_seconds: 1.0,
+            test,
+        }
+    }
+
+    #[test]
+    fn upsert_replaces_by_id_and_keeps_the_list_sorted() {
+        let mut m = Manifest::new();
+        m.upsert(entry("camvid-unpool-add", 0.1));
+        m.upsert(entry("camvid-bilinear-add", 0.2));
+        m.upsert(entry("camvid-unpool-add", 0.3));
+        let ids: Vec<&str> = m.models.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(ids, ["camvid-bilinear-add", "camvid-unpool-add"]);
+        assert_eq!(m.models[1].test.miou, 0.3);
+        let parsed = Manifest::parse(serde_json::to_string(&m).unwrap().as_bytes()).unwrap();
+        assert_eq!(parsed, m);
+    }
+
+    #[test]
+    fn other_manifest_versions_are_refused() {
+        let err = Manifest::parse(br#"{"format_version": 2, "models": []}"#).unwrap_err();
+        assert!(matches!(err, EngineError::Version { .. }), "{err}");
+        assert!(Manifest::parse(b"not json").is_err());
+    }
+}

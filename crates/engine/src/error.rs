@@ -33,6 +33,9 @@ pub enum EngineError {
     #[error("tensor `{name}` holds a non-finite value at element {index}")]
     NonFinite { name: String, index: usize },
 
+    #[error("tensor `{name}` holds a negative variance at element {index}")]
+    NegativeVariance { name: String, index: usize },
+
     #[error("the metadata says {field} = {metadata}, but the tensors say {tensors}")]
     ConfigMismatch { field: String, metadata: String, tensors: String },
 

@@ -322,11 +322,15 @@ pub struct Workspace<T> {
     pool: BufferPool<T>,
     scratch: Vec<T>,
     output: Option<Array4<T>>,
+    /// The encoder maps and pooling indices waiting for their decoder stage (empty
+    /// between calls; kept for their capacity).
+    skips: Vec<Array4<T>>,
+    indices: Vec<Array4<u32>>,
 }
 
 impl<T: Scalar> Workspace<T> {
     pub fn new() -> Self {
-        Self { pool: BufferPool::new(), scratch: Vec::new(), output: None }
+        Self { pool: BufferPool::new(), scratch: Vec::new(), output: None, skips: Vec::new(), indices: Vec::new() }
     }
 
     /// How many buffers have been allocated so far; constant once warm.
@@ -371,8 +375,7 @@ pub struct ModelCache<T> {
 }
 
 fn shape4<T>(a: &Array4<T>) -> [usize; 4] {
-    let d = a.dim();
-    [d.0, d.1, d.2, d.3]
+    crate::layers::dims(&a.view())
 }
 
 impl<T: Scalar> Model<T> {
@@ -568,8 +571,8 @@ impl<T: Scalar> Model<T> {
         let (cfg, depth) = (self.config, self.config.depth);
         let plain = |name: String, kind: StageKind, level: usize, data: ArrayView4<T>| Stage { name, kind, level, data: data.to_owned(), indices: None, parts: None };
         emit(&mut on_stage, || plain("input".into(), StageKind::Input, 0, x.view()));
-        let mut skips: Vec<Array4<T>> = Vec::with_capacity(depth);
-        let mut indices: Vec<Array4<u32>> = Vec::with_capacity(depth);
+        let mut skips = std::mem::take(&mut ws.skips);
+        let mut indices = std::mem::take(&mut ws.indices);
         let mut h: Option<Array4<T>> = None;
         for (k, block) in self.encoder.iter().enumerate() {
             let e = block.forward_eval(h.as_ref().map_or(x.view(), |a| a.view()), ws);
@@ -635,6 +638,7 @@ impl<T: Scalar> Model<T> {
         let mut scores = ws.pool.take([shape[0], shape[1], shape[2], cfg.n_classes]);
         self.head.forward_into(h.view(), scores.view_mut(), &mut ws.scratch);
         ws.pool.give(h);
+        (ws.skips, ws.indices) = (skips, indices);
         Ok(scores)
     }
 }

@@ -131,6 +131,25 @@ mod tests {
     }
 
     #[test]
+    fn weight_decay_by_hand() {
+        // w = 5, g = 3, lr = 0.01, weight decay 0.1.
+        // Adam (L2): g' = 3 + 0.1 * 5 = 3.5, first step moves by lr: 4.99.
+        // AdamW: w * (1 - lr * wd) - lr = 5 * 0.999 - 0.01 = 4.985.
+        // SGD (L2, no momentum): 5 - 0.01 * 3.5 = 4.965.
+        let run = |step: &mut dyn FnMut(&mut Quadratic)| {
+            let mut q = Quadratic(Param::new(ArrayD::from_elem(vec![1], 5.0)));
+            q.0.grad.fill(3.0);
+            step(&mut q);
+            q.0.value[0]
+        };
+        assert!((run(&mut |q| Adam::new(0.01, 0.1).step(q)) - 4.99).abs() < 1e-9);
+        let mut adamw = Adam::new(0.01, 0.1);
+        adamw.decoupled = true;
+        assert!((run(&mut |q| adamw.step(q)) - 4.985).abs() < 1e-9);
+        assert!((run(&mut |q| Sgd::new(0.01, 0.0, 0.1).step(q)) - 4.965).abs() < 1e-12);
+    }
+
+    #[test]
     fn first_adam_step_moves_by_lr() {
         // With bias correction the first step is lr * sign(g).
         let mut q = Quadratic(Param::new(ArrayD::from_elem(vec![1], 5.0)));

@@ -236,6 +236,11 @@ pub fn load(bytes: &[u8]) -> Result<(Model<f32>, ModelMeta)> {
             if let Some(bad) = values.iter().position(|v| !v.is_finite()) {
                 return Err(EngineError::NonFinite { name: name.into(), index: bad });
             }
+            if name.ends_with("running_var") {
+                if let Some(bad) = values.iter().position(|v| *v < 0.0) {
+                    return Err(EngineError::NegativeVariance { name: name.into(), index: bad });
+                }
+            }
             for (dst, src) in t.iter_mut().zip(values) {
                 *dst = src;
             }

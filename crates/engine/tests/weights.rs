@@ -166,6 +166,16 @@ fn unsupported_version_and_missing_metadata_are_errors() {
 }
 
 #[test]
+fn negative_running_variance_is_an_error() {
+    let (_, bytes) = saved(config(Upsample::Unpool, Skip::None), Storage::F32);
+    let bad = rewrite(&bytes, |t, _| {
+        let entry = t.iter_mut().find(|e| e.0 == "enc.0.bn1.running_var").unwrap();
+        entry.2[4..8].copy_from_slice(&(-1.0f32).to_le_bytes());
+    });
+    assert_eq!(weights::load(&bad).unwrap_err(), EngineError::NegativeVariance { name: "enc.0.bn1.running_var".into(), index: 1 });
+}
+
+#[test]
 fn non_finite_weight_is_an_error() {
     let (_, bytes) = saved(config(Upsample::Unpool, Skip::None), Storage::F32);
     let bad = rewrite(&bytes, |t, _| {

@@ -47,24 +47,19 @@ impl<T: Scalar> BatchNorm<T> {
         a.as_slice().expect("batch-norm tensors are contiguous [C]")
     }
 
-    /// Per-channel mean and biased variance of `x` (`[pixels * C]`, channels innermost).
+    /// Per-channel mean and biased variance of `x` (`[pixels * C]`, channels innermost),
+    /// accumulated in f64 (a map holds hundreds of thousands of pixels).
     fn statistics(x: &[T], c: usize) -> (Vec<T>, Vec<T>) {
-        let count = T::of((x.len() / c) as f64);
-        let mut mean = vec![T::zero(); c];
-        for px in x.chunks_exact(c) {
-            for (m, &v) in mean.iter_mut().zip(px) {
-                *m += v;
-            }
-        }
-        mean.iter_mut().for_each(|m| *m /= count);
-        let mut var = vec![T::zero(); c];
+        let count = (x.len() / c) as f64;
+        let mean = super::channel_sums(x, c).into_iter().map(|s| s / count).collect::<Vec<f64>>();
+        let mut var = vec![0.0f64; c];
         for px in x.chunks_exact(c) {
             for ((s, &v), &m) in var.iter_mut().zip(px).zip(&mean) {
-                *s += (v - m) * (v - m);
+                let d = v.to_f64().unwrap_or(0.0) - m;
+                *s += d * d;
             }
         }
-        var.iter_mut().for_each(|s| *s /= count);
-        (mean, var)
+        (mean.into_iter().map(T::of).collect(), var.into_iter().map(|s| T::of(s / count)).collect())
     }
 
     /// `x <- x * scale + shift` per channel, in place on `[pixels * C]`.
@@ -115,14 +110,14 @@ impl<T: Scalar> BatchNorm<T> {
         let dy = dy.as_standard_layout();
         let dys = dy.as_slice().expect("standard layout");
         let xhat = cache.normalized.as_slice().expect("standard layout");
-        let mut sum_dy = vec![T::zero(); c];
-        let mut sum_dy_xhat = vec![T::zero(); c];
+        let mut sum_dy_xhat = vec![0.0f64; c];
         for (g, x) in dys.chunks_exact(c).zip(xhat.chunks_exact(c)) {
             for i in 0..c {
-                sum_dy[i] += g[i];
-                sum_dy_xhat[i] += g[i] * x[i];
+                sum_dy_xhat[i] += (g[i] * x[i]).to_f64().unwrap_or(0.0);
             }
         }
+        let sum_dy: Vec<T> = super::channel_sums(dys, c).into_iter().map(T::of).collect();
+        let sum_dy_xhat: Vec<T> = sum_dy_xhat.into_iter().map(T::of).collect();
         for i in 0..c {
             self.beta.grad[i] += sum_dy[i];
             self.gamma.grad[i] += sum_dy_xhat[i];

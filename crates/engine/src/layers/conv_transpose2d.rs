@@ -8,6 +8,7 @@
 use super::{gemm, BLOCK_ELEMENTS};
 use crate::error::{EngineError, Result};
 use crate::param::{join, Module, Param, TensorRole};
+#[cfg(test)]
 use crate::rng::Rng;
 use crate::Scalar;
 use ndarray::{Array4, ArrayD, ArrayView2, ArrayView4, ArrayViewMut2, ArrayViewMut4};
@@ -67,7 +68,8 @@ impl<T: Scalar> ConvTranspose2d<T> {
         Self { config, weight: Param::new(weight), bias: Param::zeros(&[c.out_channels]) }
     }
 
-    /// He-normal weights, zero bias.
+    /// He-normal weights, zero bias (the model starts from [`Self::bilinear`]).
+    #[cfg(test)]
     pub fn new(config: ConvTranspose2dConfig, rng: &mut Rng) -> Self {
         let mut layer = Self::bilinear(config);
         let std = (2.0 / (config.in_channels * config.kernel * config.kernel) as f64).sqrt();
@@ -86,11 +88,12 @@ impl<T: Scalar> ConvTranspose2d<T> {
         if ci != c.in_channels {
             return Err(EngineError::Shape { what: "conv_transpose2d input channels".into(), expected: vec![c.in_channels], got: vec![ci] });
         }
-        let size = |s: usize| ((s.max(1) - 1) * c.stride + c.kernel).checked_sub(2 * c.padding).filter(|&o| o > 0);
-        match (size(h), size(w)) {
-            (Some(oh), Some(ow)) if h > 0 && w > 0 => Ok([n, oh, ow, c.out_channels]),
-            _ => Err(EngineError::Config(format!("conv_transpose2d: a {h}x{w} input gives an empty output"))),
+        let empty = || EngineError::Config(format!("conv_transpose2d: a {h}x{w} input gives an empty output"));
+        if h == 0 || w == 0 {
+            return Err(empty());
         }
+        let size = |s: usize| ((s - 1) * c.stride + c.kernel).checked_sub(2 * c.padding).filter(|&o| o > 0).ok_or_else(empty);
+        Ok([n, size(h)?, size(w)?, c.out_channels])
     }
 
     /// Writes the transposed convolution of `x` into `y`; `scratch` holds one block.

@@ -38,6 +38,15 @@ pub fn argmax<T: Scalar>(scores: ArrayView4<T>) -> Array3<u8> {
     Array3::from_shape_vec((n, h, w), classes.collect()).expect("one class per pixel")
 }
 
+/// `-log softmax(scores)[class]` as `logsumexp(scores) - scores[class]`, in f64: exact
+/// where the probability underflows f32.
+fn negative_log_softmax<T: Scalar>(scores: &[T], class: usize) -> f64 {
+    let f = |v: T| v.to_f64().unwrap_or(0.0);
+    let max = scores.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(f(b)));
+    let sum: f64 = scores.iter().map(|&v| (f(v) - max).exp()).sum();
+    max + sum.ln() - f(scores[class])
+}
+
 /// Class weights and the label to ignore.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CrossEntropy {
@@ -60,12 +69,13 @@ impl CrossEntropy {
         check_shape("class weights", &[k], &[self.class_weights.len()])?;
         let mut grad = logits.as_standard_layout().into_owned();
         softmax_inplace(grad.view_mut());
-        let count = n * h * w;
         let mut total = 0.0f64;
         let mut weight_sum = 0.0f64;
         let labels = labels.as_standard_layout();
+        let logits = logits.as_standard_layout();
+        let ls = logits.as_slice().expect("standard layout");
         let gs = grad.as_slice_mut().expect("fresh array");
-        for (px, &label) in gs.chunks_exact_mut(k.max(1)).zip(labels.iter()) {
+        for ((px, scores), &label) in gs.chunks_exact_mut(k.max(1)).zip(ls.chunks_exact(k.max(1))).zip(labels.iter()) {
             if Some(label) == self.ignore_label {
                 px.fill(T::zero());
                 continue;
@@ -75,13 +85,12 @@ impl CrossEntropy {
                 return Err(EngineError::Label { label, classes: k });
             }
             let wt = self.class_weights[class];
-            total -= wt * px[class].to_f64().unwrap_or(0.0).max(f64::MIN_POSITIVE).ln();
+            total += wt * negative_log_softmax(scores, class);
             weight_sum += wt;
             px[class] -= T::one();
             let wt = T::of(wt);
             px.iter_mut().for_each(|v| *v *= wt);
         }
-        debug_assert_eq!(gs.len() / k.max(1), count);
         if weight_sum <= 0.0 {
             grad.fill(T::zero());
             return Ok((T::zero(), grad));
@@ -115,6 +124,14 @@ mod tests {
         let (loss, grad) = ce.forward_backward(x.view(), labels.view()).unwrap();
         assert!((loss - 4f64.ln()).abs() < 1e-12);
         assert!(grad.slice(ndarray::s![0, 0, 1, ..]).iter().all(|&g| g == 0.0));
+    }
+
+    #[test]
+    fn loss_stays_exact_when_the_probability_underflows() {
+        let x = Array4::from_shape_vec((1, 1, 1, 2), vec![0.0f32, 200.0]).unwrap();
+        let labels = Array3::from_elem((1, 1, 1), 0u8);
+        let (loss, _) = CrossEntropy::unweighted(2).forward_backward(x.view(), labels.view()).unwrap();
+        assert!((loss - 200.0).abs() < 1e-3, "{loss}");
     }
 
     #[test]

@@ -34,11 +34,21 @@ pub(crate) fn dims<T>(x: &ArrayView4<T>) -> [usize; 4] {
     [d.0, d.1, d.2, d.3]
 }
 
+/// Per-channel sums of `x` flattened `[pixels * C]`, accumulated in f64.
+pub(crate) fn channel_sums<T: Scalar>(x: &[T], c: usize) -> Vec<f64> {
+    let mut sums = vec![0.0f64; c];
+    for px in x.chunks_exact(c) {
+        for (s, &v) in sums.iter_mut().zip(px) {
+            *s += v.to_f64().unwrap_or(0.0);
+        }
+    }
+    sums
+}
+
 /// `sums[c] += sum over pixels of x[pixel, c]`, for `x` flattened `[pixels * C]`.
 pub(crate) fn add_channel_sums<T: Scalar>(x: &[T], sums: &mut [T]) {
-    for px in x.chunks_exact(sums.len()) {
-        for (s, &v) in sums.iter_mut().zip(px) {
-            *s += v;
-        }
+    let totals = channel_sums(x, sums.len());
+    for (s, t) in sums.iter_mut().zip(totals) {
+        *s += T::of(t);
     }
 }

@@ -16,17 +16,14 @@ struct Taps {
     w_hi: f64,
 }
 
-fn taps(out: usize, input: usize) -> Vec<Taps> {
+/// The taps of output coordinate `o` when resizing `input` samples to `out`.
+fn tap(o: usize, out: usize, input: usize) -> Taps {
     let scale = input as f64 / out as f64;
-    (0..out)
-        .map(|o| {
-            let src = ((o as f64 + 0.5) * scale - 0.5).max(0.0);
-            let lo = (src as usize).min(input - 1);
-            let hi = if lo + 1 < input { lo + 1 } else { lo };
-            let w_hi = src - lo as f64;
-            Taps { lo, hi, w_lo: 1.0 - w_hi, w_hi }
-        })
-        .collect()
+    let src = ((o as f64 + 0.5) * scale - 0.5).max(0.0);
+    let lo = (src as usize).min(input - 1);
+    let hi = if lo + 1 < input { lo + 1 } else { lo };
+    let w_hi = src - lo as f64;
+    Taps { lo, hi, w_lo: 1.0 - w_hi, w_hi }
 }
 
 /// Resizes `x` `[N, H, W, C]` into `y` `[N, OH, OW, C]`.
@@ -34,13 +31,14 @@ pub fn forward_into<T: Scalar>(x: ArrayView4<T>, mut y: ArrayViewMut4<T>) {
     let x = x.as_standard_layout();
     let (n, h, w, c) = x.dim();
     let (_, oh, ow, _) = y.dim();
-    let (ty, tx) = (taps(oh, h), taps(ow, w));
     let xs = x.as_slice().expect("standard layout");
     let ys = y.as_slice_mut().expect("output is standard layout");
     for b in 0..n {
         let at = |iy: usize, ix: usize| ((b * h + iy) * w + ix) * c;
-        for (oy, ry) in ty.iter().enumerate() {
-            for (ox, rx) in tx.iter().enumerate() {
+        for oy in 0..oh {
+            let ry = tap(oy, oh, h);
+            for ox in 0..ow {
+                let rx = tap(ox, ow, w);
                 let corners = [
                     (at(ry.lo, rx.lo), T::of(ry.w_lo * rx.w_lo)),
                     (at(ry.lo, rx.hi), T::of(ry.w_lo * rx.w_hi)),
@@ -70,11 +68,12 @@ pub fn forward<T: Scalar>(x: &Array4<T>, out_h: usize, out_w: usize) -> Array4<T
 pub fn backward<T: Scalar>(dy: ArrayView4<T>, input_shape: [usize; 4]) -> Array4<T> {
     let [n, h, w, c] = input_shape;
     let (_, oh, ow, _) = dy.dim();
-    let (ty, tx) = (taps(oh, h), taps(ow, w));
     let mut dx = Array4::zeros(input_shape);
     for b in 0..n {
-        for (oy, ry) in ty.iter().enumerate() {
-            for (ox, rx) in tx.iter().enumerate() {
+        for oy in 0..oh {
+            let ry = tap(oy, oh, h);
+            for ox in 0..ow {
+                let rx = tap(ox, ow, w);
                 for ch in 0..c {
                     let g = dy[[b, oy, ox, ch]];
                     dx[[b, ry.lo, rx.lo, ch]] += T::of(ry.w_lo * rx.w_lo) * g;
