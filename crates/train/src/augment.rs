@@ -46,8 +46,9 @@ impl Window {
         (window, Region { top, left, height, width })
     }
 
-    /// A random window: zoomed in by a factor in `[1, max_zoom]` relative to [`Window::fit`],
-    /// at a random position, flipped with probability one half.
+    /// A random window: zoomed in by a factor in `[1, max_zoom]` relative to [`Window::fit`]
+    /// (`max_zoom >= 1`, so the window stays inside the image), at a random position,
+    /// flipped with probability one half.
     pub fn random(src_h: usize, src_w: usize, out_h: usize, out_w: usize, max_zoom: f64, rng: &mut Rng) -> Self {
         let fit = Self::fit(src_h, src_w, out_h, out_w);
         let step = fit.step / (1.0 + (max_zoom - 1.0) * rng.uniform());
@@ -64,8 +65,8 @@ impl Window {
 
 /// Writes the normalised, resampled image into `out` `[H, W, 3]` (bilinear) and the label
 /// into `label_out` `[H, W]` (nearest). Pixels outside the source are padding: the mean
-/// colour (zero after normalisation) and label 0.
-pub fn render(sample: &Sample, window: Window, norm: &Normalization, mut out: ArrayViewMut3<f32>, mut label_out: ArrayViewMut2<u8>) {
+/// colour (zero after normalisation) and `pad_label`.
+pub fn render(sample: &Sample, window: Window, norm: &Normalization, pad_label: u8, mut out: ArrayViewMut3<f32>, mut label_out: ArrayViewMut2<u8>) {
     let (src_h, src_w, _) = sample.image.dim();
     let (h, w, _) = out.dim();
     let clamp = |v: f64, n: usize| v.clamp(0.0, (n - 1) as f64);
@@ -85,7 +86,7 @@ pub fn render(sample: &Sample, window: Window, norm: &Normalization, mut out: Ar
                 for c in 0..3 {
                     out[[y, x, c]] = 0.0;
                 }
-                label_out[[y, x]] = 0;
+                label_out[[y, x]] = pad_label;
                 continue;
             }
             let fx = clamp(sx - 0.5, src_w);
@@ -102,12 +103,13 @@ pub fn render(sample: &Sample, window: Window, norm: &Normalization, mut out: Ar
     }
 }
 
-/// A batch `[N, H, W, 3]` and labels `[N, H, W]` from samples and their windows.
-pub fn batch(samples: &[(&Sample, Window)], h: usize, w: usize, norm: &Normalization) -> (ndarray::Array4<f32>, Array3<u8>) {
+/// A batch `[N, H, W, 3]` and labels `[N, H, W]` from samples and their windows; padding
+/// is labelled `pad_label` (the dataset's void label where it has one).
+pub fn batch(samples: &[(&Sample, Window)], h: usize, w: usize, norm: &Normalization, pad_label: u8) -> (ndarray::Array4<f32>, Array3<u8>) {
     let mut images = ndarray::Array4::zeros((samples.len(), h, w, 3));
     let mut labels = Array3::zeros((samples.len(), h, w));
     for (i, (sample, window)) in samples.iter().enumerate() {
-        render(sample, *window, norm, images.slice_mut(s![i, .., .., ..]), labels.slice_mut(s![i, .., ..]));
+        render(sample, *window, norm, pad_label, images.slice_mut(s![i, .., .., ..]), labels.slice_mut(s![i, .., ..]));
     }
     (images, labels)
 }
@@ -130,14 +132,41 @@ mod tests {
     }
 
     #[test]
-    fn padding_is_the_mean_colour_and_label_zero() {
+    fn padding_is_the_mean_colour_and_the_pad_label() {
         let sample = Sample { name: "s".into(), image: Array3::from_elem((4, 2, 3), 255), label: ndarray::Array2::from_elem((4, 2), 7) };
         let (window, region) = Window::contain(4, 2, 4, 4);
         assert_eq!(region, Region { top: 0, left: 1, height: 4, width: 2 });
         let norm = Normalization { mean: vec![0.5; 3], std: vec![0.5; 3] };
-        let (image, label) = batch(&[(&sample, window)], 4, 4, &norm);
-        assert_eq!(label.slice(s![0, 0, ..]).to_vec(), vec![0, 7, 7, 0]);
+        let (image, label) = batch(&[(&sample, window)], 4, 4, &norm, 11);
+        assert_eq!(label.slice(s![0, 0, ..]).to_vec(), vec![11, 7, 7, 11]);
         assert_eq!(image[[0, 0, 0, 0]], 0.0);
         assert!((image[[0, 0, 1, 0]] - 1.0).abs() < 1e-6, "white is (1 - 0.5) / 0.5");
+    }
+
+    #[test]
+    fn flip_mirrors_image_and_label_together() {
+        // A 2x4 image whose red channel and label both count the column.
+        let sample = Sample {
+            name: "s".into(),
+            image: Array3::from_shape_fn((2, 4, 3), |(_, x, c)| if c == 0 { 50 * x as u8 } else { 0 }),
+            label: ndarray::Array2::from_shape_fn((2, 4), |(_, x)| x as u8),
+        };
+        let norm = Normalization { mean: vec![0.0; 3], std: vec![1.0 / 255.0; 3] };
+        let mut window = Window::fit(2, 4, 2, 4);
+        window.flip = true;
+        let (image, label) = batch(&[(&sample, window)], 2, 4, &norm, 0);
+        assert_eq!(label.slice(s![0, 0, ..]).to_vec(), vec![3, 2, 1, 0]);
+        let red: Vec<f32> = image.slice(s![0, 0, .., 0]).to_vec();
+        assert_eq!(red, vec![150.0, 100.0, 50.0, 0.0]);
+    }
+
+    #[test]
+    fn random_windows_stay_inside_the_image() {
+        let mut rng = Rng::new(3);
+        for _ in 0..200 {
+            let w = Window::random(360, 480, 192, 256, 1.5, &mut rng);
+            assert!(w.top >= 0.0 && w.left >= 0.0, "{w:?}");
+            assert!(w.top + w.step * 192.0 <= 360.0 + 1e-9 && w.left + w.step * 256.0 <= 480.0 + 1e-9, "{w:?}");
+        }
     }
 }

@@ -1,4 +1,4 @@
-//! A picture for RESULTS.md: the same test images segmented by several models side by
+//! A picture of the results: the same test images segmented by several models side by
 //! side (one row per image, one column per model, then a column that marks in white the
 //! pixels where the models disagree). Only predictions are drawn: no dataset image or
 //! label goes into the picture.
@@ -22,6 +22,7 @@ pub fn compare(weight_files: &[std::path::PathBuf], split: &Split, out: &Path, s
         let (mut model, meta) = weights::load(&bytes).with_context(|| format!("loading {}", path.display()))?;
         model.fold_batch_norm();
         let recipe: crate::trainer::Recipe = serde_json::from_value(meta.recipe.clone()).context("the weights carry no recipe")?;
+        crate::evaluate::check_compatible(&meta, split)?;
         models.push((model, meta, [recipe.height, recipe.width]));
     }
     let (h, w) = split.samples[0].label.dim();

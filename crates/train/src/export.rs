@@ -17,11 +17,13 @@ pub fn export(run_dir: &Path, data_dir: Option<&Path>, to: &Path) -> Result<()> 
     let bytes = std::fs::read(run.best_weights()).with_context(|| format!("reading {}", run.best_weights().display()))?;
     let (mut model, mut meta) = weights::load(&bytes)?;
     let parameters = model.parameter_count();
-    let mut folded = model.clone();
-    folded.fold_batch_norm();
+    // Score what the page will load: the F16 file, read back and folded.
+    let (mut published, _) = weights::load(&weights::save(&mut model, &meta, Storage::F16)?).context("the F16 weights do not load back")?;
+    published.fold_batch_norm();
     let dataset = data::DatasetKind::from_name(&recipe.dataset)?;
     let test = dataset.load(&data_dir.map_or_else(|| dataset.default_root(), Path::to_path_buf), "test", None)?;
-    let scores = evaluate(&folded, &test, &meta.normalization, recipe.height, recipe.width, Resolution::Full)?;
+    crate::evaluate::check_compatible(&meta, &test)?;
+    let scores = evaluate(&published, &test, &meta.normalization, recipe.height, recipe.width, Resolution::Full)?;
     eprintln!("test: G {:.3} C {:.3} mIoU {:.3} BF {:.3}", scores.g, scores.c, scores.miou, scores.bf.unwrap_or(f64::NAN));
     meta.metrics = serde_json::json!({ "test": scores, "best_epoch": state.best_epoch, "epochs": state.epochs_done });
     let id = format!("{}-{}", recipe.dataset, meta.config.variant());

@@ -1,5 +1,5 @@
-//! `skipscope`: the native command line for the engine: `train`, `eval`, `export` and
-//! `bench`. See the README for the commands that produced the shipped models.
+//! `skipscope`: the native command line for the engine: `train`, `eval`, `export`,
+//! `compare` and `bench`. See the README for the commands that produced the shipped models.
 
 mod augment;
 mod compare;
@@ -153,7 +153,7 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
         /// Shrink factor of each mask.
-        #[arg(long, default_value_t = 2)]
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
         scale: u32,
     },
     /// Time every layer and the whole model, forward and backward, on one core.
@@ -195,8 +195,9 @@ fn main() -> Result<()> {
                 class_weighting,
                 seed,
                 threads,
+                limit,
             };
-            recipe.model.check_input([1, height, width, 3])?;
+            recipe.validate()?;
             eprintln!("loading {} from {}", dataset.name(), data.display());
             let train = dataset.load(&data, "train", limit)?;
             let val = dataset.load(&data, "val", limit)?;
@@ -214,6 +215,7 @@ fn main() -> Result<()> {
             let recipe: trainer::Recipe = serde_json::from_value(meta.recipe.clone()).context("the weights carry no training recipe")?;
             let dataset = data::DatasetKind::from_name(&recipe.dataset)?;
             let split = dataset.load(&data.unwrap_or_else(|| dataset.default_root()), &split, None)?;
+            evaluate::check_compatible(&meta, &split)?;
             let started = Instant::now();
             let scores = evaluate::evaluate(&model, &split, &meta.normalization, recipe.height, recipe.width, evaluate::Resolution::Full)?;
             eprintln!("{} images in {:.1} s", split.samples.len(), started.elapsed().as_secs_f64());

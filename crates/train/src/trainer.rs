@@ -2,9 +2,13 @@
 //! rate, per-epoch validation, a JSON-lines log, a checkpoint every epoch, `--resume`,
 //! and the best checkpoint by validation mIoU.
 //!
-//! Reproducible: the shuffle and augmentation of epoch `e` come from `Rng::new(seed + e)`,
-//! and the shards of a batch are combined in a fixed order, so a resumed run equals an
-//! uninterrupted one (tested).
+//! Data parallelism follows PyTorch's DistributedDataParallel with `threads` ranks: each
+//! shard of the batch computes its own mean loss and batch-norm statistics (no synchronised
+//! batch norm), and the gradients are averaged. That is why `threads` is part of the recipe.
+//!
+//! Reproducible: the shuffle and augmentation of epoch `e` (counted from 0) come from
+//! `Rng::new(seed + e + 1)`, and the shards of a batch are combined in a fixed order, so a
+//! resumed run equals an uninterrupted one (tested).
 //!
 //! A run directory holds `recipe.json`, `state.json`, `last.safetensors` (+ `last.adam.safetensors`),
 //! `best.safetensors` and `log.jsonl`.
@@ -12,7 +16,7 @@
 use crate::augment::{self, Window};
 use crate::data::{median_frequency_weights, Split};
 use crate::evaluate::{evaluate, Resolution};
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, ensure, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::{s, Array3, Array4, ArrayD};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
@@ -22,6 +26,7 @@ use skipscope_engine::metrics::Scores;
 use skipscope_engine::optim::Adam;
 use skipscope_engine::param::{Module, TensorRole};
 use skipscope_engine::rng::Rng;
+use skipscope_engine::training::loss_and_gradients;
 use skipscope_engine::weights::{self, ClassInfo, ModelMeta, Normalization, Storage};
 use skipscope_engine::{Model, ModelConfig};
 use std::io::Write;
@@ -38,7 +43,7 @@ pub struct Recipe {
     pub width: usize,
     pub epochs: usize,
     pub batch: usize,
-    /// Peak learning rate (Adam), decayed by a cosine to 1% of it.
+    /// Peak learning rate (AdamW), decayed by a cosine to 1% of it.
     pub lr: f64,
     /// AdamW decoupled weight decay.
     pub weight_decay: f64,
@@ -48,6 +53,25 @@ pub struct Recipe {
     pub class_weighting: String,
     pub seed: u64,
     pub threads: usize,
+    /// Only the first N images of each split (smoke runs); `None` for all.
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+impl Recipe {
+    pub fn validate(&self) -> Result<()> {
+        self.model.check_input([1, self.height, self.width, self.model.in_channels])?;
+        if self.batch == 0 || self.threads == 0 || self.epochs == 0 {
+            bail!("batch, threads and epochs must be at least 1");
+        }
+        if !(self.max_zoom.is_finite() && self.max_zoom >= 1.0) {
+            bail!("max_zoom must be a finite number >= 1, got {}", self.max_zoom);
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0 && self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+            bail!("lr must be positive and weight_decay non-negative");
+        }
+        Ok(())
+    }
 }
 
 /// Progress between epochs (`state.json`).
@@ -84,7 +108,8 @@ fn cosine_lr(recipe: &Recipe, step: usize, total: usize) -> f64 {
 }
 
 /// One optimisation step with the batch split into `threads` shards, each run on its own
-/// replica of the model; gradients and batch-norm statistics are averaged by shard size.
+/// replica of the model (its own mean loss and batch-norm statistics, as in PyTorch DDP);
+/// gradients and the running batch-norm statistics are averaged, weighted by shard size.
 pub fn parallel_step(model: &mut Model<f32>, optimizer: &mut Adam<f32>, loss: &CrossEntropy, images: &Array4<f32>, labels: &Array3<u8>, threads: usize) -> Result<f32> {
     let n = images.dim().0;
     let shards = threads.clamp(1, n.max(1));
@@ -97,10 +122,7 @@ pub fn parallel_step(model: &mut Model<f32>, optimizer: &mut Adam<f32>, loss: &C
                 scope.spawn(move || -> Result<(f32, Model<f32>)> {
                     let x = images.slice(s![a..b, .., .., ..]).to_owned();
                     let y = labels.slice(s![a..b, .., ..]).to_owned();
-                    let (scores, cache) = replica.forward_train(&x)?;
-                    let (value, d_scores) = loss.forward_backward(scores.view(), y.view())?;
-                    replica.zero_grad();
-                    replica.backward(&cache, d_scores.view());
+                    let value = loss_and_gradients(&mut replica, loss, &x, &y)?;
                     Ok((value, replica))
                 })
             })
@@ -167,18 +189,26 @@ fn save_adam(optimizer: &Adam<f32>, path: &Path) -> Result<()> {
     write_atomic(path, &safetensors::tensor::serialize(views, &Some(meta))?)
 }
 
-fn load_adam(optimizer: &mut Adam<f32>, path: &Path) -> Result<()> {
+/// Restores the optimiser state saved by [`save_adam`], checking it against `model`.
+fn load_adam(optimizer: &mut Adam<f32>, model: &mut Model<f32>, path: &Path) -> Result<()> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let file = SafeTensors::deserialize(&bytes).with_context(|| format!("{} is not a safetensors file", path.display()))?;
     let (_, header) = SafeTensors::read_metadata(&bytes)?;
     let steps: u64 = header.metadata().as_ref().and_then(|m| m.get("steps")).context("optimiser state has no step count")?.parse()?;
-    let count = file.names().len() / 2;
-    let read = |name: String| -> Result<ArrayD<f32>> {
+    let mut shapes = Vec::new();
+    model.visit_params("", &mut |_, p| shapes.push(p.value.shape().to_vec()));
+    ensure!(file.names().len() == 2 * shapes.len(), "{} holds {} moments for {} parameters", path.display(), file.names().len(), 2 * shapes.len());
+    let read = |name: String, shape: &[usize]| -> Result<ArrayD<f32>> {
         let t = file.tensor(&name).with_context(|| format!("optimiser state lacks {name}"))?;
+        ensure!(t.dtype() == Dtype::F32 && t.shape() == shape, "optimiser tensor {name} is {:?} {:?}, expected F32 {shape:?}", t.dtype(), t.shape());
         let data = t.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
         Ok(ArrayD::from_shape_vec(t.shape().to_vec(), data)?)
     };
-    let moments = (0..count).map(|i| Ok((read(format!("{i:04}.m"))?, read(format!("{i:04}.v"))?))).collect::<Result<Vec<_>>>()?;
+    let moments = shapes
+        .iter()
+        .enumerate()
+        .map(|(i, shape)| Ok((read(format!("{i:04}.m"), shape)?, read(format!("{i:04}.v"), shape)?)))
+        .collect::<Result<Vec<_>>>()?;
     optimizer.restore(steps, moments);
     Ok(())
 }
@@ -223,6 +253,8 @@ impl Run {
 /// Trains (or, with `resume`, continues) the run in `dir` until `recipe.epochs`, or until
 /// `stop_after` more epochs. Returns the final state.
 pub fn train(recipe: &Recipe, data: &Dataset, dir: &Path, resume: bool, stop_after: Option<usize>, quiet: bool) -> Result<TrainState> {
+    recipe.validate()?;
+    ensure!(!data.train.samples.is_empty() && !data.val.samples.is_empty(), "the training and validation splits must not be empty");
     let run = Run { dir: dir.to_path_buf() };
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut model = Model::<f32>::new(recipe.model, recipe.seed)?;
@@ -236,8 +268,21 @@ pub fn train(recipe: &Recipe, data: &Dataset, dir: &Path, resume: bool, stop_aft
         }
         state = run.state()?;
         let bytes = std::fs::read(run.last_weights())?;
-        model = weights::load(&bytes).with_context(|| format!("loading {}", run.last_weights().display()))?.0;
-        load_adam(&mut optimizer, &run.path("last.adam.safetensors"))?;
+        let (loaded, meta) = weights::load(&bytes).with_context(|| format!("loading {}", run.last_weights().display()))?;
+        model = loaded;
+        load_adam(&mut optimizer, &mut model, &run.path("last.adam.safetensors"))?;
+        let steps = (state.epochs_done * data.train.samples.len().div_ceil(recipe.batch)) as u64;
+        // The files are written one after the other; an interruption between two leaves
+        // them from different epochs, which resuming must not mix.
+        if meta.metrics["epoch"] != state.epochs_done || optimizer.steps != steps {
+            bail!(
+                "{}: the checkpoint files disagree (state after epoch {}, weights after epoch {}, optimiser after {} of {steps} steps); the last epoch was interrupted while saving: restore the files or start a new run",
+                dir.display(),
+                state.epochs_done,
+                meta.metrics["epoch"],
+                optimizer.steps
+            );
+        }
         if !quiet {
             eprintln!("resuming {} after epoch {}", dir.display(), state.epochs_done);
         }
@@ -282,7 +327,7 @@ pub fn train(recipe: &Recipe, data: &Dataset, dir: &Path, resume: bool, stop_aft
                     (sample, Window::random(h, w, recipe.height, recipe.width, recipe.max_zoom, &mut rng))
                 })
                 .collect();
-            let (images, labels) = augment::batch(&picks, recipe.height, recipe.width, &data.normalization);
+            let (images, labels) = augment::batch(&picks, recipe.height, recipe.width, &data.normalization, data.train.void.unwrap_or(0));
             let value = parallel_step(&mut model, &mut optimizer, &loss, &images, &labels, recipe.threads)?;
             loss_sum += value as f64 * chunk.len() as f64;
             bar.inc(chunk.len() as u64);
@@ -347,6 +392,7 @@ mod tests {
             class_weighting: "median-frequency".into(),
             seed: 5,
             threads: 2,
+            limit: None,
         }
     }
 
@@ -411,7 +457,7 @@ mod tests {
             let start = Model::<f32>::new(r.model, 3).unwrap();
             // Gradients and batch-norm statistics after one step (learning rate 0) on `picks`.
             let run = |picks: &[(&crate::data::Sample, Window)], threads: usize| {
-                let (images, labels) = augment::batch(picks, 16, 16, &data.normalization);
+                let (images, labels) = augment::batch(picks, 16, 16, &data.normalization, 0);
                 let mut model = start.clone();
                 parallel_step(&mut model, &mut Adam::new(0.0, 0.0), &loss, &images, &labels, threads).unwrap();
                 let mut tensors = Vec::new();
