@@ -75,6 +75,18 @@ pub fn put_rgba(canvas: &HtmlCanvasElement, rgba: &[u8], width: usize, height: u
     ctx.put_image_data(&data, 0.0, 0.0).map_err(js_error)
 }
 
+/// Decodes `blob` with the browser, applying its EXIF orientation.
+async fn open_bitmap(blob: &web_sys::Blob, name: &str) -> Result<ImageBitmap, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let options = ImageBitmapOptions::new();
+    options.set_image_orientation(ImageOrientation::FromImage);
+    let promise = window.create_image_bitmap_with_blob_and_image_bitmap_options(blob, &options).map_err(js_error)?;
+    match JsFuture::from(promise).await {
+        Ok(b) => b.dyn_into().map_err(|_| "not an image bitmap".to_string()),
+        Err(_) => Err(format!("\u{201c}{name}\u{201d} could not be decoded as an image: it is not an image, or it is corrupt.")),
+    }
+}
+
 /// Decodes `blob` and prepares it for a model whose working size is `box_hw` and whose
 /// inputs must be multiples of `multiple`. Every failure is a sentence for the user.
 pub async fn decode(blob: web_sys::Blob, name: String, box_hw: (usize, usize), multiple: usize) -> Result<Rc<Picture>, String> {
@@ -85,14 +97,7 @@ pub async fn decode(blob: web_sys::Blob, name: String, box_hw: (usize, usize), m
     if size > MAX_FILE_BYTES {
         return Err(format!("\u{201c}{name}\u{201d} is {:.0} MB; the limit is {:.0} MB.", size / 1048576.0, MAX_FILE_BYTES / 1048576.0));
     }
-    let window = web_sys::window().ok_or("no window")?;
-    let options = ImageBitmapOptions::new();
-    options.set_image_orientation(ImageOrientation::FromImage);
-    let promise = window.create_image_bitmap_with_blob_and_image_bitmap_options(&blob, &options).map_err(js_error)?;
-    let bitmap: ImageBitmap = match JsFuture::from(promise).await {
-        Ok(b) => b.dyn_into().map_err(|_| "not an image bitmap")?,
-        Err(_) => return Err(format!("\u{201c}{name}\u{201d} could not be decoded as an image: it is not an image, or it is corrupt.")),
-    };
+    let bitmap = open_bitmap(&blob, &name).await?;
     let (w, h) = (bitmap.width() as usize, bitmap.height() as usize);
     if w == 0 || h == 0 || (w as u64) * (h as u64) > MAX_PIXELS {
         bitmap.close();
@@ -140,14 +145,7 @@ pub async fn decode_label(
     if blob.size() == 0.0 {
         return Err(format!("\u{201c}{name}\u{201d} is empty."));
     }
-    let window = web_sys::window().ok_or("no window")?;
-    let options = ImageBitmapOptions::new();
-    options.set_image_orientation(ImageOrientation::FromImage);
-    let promise = window.create_image_bitmap_with_blob_and_image_bitmap_options(&blob, &options).map_err(js_error)?;
-    let bitmap: ImageBitmap = match JsFuture::from(promise).await {
-        Ok(b) => b.dyn_into().map_err(|_| "not an image bitmap")?,
-        Err(_) => return Err(format!("\u{201c}{name}\u{201d} could not be decoded as an image.")),
-    };
+    let bitmap = open_bitmap(&blob, &name).await?;
     let (w, h) = (bitmap.width() as usize, bitmap.height() as usize);
     let (oh, ow) = original;
     let ratio = (w as f64 / h.max(1) as f64) / (ow as f64 / oh.max(1) as f64);
