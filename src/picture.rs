@@ -75,6 +75,17 @@ pub fn put_rgba(canvas: &HtmlCanvasElement, rgba: &[u8], width: usize, height: u
     ctx.put_image_data(&data, 0.0, 0.0).map_err(js_error)
 }
 
+/// Draws `bitmap` scaled to `height x width` (bilinear when `smooth`, else nearest, for
+/// labels), closes it, and returns the RGBA pixels.
+fn draw_scaled(bitmap: ImageBitmap, (height, width): (usize, usize), smooth: bool) -> Result<Vec<u8>, String> {
+    let (_canvas, ctx) = scratch_canvas(width as u32, height as u32)?;
+    ctx.set_image_smoothing_enabled(smooth);
+    let drawn = ctx.draw_image_with_image_bitmap_and_dw_and_dh(&bitmap, 0.0, 0.0, width as f64, height as f64);
+    bitmap.close();
+    drawn.map_err(js_error)?;
+    Ok(ctx.get_image_data(0.0, 0.0, width as f64, height as f64).map_err(js_error)?.data().0)
+}
+
 /// Decodes `blob` with the browser, applying its EXIF orientation.
 async fn open_bitmap(blob: &web_sys::Blob, name: &str) -> Result<ImageBitmap, String> {
     let window = web_sys::window().ok_or("no window")?;
@@ -104,12 +115,7 @@ pub async fn decode(blob: web_sys::Blob, name: String, box_hw: (usize, usize), m
         return Err(format!("\u{201c}{name}\u{201d} is {w} x {h} pixels; the limit is {} megapixels.", MAX_PIXELS / 1_000_000));
     }
     let ((sh, sw), (ph, pw)) = fit(h, w, box_hw.0, box_hw.1, multiple);
-    let (_canvas, ctx) = scratch_canvas(sw as u32, sh as u32)?;
-    ctx.set_image_smoothing_enabled(true);
-    let drawn = ctx.draw_image_with_image_bitmap_and_dw_and_dh(&bitmap, 0.0, 0.0, sw as f64, sh as f64);
-    bitmap.close();
-    drawn.map_err(js_error)?;
-    let rgba = ctx.get_image_data(0.0, 0.0, sw as f64, sh as f64).map_err(js_error)?.data().0;
+    let rgba = draw_scaled(bitmap, (sh, sw), true)?;
     let rgb = pad_rgb(&rgba, (sh, sw), (ph, pw));
     let input = InputImage { height: ph, width: pw, valid_height: sh, valid_width: sw, rgb };
     Ok(Rc::new(Picture { name, original: (h, w), input, rgba }))
@@ -154,11 +160,6 @@ pub async fn decode_label(
         return Err(format!("\u{201c}{name}\u{201d} is {w} x {h}: a label must have the photo's shape ({ow} x {oh})."));
     }
     let (sh, sw) = size;
-    let (_canvas, ctx) = scratch_canvas(sw as u32, sh as u32)?;
-    ctx.set_image_smoothing_enabled(false);
-    let drawn = ctx.draw_image_with_image_bitmap_and_dw_and_dh(&bitmap, 0.0, 0.0, sw as f64, sh as f64);
-    bitmap.close();
-    drawn.map_err(js_error)?;
-    let rgba = ctx.get_image_data(0.0, 0.0, sw as f64, sh as f64).map_err(js_error)?.data().0;
+    let rgba = draw_scaled(bitmap, (sh, sw), false)?;
     Ok(Label { name, height: sh, width: sw, classes: label_classes(&rgba, &palette, void) })
 }
