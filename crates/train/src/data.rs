@@ -50,20 +50,24 @@ pub fn read_label(path: &Path) -> Result<Array2<u8>> {
     Ok(Array2::from_shape_vec((h as usize, w as usize), img.into_raw()).expect("L8 buffer is H*W"))
 }
 
+/// The files in `dir` with extension `ext` (any case), sorted by name.
+fn list_files(dir: &Path, ext: &str) -> Result<Vec<PathBuf>> {
+    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("listing {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case(ext)))
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
 /// Loads `root/split` and `root/{split}annot`, checking that every image has a label of
 /// the same size whose values are classes below `n_classes` or `void`.
 pub fn load_split(root: &Path, split: &str, n_classes: usize, void: Option<u8>, limit: Option<usize>) -> Result<Split> {
     let image_dir = root.join(split);
     let label_dir = root.join(format!("{split}annot"));
-    let mut names: Vec<PathBuf> = std::fs::read_dir(&image_dir)
-        .with_context(|| format!("listing {}", image_dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("png")))
-        .collect();
-    names.sort();
-    if let Some(n) = limit {
-        names.truncate(n);
-    }
+    let names = list_files(&image_dir, "png")?;
+    let names = &names[..limit.map_or(names.len(), |n| n.min(names.len()))];
     if names.is_empty() {
         bail!("no PNG images in {}", image_dir.display());
     }
@@ -190,12 +194,7 @@ pub fn load_ccp(root: &Path, split: &str, limit: Option<usize>) -> Result<Split>
     let labels_txt = std::fs::read_to_string(root.join("labels.txt")).with_context(|| format!("reading {}", root.join("labels.txt").display()))?;
     let mapping = ccp_mapping(&labels_txt)?;
     let image_dir = root.join("images");
-    let mut names: Vec<PathBuf> = std::fs::read_dir(&image_dir)
-        .with_context(|| format!("listing {}", image_dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("jpg")))
-        .collect();
-    names.sort();
+    let names = list_files(&image_dir, "jpg")?;
     let range = ccp_range(split)?;
     ensure!(names.len() >= range.end, "{} holds {} images; the {split} split needs {}", image_dir.display(), names.len(), range.end);
     let mut picked = names[range].to_vec();
