@@ -47,9 +47,18 @@ pub fn Toggles(props: &Props) -> Html {
     // The variant a choice leads to: with the other group's current choice, or else with
     // the first choice of the other group that has weights.
     let runnable = |w: Variant| !matches!(find(w), Availability::Unavailable(_));
-    let via_skip = |s: Skip| Some(v.with_skip(s)).filter(|w| runnable(*w)).or_else(|| Upsample::ALL.into_iter().map(|u| Variant::new(u, s)).find(|w| runnable(*w))).unwrap_or(v.with_skip(s));
-    let via_upsample =
-        |u: Upsample| Some(v.with_upsample(u)).filter(|w| runnable(*w)).or_else(|| Skip::ALL.into_iter().map(|s| Variant::new(u, s)).find(|w| runnable(*w))).unwrap_or(v.with_upsample(u));
+    let via_skip = |s: Skip| {
+        Some(v.with_skip(s))
+            .filter(|w| runnable(*w))
+            .or_else(|| Upsample::ALL.into_iter().map(|u| Variant::new(u, s)).find(|w| runnable(*w)))
+            .unwrap_or(v.with_skip(s))
+    };
+    let via_upsample = |u: Upsample| {
+        Some(v.with_upsample(u))
+            .filter(|w| runnable(*w))
+            .or_else(|| Skip::ALL.into_iter().map(|s| Variant::new(u, s)).find(|w| runnable(*w)))
+            .unwrap_or(v.with_upsample(u))
+    };
     html! {
         <div class="toggles">
             <div role="group" aria-label="skip connection">

@@ -57,12 +57,7 @@ fn into_storage<A>(array: ndarray::Array<A, Ix4>) -> Vec<A> {
 }
 
 fn take_best_fit<A>(free: &mut Vec<Vec<A>>, len: usize, allocations: &mut usize) -> Vec<A> {
-    let best = free
-        .iter()
-        .enumerate()
-        .filter(|(_, v)| v.capacity() >= len)
-        .min_by_key(|(_, v)| v.capacity())
-        .map(|(i, _)| i);
+    let best = free.iter().enumerate().filter(|(_, v)| v.capacity() >= len).min_by_key(|(_, v)| v.capacity()).map(|(i, _)| i);
     match best {
         Some(i) => free.swap_remove(i),
         None => {

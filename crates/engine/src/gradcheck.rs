@@ -17,11 +17,7 @@ pub fn central_difference(indices: &[usize], mut loss: impl FnMut(usize, f64) ->
 /// that two near-zero numbers compare as equal.
 pub fn max_relative_error(analytic: &[f64], numeric: &[f64]) -> f64 {
     assert_eq!(analytic.len(), numeric.len());
-    analytic
-        .iter()
-        .zip(numeric)
-        .map(|(a, n)| (a - n).abs() / (a.abs() + n.abs()).max(1e-6))
-        .fold(0.0, f64::max)
+    analytic.iter().zip(numeric).map(|(a, n)| (a - n).abs() / (a.abs() + n.abs()).max(1e-6)).fold(0.0, f64::max)
 }
 
 /// A random array with entries from the standard normal.

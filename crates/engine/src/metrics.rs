@@ -85,10 +85,7 @@ impl ConfusionMatrix {
         let n = self.n_classes();
         check_shape("confusion matrix to merge", &[n, n], other.counts.shape())?;
         if self.void != other.void {
-            return Err(EngineError::Config(format!(
-                "cannot merge confusion matrices with void labels {:?} and {:?}",
-                self.void, other.void
-            )));
+            return Err(EngineError::Config(format!("cannot merge confusion matrices with void labels {:?} and {:?}", self.void, other.void)));
         }
         self.counts += &other.counts;
         for (a, b) in self.void_predictions.iter_mut().zip(&other.void_predictions) {
@@ -159,13 +156,7 @@ pub fn default_tolerance(height: usize, width: usize) -> f64 {
 /// (0 when P + R = 0). A class with exactly one empty boundary scores 0; a class with both
 /// empty (absent, or filling the whole image) is `None`. `theta` must be a non-negative
 /// number ([`EngineError::Config`] otherwise); `+inf` matches everything.
-pub fn boundary_f1_per_class(
-    pred: ArrayView2<u8>,
-    truth: ArrayView2<u8>,
-    n_classes: usize,
-    void: Option<u8>,
-    theta: f64,
-) -> Result<Vec<Option<f64>>> {
+pub fn boundary_f1_per_class(pred: ArrayView2<u8>, truth: ArrayView2<u8>, n_classes: usize, void: Option<u8>, theta: f64) -> Result<Vec<Option<f64>>> {
     check_classes(n_classes)?;
     check_theta(theta)?;
     check_maps(pred, truth, n_classes, void)?;
@@ -174,23 +165,12 @@ pub fn boundary_f1_per_class(
 
 /// An image's BF with tolerance `theta`: the mean of [`boundary_f1_per_class`] over its scored
 /// classes; `None` when no class is scored.
-pub fn boundary_f1(
-    pred: ArrayView2<u8>,
-    truth: ArrayView2<u8>,
-    n_classes: usize,
-    void: Option<u8>,
-    theta: f64,
-) -> Result<Option<f64>> {
+pub fn boundary_f1(pred: ArrayView2<u8>, truth: ArrayView2<u8>, n_classes: usize, void: Option<u8>, theta: f64) -> Result<Option<f64>> {
     Ok(mean_of_some(&boundary_f1_per_class(pred, truth, n_classes, void, theta)?))
 }
 
 /// [`boundary_f1`] with the SegNet tolerance, [`default_tolerance`] of the image size.
-pub fn boundary_f1_default(
-    pred: ArrayView2<u8>,
-    truth: ArrayView2<u8>,
-    n_classes: usize,
-    void: Option<u8>,
-) -> Result<Option<f64>> {
+pub fn boundary_f1_default(pred: ArrayView2<u8>, truth: ArrayView2<u8>, n_classes: usize, void: Option<u8>) -> Result<Option<f64>> {
     let (h, w) = pred.dim();
     boundary_f1(pred, truth, n_classes, void, default_tolerance(h, w))
 }
@@ -305,23 +285,14 @@ fn mean_of_some(values: &[Option<f64>]) -> Option<f64> {
     (count > 0).then(|| sum / count as f64)
 }
 
-fn boundary_f1_checked(
-    pred: ArrayView2<u8>,
-    truth: ArrayView2<u8>,
-    n_classes: usize,
-    void: Option<u8>,
-    theta: f64,
-) -> Vec<Option<f64>> {
+fn boundary_f1_checked(pred: ArrayView2<u8>, truth: ArrayView2<u8>, n_classes: usize, void: Option<u8>, theta: f64) -> Vec<Option<f64>> {
     let (h, w) = pred.dim();
     let (pred, truth) = (pred.as_standard_layout(), truth.as_standard_layout());
     let pred = pred.as_slice().expect("standard layout");
     let truth = truth.as_slice().expect("standard layout");
     let on_boundary = |map: &[u8], y: usize, x: usize, i: usize| {
         let v = map[i];
-        (y > 0 && map[i - w] != v)
-            || (y + 1 < h && map[i + w] != v)
-            || (x > 0 && map[i - 1] != v)
-            || (x + 1 < w && map[i + 1] != v)
+        (y > 0 && map[i - w] != v) || (y + 1 < h && map[i + w] != v) || (x > 0 && map[i - 1] != v) || (x + 1 < w && map[i + 1] != v)
     };
     let mut pred_sets = vec![Vec::new(); n_classes];
     let mut truth_sets = vec![Vec::new(); n_classes];
@@ -516,10 +487,7 @@ mod tests {
         assert_eq!(m.pixels(), 0);
         let mut e = Evaluation::new(3, None).unwrap();
         let void_but_undeclared = arr2(&[[255u8, 1], [2, 2]]);
-        assert_eq!(
-            e.add_image(ok.view(), void_but_undeclared.view()),
-            Err(EngineError::Label { label: 255, classes: 3 })
-        );
+        assert_eq!(e.add_image(ok.view(), void_but_undeclared.view()), Err(EngineError::Label { label: 255, classes: 3 }));
         let wide = arr2(&[[0u8, 1, 2]]);
         assert!(matches!(e.add_image(ok.view(), wide.view()), Err(EngineError::Shape { .. })));
         assert!(matches!(boundary_f1_default(ok.view(), wide.view(), 3, None), Err(EngineError::Shape { .. })));
@@ -631,23 +599,15 @@ mod tests {
     }
 
     /// The definition spelled out: every pair of boundary pixels compared.
-    fn brute_force_bf(
-        pred: &Array2<u8>,
-        truth: &Array2<u8>,
-        n: usize,
-        void: Option<u8>,
-        theta: f64,
-    ) -> Vec<Option<f64>> {
+    fn brute_force_bf(pred: &Array2<u8>, truth: &Array2<u8>, n: usize, void: Option<u8>, theta: f64) -> Vec<Option<f64>> {
         let (h, w) = pred.dim();
         let boundary = |map: &Array2<u8>, c: u8| -> Vec<(i64, i64)> {
             let mut out = Vec::new();
             for y in 0..h {
                 for x in 0..w {
                     let outside = |yy: usize, xx: usize| map[[yy, xx]] != c;
-                    let edge = (y > 0 && outside(y - 1, x))
-                        || (y + 1 < h && outside(y + 1, x))
-                        || (x > 0 && outside(y, x - 1))
-                        || (x + 1 < w && outside(y, x + 1));
+                    let edge =
+                        (y > 0 && outside(y - 1, x)) || (y + 1 < h && outside(y + 1, x)) || (x > 0 && outside(y, x - 1)) || (x + 1 < w && outside(y, x + 1));
                     if map[[y, x]] == c && edge && Some(truth[[y, x]]) != void {
                         out.push((y as i64, x as i64));
                     }
@@ -656,9 +616,7 @@ mod tests {
             out
         };
         let near = |a: &[(i64, i64)], b: &[(i64, i64)]| {
-            a.iter()
-                .filter(|p| b.iter().any(|q| (((p.0 - q.0).pow(2) + (p.1 - q.1).pow(2)) as f64).sqrt() <= theta))
-                .count()
+            a.iter().filter(|p| b.iter().any(|q| (((p.0 - q.0).pow(2) + (p.1 - q.1).pow(2)) as f64).sqrt() <= theta)).count()
         };
         (0..n as u8)
             .map(|c| {
@@ -703,10 +661,7 @@ mod tests {
             let slow = brute_force_bf(&pred, &truth, n, void, theta);
             assert_eq!(fast.len(), slow.len());
             for (f, s) in fast.iter().zip(&slow) {
-                assert!(
-                    f.is_some() == s.is_some() && close(f.unwrap_or(0.0), s.unwrap_or(0.0)),
-                    "round {round}: {fast:?} vs {slow:?}"
-                );
+                assert!(f.is_some() == s.is_some() && close(f.unwrap_or(0.0), s.unwrap_or(0.0)), "round {round}: {fast:?} vs {slow:?}");
             }
         }
     }

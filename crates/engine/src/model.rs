@@ -569,7 +569,8 @@ impl<T: Scalar> Model<T> {
         let shape = crate::layers::dims(&x);
         self.config.check_input(shape)?;
         let (cfg, depth) = (self.config, self.config.depth);
-        let plain = |name: String, kind: StageKind, level: usize, data: ArrayView4<T>| Stage { name, kind, level, data: data.to_owned(), indices: None, parts: None };
+        let plain =
+            |name: String, kind: StageKind, level: usize, data: ArrayView4<T>| Stage { name, kind, level, data: data.to_owned(), indices: None, parts: None };
         emit(&mut on_stage, || plain("input".into(), StageKind::Input, 0, x.view()));
         let mut skips = std::mem::take(&mut ws.skips);
         let mut indices = std::mem::take(&mut ws.indices);
@@ -599,7 +600,9 @@ impl<T: Scalar> Model<T> {
             let mut up = ws.pool.take(shape4(&skip));
             match cfg.upsample {
                 Upsample::Unpool => max_unpool::forward_into(h.view(), idx.view(), up.view_mut()),
-                Upsample::Transposed => stage.up.as_ref().ok_or_else(|| missing("transposed upsampler"))?.forward_into(h.view(), up.view_mut(), &mut ws.scratch),
+                Upsample::Transposed => {
+                    stage.up.as_ref().ok_or_else(|| missing("transposed upsampler"))?.forward_into(h.view(), up.view_mut(), &mut ws.scratch)
+                }
                 Upsample::Bilinear => upsample_bilinear::forward_into(h.view(), up.view_mut()),
             }
             ws.pool.give(h);

@@ -83,9 +83,7 @@ pub fn save(model: &mut Model<f32>, meta: &ModelMeta, storage: Storage) -> Resul
     };
     let views = tensors
         .iter()
-        .map(|(name, shape, bytes)| {
-            TensorView::new(dtype, shape.clone(), bytes).map(|v| (name.clone(), v)).map_err(|e| EngineError::Format(format!("{e:?}")))
-        })
+        .map(|(name, shape, bytes)| TensorView::new(dtype, shape.clone(), bytes).map(|v| (name.clone(), v)).map_err(|e| EngineError::Format(format!("{e:?}"))))
         .collect::<Result<Vec<_>>>()?;
     let metadata: HashMap<String, String> = [
         ("format".to_string(), FORMAT_NAME.to_string()),
@@ -114,12 +112,7 @@ fn check_meta(meta: &ModelMeta) -> Result<()> {
     }
     let n = &meta.normalization;
     if n.mean.len() != c.in_channels || n.std.len() != c.in_channels {
-        return Err(EngineError::Metadata(format!(
-            "normalisation has {} means and {} stds for {} input channels",
-            n.mean.len(),
-            n.std.len(),
-            c.in_channels
-        )));
+        return Err(EngineError::Metadata(format!("normalisation has {} means and {} stds for {} input channels", n.mean.len(), n.std.len(), c.in_channels)));
     }
     if n.std.iter().any(|s| !(s.is_finite() && *s > 0.0)) || n.mean.iter().any(|m| !m.is_finite()) {
         return Err(EngineError::Metadata("normalisation std must be finite and positive, mean finite".into()));
@@ -164,9 +157,7 @@ fn meta_from(metadata: &Option<HashMap<String, String>>) -> Result<ModelMeta> {
 
 /// Compares the metadata's config with what the tensor names and shapes imply.
 fn check_config_against_tensors(config: &ModelConfig, shapes: &BTreeMap<String, Vec<usize>>) -> Result<()> {
-    let mismatch = |field: &str, metadata: String, tensors: String| {
-        Err(EngineError::ConfigMismatch { field: field.into(), metadata, tensors })
-    };
+    let mismatch = |field: &str, metadata: String, tensors: String| Err(EngineError::ConfigMismatch { field: field.into(), metadata, tensors });
     if let Some(s) = shapes.get("enc.0.conv1.weight").filter(|s| s.len() == 4) {
         if s[2] != config.in_channels {
             return mismatch("in_channels", config.in_channels.to_string(), format!("{} (enc.0.conv1.weight is {s:?})", s[2]));

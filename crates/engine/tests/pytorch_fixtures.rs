@@ -51,15 +51,12 @@ struct Fixture {
 impl Fixture {
     fn load(case: &str) -> Self {
         let path = fixtures_dir().join(format!("{case}.json"));
-        let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("{}: {e} (regenerate with tests/fixtures/gen_fixtures.py)", path.display()));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e} (regenerate with tests/fixtures/gen_fixtures.py)", path.display()));
         let json: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert_eq!(json["case"], case, "{}: the case name inside the file", path.display());
         let mut tensors = BTreeMap::new();
         for (name, t) in json["tensors"].as_object().unwrap_or_else(|| panic!("{case}: no `tensors` object")) {
-            let numbers = |key: &str| -> Vec<&Value> {
-                t[key].as_array().unwrap_or_else(|| panic!("{case}.{name}: no `{key}` array")).iter().collect()
-            };
+            let numbers = |key: &str| -> Vec<&Value> { t[key].as_array().unwrap_or_else(|| panic!("{case}.{name}: no `{key}` array")).iter().collect() };
             let shape: Vec<usize> = numbers("shape").iter().map(|v| v.as_u64().expect("shape entries are integers") as usize).collect();
             let data: Vec<f64> = numbers("data").iter().map(|v| v.as_f64().expect("data entries are numbers")).collect();
             assert_eq!(shape.iter().product::<usize>(), data.len(), "{case}.{name}: shape {shape:?} vs {} values", data.len());
@@ -303,8 +300,7 @@ fn add() {
 fn cross_entropy_weighted_with_ignore_index() {
     let f = Fixture::load("cross_entropy");
     let ignore = f.config_usize("ignore_index");
-    let labels: Array3<u8> =
-        f.integers("labels").mapv(|v| u8::try_from(v).expect("labels fit u8")).into_dimensionality().expect("labels are [N, H, W]");
+    let labels: Array3<u8> = f.integers("labels").mapv(|v| u8::try_from(v).expect("labels fit u8")).into_dimensionality().expect("labels are [N, H, W]");
     assert!(labels.iter().any(|&l| l as usize == ignore), "the fixture exercises the ignore label");
     let ce = CrossEntropy { class_weights: f.array("class_weights").iter().copied().collect(), ignore_label: Some(ignore as u8) };
     let (loss, dlogits) = ce.forward_backward(f.array4("logits").view(), labels.view()).unwrap();

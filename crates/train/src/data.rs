@@ -39,12 +39,7 @@ pub fn read_image(path: &Path) -> Result<Array3<u8>> {
 pub fn read_label(path: &Path) -> Result<Array2<u8>> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let img = image::load_from_memory(&bytes).with_context(|| format!("{} is not a readable label image", path.display()))?;
-    ensure!(
-        matches!(img.color(), image::ColorType::L8),
-        "{} must be an 8-bit single-channel label map, found {:?}",
-        path.display(),
-        img.color()
-    );
+    ensure!(matches!(img.color(), image::ColorType::L8), "{} must be an 8-bit single-channel label map, found {:?}", path.display(), img.color());
     let img = img.to_luma8();
     let (w, h) = img.dimensions();
     Ok(Array2::from_shape_vec((h as usize, w as usize), img.into_raw()).expect("L8 buffer is H*W"))
@@ -79,15 +74,7 @@ pub fn load_split(root: &Path, split: &str, n_classes: usize, void: Option<u8>, 
             let image = read_image(path)?;
             let label = read_label(&label_path)?;
             let (h, w) = (image.dim().0, image.dim().1);
-            ensure!(
-                label.dim() == (h, w),
-                "{} is {}x{} but its image is {}x{}",
-                label_path.display(),
-                label.dim().1,
-                label.dim().0,
-                w,
-                h
-            );
+            ensure!(label.dim() == (h, w), "{} is {}x{} but its image is {}x{}", label_path.display(), label.dim().1, label.dim().0, w, h);
             if let Some(bad) = label.iter().find(|&&v| v as usize >= n_classes && Some(v) != void) {
                 bail!(
                     "{} holds label {bad}, but the dataset has classes 0..{}{}",
@@ -352,7 +339,8 @@ pub(crate) mod tests {
     fn median_frequency_weights_by_hand() {
         // Image A (4 px): three of class 0, one of class 1. Image B (4 px): four of class 2.
         // freq: c0 = 3/4, c1 = 1/4, c2 = 4/4; median 3/4 -> weights 1, 3, 0.75.
-        let sample = |labels: [u8; 4]| Sample { name: String::new(), image: Array3::zeros((2, 2, 3)), label: Array2::from_shape_vec((2, 2), labels.to_vec()).unwrap() };
+        let sample =
+            |labels: [u8; 4]| Sample { name: String::new(), image: Array3::zeros((2, 2, 3)), label: Array2::from_shape_vec((2, 2), labels.to_vec()).unwrap() };
         let split = Split { samples: vec![sample([0, 0, 0, 1]), sample([2, 2, 2, 2])], n_classes: 4, void: Some(11) };
         let w = median_frequency_weights(&split);
         for (got, want) in w.iter().zip([1.0, 3.0, 0.75, 0.0]) {

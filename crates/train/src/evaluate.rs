@@ -24,7 +24,15 @@ pub enum Resolution {
 /// The predicted label map of one sample and the truth it is scored against, both at
 /// `resolution`. The image is fitted whole into the working size (padded, not cropped,
 /// see [`Window::contain`]); only the region it fills is scored.
-pub fn predict(model: &Model<f32>, sample: &crate::data::Sample, norm: &Normalization, h: usize, w: usize, resolution: Resolution, ws: &mut Workspace<f32>) -> Result<(Array2<u8>, Array2<u8>)> {
+pub fn predict(
+    model: &Model<f32>,
+    sample: &crate::data::Sample,
+    norm: &Normalization,
+    h: usize,
+    w: usize,
+    resolution: Resolution,
+    ws: &mut Workspace<f32>,
+) -> Result<(Array2<u8>, Array2<u8>)> {
     let (src_h, src_w, _) = sample.image.dim();
     let (window, r) = Window::contain(src_h, src_w, h, w);
     let (image, label) = augment::batch(&[(sample, window)], h, w, norm, 0);
@@ -43,7 +51,11 @@ pub fn predict(model: &Model<f32>, sample: &crate::data::Sample, norm: &Normaliz
 /// Checks that weights fit a dataset: RGB input, normalisation for three channels, and
 /// the dataset's class count.
 pub fn check_compatible(meta: &ModelMeta, split: &crate::data::Split) -> Result<()> {
-    ensure!(meta.config.in_channels == 3 && meta.normalization.mean.len() == 3, "the weights expect {} input channels; images are RGB", meta.config.in_channels);
+    ensure!(
+        meta.config.in_channels == 3 && meta.normalization.mean.len() == 3,
+        "the weights expect {} input channels; images are RGB",
+        meta.config.in_channels
+    );
     ensure!(meta.classes.len() == split.n_classes, "the weights have {} classes, the dataset {}", meta.classes.len(), split.n_classes);
     Ok(())
 }

@@ -177,7 +177,23 @@ enum Command {
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Train {
-            dataset, data, out, model, height, width, epochs, batch, lr, weight_decay, max_zoom, class_weighting, seed, threads, resume, epochs_now, limit,
+            dataset,
+            data,
+            out,
+            model,
+            height,
+            width,
+            epochs,
+            batch,
+            lr,
+            weight_decay,
+            max_zoom,
+            class_weighting,
+            seed,
+            threads,
+            resume,
+            epochs_now,
+            limit,
         } => {
             let classes = dataset.classes();
             let data = data.unwrap_or_else(|| dataset.default_root());

@@ -110,7 +110,14 @@ fn cosine_lr(recipe: &Recipe, step: usize, total: usize) -> f64 {
 /// One optimisation step with the batch split into `threads` shards, each run on its own
 /// replica of the model (its own mean loss and batch-norm statistics, as in PyTorch DDP);
 /// gradients and the running batch-norm statistics are averaged, weighted by shard size.
-pub fn parallel_step(model: &mut Model<f32>, optimizer: &mut Adam<f32>, loss: &CrossEntropy, images: &Array4<f32>, labels: &Array3<u8>, threads: usize) -> Result<f32> {
+pub fn parallel_step(
+    model: &mut Model<f32>,
+    optimizer: &mut Adam<f32>,
+    loss: &CrossEntropy,
+    images: &Array4<f32>,
+    labels: &Array3<u8>,
+    threads: usize,
+) -> Result<f32> {
     let n = images.dim().0;
     let shards = threads.clamp(1, n.max(1));
     let bounds: Vec<(usize, usize)> = (0..shards).map(|i| (i * n / shards, (i + 1) * n / shards)).collect();
@@ -184,7 +191,10 @@ fn save_adam(optimizer: &Adam<f32>, path: &Path) -> Result<()> {
             tensors.push((format!("{i:04}.{kind}"), t.shape().to_vec(), t.iter().flat_map(|x| x.to_le_bytes()).collect()));
         }
     }
-    let views = tensors.iter().map(|(n, s, d)| Ok((n.clone(), TensorView::new(Dtype::F32, s.clone(), d)?))).collect::<Result<Vec<_>, safetensors::SafeTensorError>>()?;
+    let views = tensors
+        .iter()
+        .map(|(n, s, d)| Ok((n.clone(), TensorView::new(Dtype::F32, s.clone(), d)?)))
+        .collect::<Result<Vec<_>, safetensors::SafeTensorError>>()?;
     let meta = [("steps".to_string(), optimizer.steps.to_string())].into_iter().collect();
     write_atomic(path, &safetensors::tensor::serialize(views, &Some(meta))?)
 }
@@ -204,11 +214,8 @@ fn load_adam(optimizer: &mut Adam<f32>, model: &mut Model<f32>, path: &Path) -> 
         let data = t.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
         Ok(ArrayD::from_shape_vec(t.shape().to_vec(), data)?)
     };
-    let moments = shapes
-        .iter()
-        .enumerate()
-        .map(|(i, shape)| Ok((read(format!("{i:04}.m"), shape)?, read(format!("{i:04}.v"), shape)?)))
-        .collect::<Result<Vec<_>>>()?;
+    let moments =
+        shapes.iter().enumerate().map(|(i, shape)| Ok((read(format!("{i:04}.m"), shape)?, read(format!("{i:04}.v"), shape)?))).collect::<Result<Vec<_>>>()?;
     optimizer.restore(steps, moments);
     Ok(())
 }
@@ -311,9 +318,7 @@ pub fn train(recipe: &Recipe, data: &Dataset, dir: &Path, resume: bool, stop_aft
             order.swap(i, rng.below(i + 1));
         }
         let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(n as u64) };
-        bar.set_style(
-            ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} {msg} ETA {eta}").expect("valid template").progress_chars("=> "),
-        );
+        bar.set_style(ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} {msg} ETA {eta}").expect("valid template").progress_chars("=> "));
         bar.set_prefix(format!("{}/{}", epoch + 1, recipe.epochs));
         let (mut loss_sum, mut lr) = (0.0f64, recipe.lr);
         for (step, chunk) in order.chunks(recipe.batch).enumerate() {
@@ -339,7 +344,8 @@ pub fn train(recipe: &Recipe, data: &Dataset, dir: &Path, resume: bool, stop_aft
         let mut folded = model.clone();
         folded.fold_batch_norm();
         let val = evaluate(&folded, data.val, &data.normalization, recipe.height, recipe.width, Resolution::Working)?;
-        let log = EpochLog { epoch: epoch + 1, lr, loss: loss_sum / n as f64, images_per_second: n as f64 / train_seconds, seconds: train_seconds, val: val.clone() };
+        let log =
+            EpochLog { epoch: epoch + 1, lr, loss: loss_sum / n as f64, images_per_second: n as f64 / train_seconds, seconds: train_seconds, val: val.clone() };
         state.epochs_done = epoch + 1;
         state.train_seconds += train_seconds;
         let metrics = serde_json::json!({ "epoch": epoch + 1, "val": val });

@@ -54,9 +54,7 @@ impl<T: Scalar> Conv2d<T> {
     pub fn new(config: Conv2dConfig, rng: &mut Rng) -> Self {
         let c = config;
         let std = (2.0 / c.patch_len() as f64).sqrt();
-        let weight = ArrayD::from_shape_simple_fn(vec![c.kernel, c.kernel, c.in_channels, c.out_channels], || {
-            T::of(rng.normal() * std)
-        });
+        let weight = ArrayD::from_shape_simple_fn(vec![c.kernel, c.kernel, c.in_channels, c.out_channels], || T::of(rng.normal() * std));
         Self { config, weight: Param::new(weight), bias: Param::zeros(&[c.out_channels]) }
     }
 
@@ -69,11 +67,7 @@ impl<T: Scalar> Conv2d<T> {
         let c = &self.config;
         let [n, h, w, ci] = input;
         if ci != c.in_channels {
-            return Err(EngineError::Shape {
-                what: "conv2d input channels".into(),
-                expected: vec![c.in_channels],
-                got: vec![ci],
-            });
+            return Err(EngineError::Shape { what: "conv2d input channels".into(), expected: vec![c.in_channels], got: vec![ci] });
         }
         if h + 2 * c.padding < c.kernel || w + 2 * c.padding < c.kernel {
             return Err(EngineError::Config(format!("conv2d: a {h}x{w} input is smaller than the {0}x{0} kernel", c.kernel)));

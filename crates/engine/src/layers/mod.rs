@@ -17,7 +17,7 @@ pub mod relu;
 pub mod upsample_bilinear;
 
 use crate::Scalar;
-use ndarray::{ArrayView2, ArrayViewMut2, ArrayView4};
+use ndarray::{ArrayView2, ArrayView4, ArrayViewMut2};
 
 /// Elements of one im2col / col2im block: big enough to amortise GEMM packing, small
 /// enough to stay in cache (512 KiB of f32; 2^15..2^18 measured alike, 2^20 slower).
