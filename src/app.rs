@@ -2,20 +2,25 @@
 //! asks for (downloads, decoding, worker requests). Components only render and call back.
 //!
 //! Effects, each keyed on exactly what it depends on:
-//! - on mount: read `models/manifest.json`, load the URL's sample (or the first), listen for
-//!   pastes and the arrow keys;
-//! - when the manifest or the variant changes: download the weights of the variant and of
-//!   the other skip modes at its upsampling (each once), then hand them to the worker;
-//! - when the picture, the variant or its model changes and no result is cached: trace;
+//! - on mount: read `models/manifest.json`, load the URL's sample (or the dataset's first),
+//!   listen for pastes and the arrow keys;
+//! - when the manifest, the dataset or the variant changes: download the weights of the
+//!   variant and of the other skip modes at its upsampling (each once), then hand them to
+//!   the worker;
+//! - when the working size changes (another dataset): read the picture again to fit it;
+//! - when the picture (fit to the working size), the variant or its model changes and no
+//!   result is cached: trace;
 //! - when the shown trace is done: segment the other skip modes for the comparison;
-//! - when the variant, the sample or the stage changes: write the URL.
+//! - when the dataset, the variant, the sample or the stage changes: write the URL.
 
 use crate::components::compare::Slot;
-use crate::components::{Compare, ImagePicker, MaskView, ModelBanner, StageStrip, StageView, StatusLine, Toggles, UDiagram};
+use crate::components::model_picker::ModelChoice;
+use crate::components::{Compare, ImagePicker, MaskView, ModelBanner, ModelPicker, StageStrip, StageView, StatusLine, Toggles, UDiagram};
 use crate::fetch;
 use crate::manifest;
 use crate::picture;
-use crate::protocol::{Request, Variant};
+use crate::protocol::{Dataset, Request, Variant};
+use crate::samples;
 use crate::state::{stage_names, Action, Availability, State};
 use crate::url::{self, UrlState};
 use crate::worker::EngineWorker;
@@ -31,15 +36,6 @@ use yew::prelude::*;
 /// Where Trunk puts the worker's JavaScript (`data-bin="worker"`), relative to the page.
 const WORKER_PATH: &str = "worker.js";
 
-/// The built-in samples: `(id, caption)`; the files are `samples/<id>.jpg` (see
-/// `www/samples/LICENSES.md`).
-pub const SAMPLES: [(&str, &str); 4] = [
-    ("astronaut", "Eileen Collins, NASA (public domain)"),
-    ("chelsea", "Chelsea the cat, Stefan van der Walt (CC0)"),
-    ("coffee", "A coffee cup, Rachel Michetti (CC0)"),
-    ("rocket", "Falcon 9 launch, SpaceX (public domain)"),
-];
-
 /// Input sides are padded to a multiple of this (`2^depth` of the published models).
 const MULTIPLE: usize = 1 << crate::trace::RANDOM_DEPTH;
 
@@ -49,28 +45,66 @@ fn all_variants() -> Vec<Variant> {
 
 type Bridge = Rc<gloo_worker::WorkerBridge<EngineWorker>>;
 
-/// Decodes `blob` off the reducer and reports the picture or why it was refused.
-fn read_picture(dispatcher: UseReducerDispatcher<State>, blob: web_sys::Blob, name: String, sample: Option<String>, working: [usize; 2]) {
-    dispatcher.dispatch(Action::PictureRequested { name: name.clone(), sample: sample.clone(), at_ms: crate::now_ms() });
+/// The file behind the shown picture (its bytes, name and sample id), kept so that the
+/// picture can be fit again to another model's working size.
+#[derive(Clone)]
+struct Source {
+    blob: web_sys::Blob,
+    name: String,
+    sample: Option<String>,
+}
+
+type LastSource = Rc<RefCell<Option<Source>>>;
+
+/// Decodes `source` off the reducer and reports the picture or why it was refused; a
+/// decoded one becomes the last source.
+fn read_picture(dispatcher: UseReducerDispatcher<State>, last: LastSource, source: Source, working: [usize; 2]) {
+    dispatcher.dispatch(Action::PictureRequested { name: source.name.clone(), sample: source.sample.clone(), at_ms: crate::now_ms() });
     wasm_bindgen_futures::spawn_local(async move {
-        match picture::decode(blob, name, (working[0], working[1]), MULTIPLE).await {
-            Ok(picture) => dispatcher.dispatch(Action::PictureReady { picture, sample }),
+        match picture::decode(source.blob.clone(), source.name.clone(), (working[0], working[1]), MULTIPLE).await {
+            Ok(picture) => {
+                let sample = source.sample.clone();
+                *last.borrow_mut() = Some(source);
+                dispatcher.dispatch(Action::PictureReady { picture, sample })
+            }
             Err(message) => dispatcher.dispatch(Action::PictureFailed(message)),
         }
     });
 }
 
-fn load_sample(dispatcher: UseReducerDispatcher<State>, id: String, working: [usize; 2]) {
+fn load_sample(dispatcher: UseReducerDispatcher<State>, last: LastSource, id: String, working: [usize; 2]) {
     dispatcher.dispatch(Action::PictureRequested { name: id.clone(), sample: Some(id.clone()), at_ms: crate::now_ms() });
     let d = dispatcher.clone();
     fetch::get_bytes(
         &format!("samples/{id}.jpg"),
         None,
         Callback::from(move |r: Result<Vec<u8>, String>| match r.and_then(|b| bytes_to_blob(&b)) {
-            Ok(blob) => read_picture(d.clone(), blob, id.clone(), Some(id.clone()), working),
+            Ok(blob) => read_picture(d.clone(), last.clone(), Source { blob, name: id.clone(), sample: Some(id.clone()) }, working),
             Err(message) => d.dispatch(Action::PictureFailed(message)),
         }),
     );
+}
+
+/// The value of unlabelled pixels in label images of `dataset`: its void label, or the
+/// first value after its classes.
+fn label_void(dataset: Dataset) -> u8 {
+    dataset.void_label().unwrap_or(dataset.classes().len() as u8)
+}
+
+/// What the manifest publishes for `dataset`, in a line.
+fn published_summary(state: &State, dataset: Dataset) -> String {
+    let published = state.published(dataset);
+    let best = published.iter().max_by(|a, b| a.test.miou.total_cmp(&b.test.miou));
+    match (published.len(), best) {
+        (0, _) | (_, None) => "no trained weights published yet".into(),
+        (n, Some(e)) => format!(
+            "{n} trained variant{}; best test mIoU {:.1}% ({}-{})",
+            if n == 1 { "" } else { "s" },
+            100.0 * e.test.miou,
+            e.upsample.name(),
+            e.skip.name()
+        ),
+    }
 }
 
 fn bytes_to_blob(bytes: &[u8]) -> Result<web_sys::Blob, String> {
@@ -85,6 +119,9 @@ pub fn App() -> Html {
         let initial = (*initial).clone();
         use_reducer(move || {
             let mut s = State::default();
+            if let Some(d) = initial.dataset {
+                s.dataset = d;
+            }
             if let Some(v) = initial.variant {
                 s.variant = v;
             }
@@ -108,13 +145,15 @@ pub fn App() -> Html {
             *r
         }
     };
-    let downloads: Rc<RefCell<HashSet<Variant>>> = use_mut_ref(HashSet::new);
+    let downloads: Rc<RefCell<HashSet<(Dataset, Variant)>>> = use_mut_ref(HashSet::new);
+    let last_source: LastSource = use_mut_ref(|| None);
 
     // On mount: the manifest, the first picture, pastes and arrow keys.
     {
         let dispatcher = state.dispatcher();
-        let sample = initial.sample.clone().unwrap_or_else(|| SAMPLES[0].0.to_string());
+        let sample = initial.sample.clone().unwrap_or_else(|| samples::for_dataset(state.dataset)[0].id.to_string());
         let working = state.working_size();
+        let last = last_source.clone();
         use_effect_with((), move |_| {
             let d = dispatcher.clone();
             fetch::get_bytes(
@@ -122,7 +161,7 @@ pub fn App() -> Html {
                 None,
                 Callback::from(move |r: Result<Vec<u8>, String>| d.dispatch(Action::CatalogLoaded(r.and_then(|b| manifest::parse(&b))))),
             );
-            load_sample(dispatcher.clone(), sample, working);
+            load_sample(dispatcher.clone(), last.clone(), sample, working);
             let document = gloo::utils::document();
             let d = dispatcher.clone();
             let paste = EventListener::new(&document, "paste", move |e| {
@@ -130,7 +169,7 @@ pub fn App() -> Html {
                 let Some(files) = e.clipboard_data().and_then(|c| c.files()) else { return };
                 if let Some(file) = files.get(0) {
                     let name = if file.name().is_empty() { "the pasted image".to_string() } else { file.name() };
-                    read_picture(d.clone(), file.into(), name, None, working);
+                    read_picture(d.clone(), last.clone(), Source { blob: file.into(), name, sample: None }, working);
                 }
             });
             let d = dispatcher.clone();
@@ -158,28 +197,43 @@ pub fn App() -> Html {
     {
         let (state2, bridge, downloads) = (state.clone(), bridge.clone(), downloads.clone());
         let catalog_ready = matches!(state.catalog, crate::state::Catalog::Ready(_));
-        use_effect_with((catalog_ready, state.variant), move |(_, variant)| {
+        use_effect_with((catalog_ready, state.dataset, state.variant), move |(_, dataset, variant)| {
+            let dataset = *dataset;
             let order = std::iter::once(*variant).chain(Skip::ALL.into_iter().map(|s| variant.with_skip(s)));
             for v in order {
                 let Some(entry) = state2.entry(v) else { continue };
-                if !downloads.borrow_mut().insert(v) {
+                if !downloads.borrow_mut().insert((dataset, v)) {
                     continue;
                 }
                 let d = state2.dispatcher();
-                d.dispatch(Action::FetchProgress { variant: v, loaded: 0.0, total: Some(entry.bytes as f64) });
+                d.dispatch(Action::FetchProgress { dataset, variant: v, loaded: 0.0, total: Some(entry.bytes as f64) });
                 let progress = {
                     let d = d.clone();
-                    Callback::from(move |(loaded, total): fetch::Progress| d.dispatch(Action::FetchProgress { variant: v, loaded, total }))
+                    Callback::from(move |(loaded, total): fetch::Progress| d.dispatch(Action::FetchProgress { dataset, variant: v, loaded, total }))
                 };
                 let bridge = bridge.clone();
                 let done = Callback::from(move |r: Result<Vec<u8>, String>| match r {
                     Ok(bytes) => {
-                        d.dispatch(Action::FetchDone { variant: v });
-                        bridge.send(Request::Load { variant: v, bytes });
+                        d.dispatch(Action::FetchDone { dataset, variant: v });
+                        bridge.send(Request::Load { dataset, variant: v, bytes });
                     }
-                    Err(message) => d.dispatch(Action::FetchFailed { variant: v, message }),
+                    Err(message) => d.dispatch(Action::FetchFailed { dataset, variant: v, message }),
                 });
                 fetch::get_bytes(&format!("models/{}", entry.file), Some(progress), done);
+            }
+        });
+    }
+
+    // The picture, fit again when the working size changed (another dataset's model).
+    let working = state.working_size();
+    let fits = state.picture.as_ref().is_none_or(|p| p.fitted_to == (working[0], working[1]));
+    {
+        let (last, dispatcher) = (last_source.clone(), state.dispatcher());
+        let refit = !fits && state.picture_loading.is_none();
+        use_effect_with((working, refit), move |(working, refit)| {
+            let source = last.borrow().clone();
+            if let (true, Some(source)) = (*refit, source) {
+                read_picture(dispatcher, last, source, *working);
             }
         });
     }
@@ -189,13 +243,17 @@ pub fn App() -> Html {
         let availability = state.availability(state.variant);
         let cached = state.traces.contains_key(&state.variant);
         let (picture, bridge, dispatcher, next_run) = (state.picture.clone(), bridge.clone(), state.dispatcher(), next_run.clone());
-        use_effect_with((state.picture_serial, state.variant, availability, cached), move |(_, variant, availability, cached)| {
-            if let (Some(p), true, false) = (picture, availability.runnable(), *cached) {
-                let run = next_run();
-                dispatcher.dispatch(Action::StartTrace { run, variant: *variant });
-                bridge.send(Request::Trace { run, variant: *variant, image: p.input.clone() });
-            }
-        });
+        let dataset = state.dataset;
+        use_effect_with(
+            (state.picture_serial, fits, dataset, state.variant, availability, cached),
+            move |(_, fits, dataset, variant, availability, cached)| {
+                if let (Some(p), true, true, false) = (picture, *fits, availability.runnable(), *cached) {
+                    let run = next_run();
+                    dispatcher.dispatch(Action::StartTrace { run, variant: *variant });
+                    bridge.send(Request::Trace { run, dataset: *dataset, variant: *variant, image: p.input.clone() });
+                }
+            },
+        );
     }
 
     // The comparison: the other skip modes, once the shown trace is done.
@@ -213,12 +271,12 @@ pub fn App() -> Html {
             })
             .collect();
         let (picture, bridge, dispatcher) = (state.picture.clone(), bridge.clone(), state.dispatcher());
-        use_effect_with((state.picture_serial, trace_done, wanted), move |(_, done, wanted)| {
+        use_effect_with((state.picture_serial, state.dataset, trace_done, wanted), move |(_, dataset, done, wanted)| {
             if let (Some(p), true) = (picture, *done) {
                 for v in wanted {
                     let run = next_run();
                     dispatcher.dispatch(Action::StartSegment { run, variant: *v });
-                    bridge.send(Request::Segment { run, variant: *v, image: p.input.clone() });
+                    bridge.send(Request::Segment { run, dataset: *dataset, variant: *v, image: p.input.clone() });
                 }
             }
         });
@@ -226,33 +284,45 @@ pub fn App() -> Html {
 
     // The URL.
     {
-        let u = UrlState { variant: Some(state.variant), sample: state.sample.clone(), stage: Some(state.selected.clone()) };
+        let u = UrlState { dataset: Some(state.dataset), variant: Some(state.variant), sample: state.sample.clone(), stage: Some(state.selected.clone()) };
         use_effect_with(u, url::write);
     }
 
     let d = state.dispatcher();
-    let working = state.working_size();
     let on_sample = {
-        let d = d.clone();
-        Callback::from(move |id: String| load_sample(d.clone(), id, working))
+        let (d, last) = (d.clone(), last_source.clone());
+        Callback::from(move |id: String| load_sample(d.clone(), last.clone(), id, working))
     };
     let on_file = {
-        let d = d.clone();
+        let (d, last) = (d.clone(), last_source.clone());
         Callback::from(move |file: web_sys::File| {
             let name = file.name();
-            read_picture(d.clone(), file.into(), name, None, working)
+            read_picture(d.clone(), last.clone(), Source { blob: file.into(), name, sample: None }, working)
+        })
+    };
+    let on_dataset = {
+        let (d, last, sample) = (d.clone(), last_source.clone(), state.sample.clone());
+        Callback::from(move |dataset: Dataset| {
+            // A sample that does not suit the new model gives way to the first that does
+            // (requested first, so that the refit effect never reads the old one again).
+            let offered = samples::for_dataset(dataset);
+            if sample.as_ref().is_some_and(|s| !offered.iter().any(|o| o.id == s)) {
+                load_sample(d.clone(), last.clone(), offered[0].id.to_string(), dataset.working_size());
+            }
+            d.dispatch(Action::SetDataset { dataset, at_ms: crate::now_ms() });
         })
     };
     let on_label = {
         let (d, picture) = (d.clone(), state.picture.clone());
-        let classes = state.trace().and_then(|t| t.model.as_ref()).map(|m| m.classes.clone()).unwrap_or_else(crate::trace::camvid_classes);
+        let classes = state.trace().and_then(|t| t.model.as_ref()).map(|m| m.classes.clone()).unwrap_or_else(|| state.dataset.classes());
+        let void = label_void(state.dataset);
         Callback::from(move |file: web_sys::File| {
             let Some(p) = picture.clone() else { return };
             let (d, name) = (d.clone(), file.name());
             let palette: Vec<[u8; 3]> = classes.iter().map(|c| c.color).collect();
             wasm_bindgen_futures::spawn_local(async move {
                 let size = (p.input.valid_height, p.input.valid_width);
-                match picture::decode_label(file.into(), name, p.original, size, palette, skipscope_engine::catalog::CAMVID_VOID).await {
+                match picture::decode_label(file.into(), name, p.original, size, palette, void).await {
                     Ok(label) => d.dispatch(Action::LabelReady(Rc::new(label))),
                     Err(message) => d.dispatch(Action::LabelFailed(message)),
                 }
@@ -292,9 +362,14 @@ pub fn App() -> Html {
         trace.map(|t| t.stages.iter().map(|s| (s.name.clone(), s.planes.shape)).collect()).unwrap_or_default();
     let ready: HashSet<String> = shapes.keys().cloned().collect();
     let selected_stage = trace.and_then(|t| t.stages.iter().find(|s| s.name == state.selected).cloned());
-    let classes = model.as_ref().map(|m| m.classes.clone()).unwrap_or_else(crate::trace::camvid_classes);
+    let classes = model.as_ref().map(|m| m.classes.clone()).unwrap_or_else(|| state.dataset.classes());
     let class_names: Vec<AttrValue> = classes.iter().map(|c| AttrValue::from(c.name.clone())).collect();
-    let samples: Vec<(AttrValue, AttrValue)> = SAMPLES.iter().map(|(a, b)| (AttrValue::from(*a), AttrValue::from(*b))).collect();
+    let samples: Vec<(AttrValue, AttrValue)> =
+        samples::for_dataset(state.dataset).iter().map(|s| (AttrValue::from(s.id), AttrValue::from(s.caption))).collect();
+    let choices: Vec<ModelChoice> = Dataset::ALL
+        .into_iter()
+        .map(|dataset| ModelChoice { dataset, classes: dataset.classes(), summary: published_summary(&state, dataset).into() })
+        .collect();
     let slots: Vec<(Skip, Slot)> = Skip::ALL
         .into_iter()
         .map(|s| {
@@ -319,12 +394,13 @@ pub fn App() -> Html {
                 <h1>{ "SkipScope" }</h1>
                 <p class="lede">{ "What the skip connections of a segmentation network do: pooling erases where things were; a skip hands the decoder the encoder's map from before the pooling. Everything runs in your browser, in a Web Worker." }</p>
             </header>
-            <ImagePicker samples={samples} current_sample={state.sample.clone().map(AttrValue::from)}
+            <ModelPicker current={state.dataset} {choices} on_change={on_dataset} />
+            <ImagePicker samples={samples} hint={samples::upload_hint(state.dataset)} current_sample={state.sample.clone().map(AttrValue::from)}
                 loading={state.picture_loading.clone().map(AttrValue::from)} error={state.picture_error.clone().map(AttrValue::from)}
                 {on_sample} {on_file} />
             <Toggles variant={state.variant} availability={availability} on_change={on_variant} />
-            <ModelBanner variant={state.variant} catalog={state.catalog.clone()} entry={state.entry(state.variant).cloned()}
-                weights={state.weights.get(&state.variant).cloned()} model={model.clone()} />
+            <ModelBanner dataset={state.dataset} variant={state.variant} catalog={state.catalog.clone()} entry={state.entry(state.variant).cloned()}
+                weights={state.weights.get(&(state.dataset, state.variant)).cloned()} model={model.clone()} />
             <StatusLine running={state.running()} stages={shapes.len()} total_stages={stage_names(depth).len()}
                 forward_ms={trace.and_then(|t| t.forward_ms)} error={trace.and_then(|t| t.error.clone()).map(AttrValue::from)}
                 latency={state.latency.map(|(w, ms)| (AttrValue::from(w), ms))} />
@@ -343,7 +419,8 @@ pub fn App() -> Html {
             <h2>{ "The three skip modes" }</h2>
             if let Some(p) = state.picture.clone() {
                 <Compare picture={p} upsample={state.variant.upsample} {slots} opacity={state.opacity}
-                    label={state.label.clone()} label_error={state.label_error.clone().map(AttrValue::from)} {on_label} />
+                    label={state.label.clone()} label_error={state.label_error.clone().map(AttrValue::from)} {on_label}
+                    label_format={format!("the legend's colours, or class indices 0–{} with {} = void", state.dataset.classes().len() - 1, label_void(state.dataset))} />
             }
             <footer>
                 <p class="hint">{ "Sample photos: public domain and CC0, from scikit-image (see samples/LICENSES.md). The view is kept in the URL: copy it to share." }</p>

@@ -6,8 +6,8 @@
 //!   dependency beyond the clock it is given.
 //! - [`worker`]: the `gloo_worker::Worker` that answers [`protocol::Request`]s.
 //! - [`state`]: the page's one reducer (`State`, `Action`).
-//! - [`manifest`], [`fetch`], [`picture`], [`url`], [`colormap`], [`masks`]: what the page
-//!   reads and draws.
+//! - [`manifest`], [`samples`], [`fetch`], [`picture`], [`url`], [`colormap`], [`masks`]:
+//!   what the page reads and draws.
 //! - [`app`] and [`components`]: the page.
 
 pub mod app;
@@ -18,6 +18,7 @@ pub mod manifest;
 pub mod masks;
 pub mod picture;
 pub mod protocol;
+pub mod samples;
 pub mod state;
 pub mod trace;
 pub mod url;

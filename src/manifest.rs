@@ -3,9 +3,6 @@
 
 pub use skipscope_engine::catalog::{Manifest, ManifestEntry};
 
-/// The dataset whose models this page shows (the manifest may list others).
-pub const DATASET: &str = "camvid";
-
 /// Parses the manifest; an unknown format version is an error.
 pub fn parse(bytes: &[u8]) -> Result<Manifest, String> {
     Manifest::parse(bytes).map_err(|e| format!("models/manifest.json: {e}"))

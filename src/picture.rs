@@ -21,6 +21,8 @@ pub struct Picture {
     pub name: String,
     /// Size of the decoded original.
     pub original: (usize, usize),
+    /// The working size `(height, width)` it was fit into.
+    pub fitted_to: (usize, usize),
     pub input: InputImage,
     /// RGBA of the scaled picture, `valid_height x valid_width`.
     pub rgba: Vec<u8>,
@@ -118,7 +120,7 @@ pub async fn decode(blob: web_sys::Blob, name: String, box_hw: (usize, usize), m
     let rgba = draw_scaled(bitmap, (sh, sw), true)?;
     let rgb = pad_rgb(&rgba, (sh, sw), (ph, pw));
     let input = InputImage { height: ph, width: pw, valid_height: sh, valid_width: sw, rgb };
-    Ok(Rc::new(Picture { name, original: (h, w), input, rgba }))
+    Ok(Rc::new(Picture { name, original: (h, w), fitted_to: box_hw, input, rgba }))
 }
 
 /// A ground-truth label image, resized (nearest neighbour) to the picture's scaled size.
@@ -129,6 +131,8 @@ pub struct Label {
     pub width: usize,
     /// Class per pixel; `void` where the label says nothing.
     pub classes: Vec<u8>,
+    /// The value of unlabelled pixels (colours outside the palette), ignored in scores.
+    pub void: u8,
 }
 
 /// Class indices from label RGBA: a grey image whose values are all at most `void` holds
@@ -161,5 +165,5 @@ pub async fn decode_label(
     }
     let (sh, sw) = size;
     let rgba = draw_scaled(bitmap, (sh, sw), false)?;
-    Ok(Label { name, height: sh, width: sw, classes: label_classes(&rgba, &palette, void) })
+    Ok(Label { name, height: sh, width: sw, classes: label_classes(&rgba, &palette, void), void })
 }

@@ -11,6 +11,7 @@
 //! `2^depth` is removed).
 
 use serde::{Deserialize, Serialize};
+pub use skipscope_engine::catalog::Dataset;
 use skipscope_engine::model::StageKind;
 use skipscope_engine::weights::ClassInfo;
 use skipscope_engine::{Skip, Upsample};
@@ -57,22 +58,26 @@ pub struct InputImage {
 /// Page to worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Request {
-    /// Trained weights for `variant` (a safetensors file). Replaces any earlier model of it.
-    Load { variant: Variant, bytes: Vec<u8> },
-    /// Trace one image through `variant`: trained weights if loaded, else random ones.
-    Trace { run: u32, variant: Variant, image: InputImage },
-    /// Only the mask of one image through `variant` (for comparisons).
-    Segment { run: u32, variant: Variant, image: InputImage },
+    /// Trained weights for `variant` on `dataset` (a safetensors file). Replaces any
+    /// earlier model of that pair.
+    Load { dataset: Dataset, variant: Variant, bytes: Vec<u8> },
+    /// Trace one image through `variant` of `dataset`: trained weights if loaded, else
+    /// random ones with the dataset's classes.
+    Trace { run: u32, dataset: Dataset, variant: Variant, image: InputImage },
+    /// Only the mask of one image through `variant` of `dataset` (for comparisons).
+    Segment { run: u32, dataset: Dataset, variant: Variant, image: InputImage },
 }
 
 /// Worker to page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Response {
     Loaded {
+        dataset: Dataset,
         variant: Variant,
         model: ModelSummary,
     },
     LoadFailed {
+        dataset: Dataset,
         variant: Variant,
         message: String,
     },
@@ -121,6 +126,7 @@ impl Response {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModelSummary {
+    pub dataset: Dataset,
     pub variant: Variant,
     pub depth: usize,
     pub width: usize,

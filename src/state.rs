@@ -4,7 +4,7 @@
 
 use crate::manifest::{Manifest, ManifestEntry};
 use crate::picture::{Label, Picture};
-use crate::protocol::{Mask, ModelSummary, Response, StageData, Variant};
+use crate::protocol::{Dataset, Mask, ModelSummary, Response, StageData, Variant};
 use crate::Shared;
 use skipscope_engine::{Skip, Upsample};
 use std::collections::HashMap;
@@ -15,15 +15,16 @@ use yew::Reducible;
 pub const DEFAULT_VARIANT: Variant = Variant::new(Upsample::Transposed, Skip::Add);
 /// The stage selected first: the deepest decoder stage's output at full resolution.
 pub const DEFAULT_STAGE: &str = "dec.0";
-/// The working size when no manifest says otherwise.
-pub const DEFAULT_WORKING_SIZE: [usize; 2] = [192, 256];
+/// The dataset whose models are shown first when the URL names none.
+pub const DEFAULT_DATASET: Dataset = Dataset::Camvid;
 
 /// What the page knows about the published models.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Catalog {
     Loading,
     Ready(Manifest),
-    /// No manifest (or an unreadable one): every variant runs with random weights.
+    /// No manifest (or an unreadable one): every variant of every dataset runs with random
+    /// weights.
     Missing(String),
 }
 
@@ -47,9 +48,11 @@ pub enum Availability {
     /// Its weights are on their way (or the manifest is).
     Pending,
     Trained,
-    /// No weights are published at all, or its download failed: random weights.
+    /// No weights are published for the dataset at all, or its download failed: random
+    /// weights.
     Random,
-    /// Others have weights but this one has none yet: its toggle is disabled.
+    /// Other variants of the dataset have weights but this one has none: its toggle is
+    /// disabled.
     Unavailable(String),
 }
 
@@ -94,7 +97,10 @@ pub struct Segmentation {
 #[derive(Clone, Debug, PartialEq)]
 pub struct State {
     pub catalog: Catalog,
-    pub weights: HashMap<Variant, Weights>,
+    /// Every download, of any dataset (switching back finds them).
+    pub weights: HashMap<(Dataset, Variant), Weights>,
+    /// Whose models are shown: traces, masks and the label below are of this dataset.
+    pub dataset: Dataset,
     pub variant: Variant,
     /// The picture shown, with a serial that changes with every new picture.
     pub picture: Option<Shared<Picture>>,
@@ -132,6 +138,7 @@ impl Default for State {
         Self {
             catalog: Catalog::Loading,
             weights: HashMap::new(),
+            dataset: DEFAULT_DATASET,
             variant: DEFAULT_VARIANT,
             picture: None,
             picture_serial: 0,
@@ -171,19 +178,26 @@ pub fn stage_names(depth: usize) -> Vec<String> {
 }
 
 impl State {
-    pub fn entry(&self, variant: Variant) -> Option<&ManifestEntry> {
+    /// The manifest's entries of `dataset`, in manifest order.
+    pub fn published(&self, dataset: Dataset) -> Vec<&ManifestEntry> {
         match &self.catalog {
-            Catalog::Ready(m) => m.models.iter().find(|e| e.dataset == crate::manifest::DATASET && e.upsample == variant.upsample && e.skip == variant.skip),
-            _ => None,
+            Catalog::Ready(m) => m.models.iter().filter(|e| e.dataset == dataset.name()).collect(),
+            _ => Vec::new(),
         }
     }
 
+    /// The manifest's entry for `variant` of the shown dataset.
+    pub fn entry(&self, variant: Variant) -> Option<&ManifestEntry> {
+        self.published(self.dataset).into_iter().find(|e| e.upsample == variant.upsample && e.skip == variant.skip)
+    }
+
+    /// Whether `variant` of the shown dataset can run now, and with what.
     pub fn availability(&self, variant: Variant) -> Availability {
         match &self.catalog {
             Catalog::Loading => Availability::Pending,
             Catalog::Missing(_) => Availability::Random,
-            Catalog::Ready(m) if !m.models.iter().any(|e| e.dataset == crate::manifest::DATASET) => Availability::Random,
-            Catalog::Ready(_) => match (self.entry(variant), self.weights.get(&variant)) {
+            Catalog::Ready(_) if self.published(self.dataset).is_empty() => Availability::Random,
+            Catalog::Ready(_) => match (self.entry(variant), self.weights.get(&(self.dataset, variant))) {
                 (None, _) => Availability::Unavailable(format!("no trained weights for {variant} yet")),
                 (Some(_), None | Some(Weights::Fetching { .. }) | Some(Weights::Loading)) => Availability::Pending,
                 (Some(_), Some(Weights::Ready(_))) => Availability::Trained,
@@ -192,9 +206,10 @@ impl State {
         }
     }
 
-    /// The working size of the current variant's model.
+    /// The working size of the current variant's model (the dataset's until the manifest
+    /// says otherwise).
     pub fn working_size(&self) -> [usize; 2] {
-        self.entry(self.variant).map(|e| e.working_size).unwrap_or(DEFAULT_WORKING_SIZE)
+        self.entry(self.variant).map(|e| e.working_size).unwrap_or(self.dataset.working_size())
     }
 
     pub fn trace(&self) -> Option<&Trace> {
@@ -219,28 +234,60 @@ impl State {
         self.traces.values_mut().find(|t| t.run == run)
     }
 
-    /// Forgets every result of `variant` (its model changed).
-    fn invalidate(&mut self, variant: Variant) {
-        self.traces.remove(&variant);
-        self.masks.remove(&variant);
-        self.segment_errors.remove(&variant);
+    /// Forgets every result of `variant` of `dataset` (its model changed).
+    fn invalidate(&mut self, dataset: Dataset, variant: Variant) {
+        if dataset == self.dataset {
+            self.traces.remove(&variant);
+            self.masks.remove(&variant);
+            self.segment_errors.remove(&variant);
+        }
+    }
+
+    /// Forgets every result of the picture (the picture or the dataset changed); answers
+    /// to runs started before are ignored from now on.
+    fn forget_results(&mut self) {
+        self.traces.clear();
+        self.masks.clear();
+        self.segment_runs.clear();
+        self.segment_errors.clear();
+        self.first_run_of_picture = u32::MAX;
+    }
+
+    /// A variant without weights cannot be shown while others of the dataset have them:
+    /// shows the default one when published, else the first published.
+    fn settle_variant(&mut self) {
+        if let Availability::Unavailable(_) = self.availability(self.variant) {
+            let published: Vec<Variant> = self.published(self.dataset).iter().map(|e| Variant::new(e.upsample, e.skip)).collect();
+            if let Some(v) = published.iter().find(|v| **v == DEFAULT_VARIANT).or(published.first()) {
+                self.variant = *v;
+            }
+        }
     }
 }
 
 pub enum Action {
     CatalogLoaded(Result<Manifest, String>),
     FetchProgress {
+        dataset: Dataset,
         variant: Variant,
         loaded: f64,
         total: Option<f64>,
     },
     /// The download finished; the bytes went to the worker.
     FetchDone {
+        dataset: Dataset,
         variant: Variant,
     },
     FetchFailed {
+        dataset: Dataset,
         variant: Variant,
         message: String,
+    },
+    /// Show the models of `dataset`: results and the label are forgotten (the page then
+    /// reads the picture again at the dataset's working size).
+    SetDataset {
+        dataset: Dataset,
+        at_ms: f64,
     },
     /// A sample or file is being read; `at_ms` starts the request-to-mask clock.
     PictureRequested {
@@ -286,28 +333,30 @@ impl Reducible for State {
         match action {
             Action::CatalogLoaded(Ok(m)) => {
                 next.catalog = Catalog::Ready(m);
-                // A variant without weights cannot be shown while others have them: show
-                // the first published one (transposed-add when published).
-                if let Availability::Unavailable(_) = next.availability(next.variant) {
-                    if let Catalog::Ready(m) = &next.catalog {
-                        let published: Vec<Variant> =
-                            m.models.iter().filter(|e| e.dataset == crate::manifest::DATASET).map(|e| Variant::new(e.upsample, e.skip)).collect();
-                        if let Some(v) = published.iter().find(|v| **v == DEFAULT_VARIANT).or(published.first()) {
-                            next.variant = *v;
-                        }
-                    }
-                }
+                next.settle_variant();
             }
             Action::CatalogLoaded(Err(message)) => next.catalog = Catalog::Missing(message),
-            Action::FetchProgress { variant, loaded, total } => {
-                next.weights.insert(variant, Weights::Fetching { loaded, total });
+            Action::FetchProgress { dataset, variant, loaded, total } => {
+                next.weights.insert((dataset, variant), Weights::Fetching { loaded, total });
             }
-            Action::FetchDone { variant } => {
-                next.weights.insert(variant, Weights::Loading);
+            Action::FetchDone { dataset, variant } => {
+                next.weights.insert((dataset, variant), Weights::Loading);
             }
-            Action::FetchFailed { variant, message } => {
-                next.weights.insert(variant, Weights::Failed(message));
-                next.invalidate(variant);
+            Action::FetchFailed { dataset, variant, message } => {
+                next.weights.insert((dataset, variant), Weights::Failed(message));
+                next.invalidate(dataset, variant);
+            }
+            Action::SetDataset { dataset, at_ms } => {
+                if dataset == self.dataset {
+                    return self;
+                }
+                next.dataset = dataset;
+                next.settle_variant();
+                next.forget_results();
+                next.label = None;
+                next.label_error = None;
+                next.clock = Some((at_ms, "model switch to mask"));
+                next.latency = None;
             }
             Action::PictureRequested { name, sample, at_ms } => {
                 next.picture_loading = Some(name);
@@ -322,11 +371,7 @@ impl Reducible for State {
                 next.sample = sample;
                 next.label = None;
                 next.label_error = None;
-                next.traces.clear();
-                next.masks.clear();
-                next.segment_runs.clear();
-                next.segment_errors.clear();
-                next.first_run_of_picture = u32::MAX;
+                next.forget_results();
             }
             Action::PictureFailed(message) => {
                 next.picture_loading = None;
@@ -366,13 +411,13 @@ impl Reducible for State {
                     return self;
                 }
                 match r {
-                    Response::Loaded { variant, model } => {
-                        next.weights.insert(variant, Weights::Ready(model));
-                        next.invalidate(variant);
+                    Response::Loaded { dataset, variant, model } => {
+                        next.weights.insert((dataset, variant), Weights::Ready(model));
+                        next.invalidate(dataset, variant);
                     }
-                    Response::LoadFailed { variant, message } => {
-                        next.weights.insert(variant, Weights::Failed(message));
-                        next.invalidate(variant);
+                    Response::LoadFailed { dataset, variant, message } => {
+                        next.weights.insert((dataset, variant), Weights::Failed(message));
+                        next.invalidate(dataset, variant);
                     }
                     Response::Started { run, model } => {
                         let Some(t) = next.trace_of_run(run) else { return self };

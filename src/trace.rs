@@ -1,9 +1,10 @@
 //! The worker's computation, kept free of the worker machinery so tests call it directly.
 //!
-//! [`Engine`] keeps one model per variant: the trained one once its weights are loaded,
-//! else a randomly initialised one (seed [`RANDOM_SEED`]) built on first use.
+//! [`Engine`] keeps one model per dataset and variant: the trained one once its weights are
+//! loaded, else a randomly initialised one (seed [`RANDOM_SEED`], the dataset's classes)
+//! built on first use.
 
-use crate::protocol::{DecoderPlanes, InputImage, MapShape, Mask, ModelSummary, Planes, Request, Response, StageData, Variant};
+use crate::protocol::{Dataset, DecoderPlanes, InputImage, MapShape, Mask, ModelSummary, Planes, Request, Response, StageData, Variant};
 use ndarray::{Array4, ArrayView4};
 use skipscope_engine::layers::loss::argmax;
 use skipscope_engine::model::{Stage, StageKind};
@@ -11,12 +12,10 @@ use skipscope_engine::weights::{self, Normalization};
 use skipscope_engine::{EngineError, Model, ModelConfig};
 use std::collections::HashMap;
 
-/// The architecture of the random fallback: that of the published CamVid models.
+/// The architecture of the random fallback: that of the published models.
 pub const RANDOM_DEPTH: usize = 4;
 pub const RANDOM_WIDTH: usize = 8;
 pub const RANDOM_SEED: u64 = 1;
-
-pub use skipscope_engine::catalog::camvid_classes;
 
 /// A smooth test image `[1, height, width, channels]` with values in `[0, 1]`.
 pub fn gradient_image(height: usize, width: usize, channels: usize) -> Array4<f32> {
@@ -37,7 +36,7 @@ struct Entry {
 
 #[derive(Default)]
 pub struct Engine {
-    models: HashMap<Variant, Entry>,
+    models: HashMap<(Dataset, Variant), Entry>,
 }
 
 impl Engine {
@@ -49,18 +48,18 @@ impl Engine {
     /// input: engine errors become `LoadFailed` / `Failed`.
     pub fn handle(&mut self, request: Request, now_ms: &dyn Fn() -> f64, respond: &mut dyn FnMut(Response)) {
         match request {
-            Request::Load { variant, bytes } => match self.load(variant, &bytes) {
-                Ok(model) => respond(Response::Loaded { variant, model }),
-                Err(message) => respond(Response::LoadFailed { variant, message }),
+            Request::Load { dataset, variant, bytes } => match self.load(dataset, variant, &bytes) {
+                Ok(model) => respond(Response::Loaded { dataset, variant, model }),
+                Err(message) => respond(Response::LoadFailed { dataset, variant, message }),
             },
-            Request::Trace { run, variant, image } => {
-                if let Err(e) = self.trace(run, variant, &image, now_ms, respond) {
+            Request::Trace { run, dataset, variant, image } => {
+                if let Err(e) = self.trace(run, dataset, variant, &image, now_ms, respond) {
                     respond(Response::Failed { run, message: e.to_string() });
                 }
             }
-            Request::Segment { run, variant, image } => {
+            Request::Segment { run, dataset, variant, image } => {
                 let t0 = now_ms();
-                match self.segment(variant, &image) {
+                match self.segment(dataset, variant, &image) {
                     Ok((model, mask)) => respond(Response::Segmented { run, variant, model, mask, ms: now_ms() - t0 }),
                     Err(e) => respond(Response::Failed { run, message: e.to_string() }),
                 }
@@ -68,8 +67,9 @@ impl Engine {
         }
     }
 
-    /// Loads trained weights for `variant`; the file's config must be that variant.
-    pub fn load(&mut self, variant: Variant, bytes: &[u8]) -> Result<ModelSummary, String> {
+    /// Loads trained weights for `variant` of `dataset`; the file's config must be that
+    /// variant, with the dataset's number of classes.
+    pub fn load(&mut self, dataset: Dataset, variant: Variant, bytes: &[u8]) -> Result<ModelSummary, String> {
         let (mut model, meta) = weights::load(bytes).map_err(|e| format!("bad weights file for {variant}: {e}"))?;
         let c = meta.config;
         if c.upsample != variant.upsample || c.skip != variant.skip || c.in_channels != 3 {
@@ -78,37 +78,44 @@ impl Engine {
         if meta.classes.len() != c.n_classes || meta.normalization.mean.len() != 3 || meta.normalization.std.len() != 3 {
             return Err(format!("the weights file for {variant} has inconsistent classes or normalisation"));
         }
+        let expected = dataset.classes().len();
+        if c.n_classes != expected {
+            return Err(format!("the weights file for {variant} has {} classes; {} models have {expected}", c.n_classes, dataset.title()));
+        }
         let parameters = model.parameter_count();
         model.fold_batch_norm();
-        let summary = ModelSummary { variant, depth: c.depth, width: c.width, parameters, trained: true, classes: meta.classes };
-        self.models.insert(variant, Entry { model, summary: summary.clone(), normalization: meta.normalization });
+        let summary = ModelSummary { dataset, variant, depth: c.depth, width: c.width, parameters, trained: true, classes: meta.classes };
+        self.models.insert((dataset, variant), Entry { model, summary: summary.clone(), normalization: meta.normalization });
         Ok(summary)
     }
 
-    /// The model of `variant`, building the random fallback on first use.
-    fn entry(&mut self, variant: Variant) -> skipscope_engine::Result<&Entry> {
+    /// The model of `variant` of `dataset`, building the random fallback on first use.
+    fn entry(&mut self, dataset: Dataset, variant: Variant) -> skipscope_engine::Result<&Entry> {
         use std::collections::hash_map::Entry as Slot;
-        let slot = match self.models.entry(variant) {
+        let slot = match self.models.entry((dataset, variant)) {
             Slot::Occupied(o) => return Ok(o.into_mut()),
             Slot::Vacant(v) => v,
         };
-        let config = ModelConfig { in_channels: 3, n_classes: 11, depth: RANDOM_DEPTH, width: RANDOM_WIDTH, upsample: variant.upsample, skip: variant.skip };
+        let classes = dataset.classes();
+        let config =
+            ModelConfig { in_channels: 3, n_classes: classes.len(), depth: RANDOM_DEPTH, width: RANDOM_WIDTH, upsample: variant.upsample, skip: variant.skip };
         let mut model = Model::<f32>::new(config, RANDOM_SEED)?;
         let parameters = model.parameter_count();
         model.fold_batch_norm();
-        let summary = ModelSummary { variant, depth: RANDOM_DEPTH, width: RANDOM_WIDTH, parameters, trained: false, classes: camvid_classes() };
+        let summary = ModelSummary { dataset, variant, depth: RANDOM_DEPTH, width: RANDOM_WIDTH, parameters, trained: false, classes };
         Ok(slot.insert(Entry { model, summary, normalization: Normalization::imagenet() }))
     }
 
     fn trace(
         &mut self,
         run: u32,
+        dataset: Dataset,
         variant: Variant,
         image: &InputImage,
         now_ms: &dyn Fn() -> f64,
         respond: &mut dyn FnMut(Response),
     ) -> skipscope_engine::Result<()> {
-        let entry = self.entry(variant)?;
+        let entry = self.entry(dataset, variant)?;
         let x = normalise(image, &entry.normalization)?;
         entry.model.config.check_input([1, image.height, image.width, 3])?;
         respond(Response::Started { run, model: entry.summary.clone() });
@@ -130,9 +137,9 @@ impl Engine {
         Ok(())
     }
 
-    /// The mask of `image` through `variant`, cropped to the picture.
-    pub fn segment(&mut self, variant: Variant, image: &InputImage) -> skipscope_engine::Result<(ModelSummary, Mask)> {
-        let entry = self.entry(variant)?;
+    /// The mask of `image` through `variant` of `dataset`, cropped to the picture.
+    pub fn segment(&mut self, dataset: Dataset, variant: Variant, image: &InputImage) -> skipscope_engine::Result<(ModelSummary, Mask)> {
+        let entry = self.entry(dataset, variant)?;
         let x = normalise(image, &entry.normalization)?;
         let mut ws = skipscope_engine::model::Workspace::new();
         let scores = entry.model.infer(x.view(), &mut ws)?;

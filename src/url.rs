@@ -1,11 +1,12 @@
 //! The view in the URL's query, so that a view can be shared:
-//! `?model=transposed-add&sample=astronaut&stage=dec.1`. Unknown values are ignored.
+//! `?data=ccp&model=transposed-add&sample=astronaut&stage=dec.1`. Unknown values are ignored.
 
-use crate::protocol::Variant;
+use crate::protocol::{Dataset, Variant};
 use skipscope_engine::{Skip, Upsample};
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UrlState {
+    pub dataset: Option<Dataset>,
     pub variant: Option<Variant>,
     pub sample: Option<String>,
     pub stage: Option<String>,
@@ -23,8 +24,9 @@ pub fn read() -> UrlState {
     let Some(search) = web_sys::window().and_then(|w| w.location().search().ok()) else { return UrlState::default() };
     let Ok(params) = web_sys::UrlSearchParams::new_with_str(&search) else { return UrlState::default() };
     UrlState {
+        dataset: params.get("data").and_then(|d| Dataset::from_name(&d)),
         variant: params.get("model").and_then(|m| parse_variant(&m)),
-        sample: params.get("sample").filter(|s| crate::app::SAMPLES.iter().any(|(n, _)| n == s)),
+        sample: params.get("sample").filter(|s| crate::samples::is_sample(s)),
         stage: params.get("stage").filter(|s| s.len() < 32),
     }
 }
@@ -32,6 +34,9 @@ pub fn read() -> UrlState {
 /// Replaces the current history entry's query (no reload, no new entry).
 pub fn write(state: &UrlState) {
     let Ok(params) = web_sys::UrlSearchParams::new() else { return };
+    if let Some(d) = state.dataset {
+        params.append("data", d.name());
+    }
     if let Some(v) = state.variant {
         params.append("model", &v.to_string());
     }

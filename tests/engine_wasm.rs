@@ -9,9 +9,9 @@ use skipscope::colormap::Scale;
 use skipscope::manifest;
 use skipscope::masks::{agreement, boundaries, disagreement, overlay};
 use skipscope::picture::{fit, label_classes, pad_rgb};
-use skipscope::protocol::{InputImage, MapShape, Mask, Request, Response, Variant};
+use skipscope::protocol::{Dataset, InputImage, MapShape, Mask, Request, Response, Variant};
 use skipscope::state::{stage_names, Action, Availability, Catalog, State, Weights};
-use skipscope::trace::{camvid_classes, gradient_image, Engine};
+use skipscope::trace::{gradient_image, Engine};
 use skipscope_engine::model::StageKind;
 use skipscope_engine::weights::{self, ModelMeta, Normalization, Storage};
 use skipscope_engine::{EngineError, Model, ModelConfig, Skip, Upsample};
@@ -84,8 +84,18 @@ fn image() -> InputImage {
 }
 
 fn trace(engine: &mut Engine, run: u32, variant: Variant, image: InputImage) -> Vec<Response> {
+    trace_of(engine, run, Dataset::Camvid, variant, image)
+}
+
+fn trace_of(engine: &mut Engine, run: u32, dataset: Dataset, variant: Variant, image: InputImage) -> Vec<Response> {
     let mut out = Vec::new();
-    engine.handle(Request::Trace { run, variant, image }, &skipscope::now_ms, &mut |r| out.push(r));
+    engine.handle(Request::Trace { run, dataset, variant, image }, &skipscope::now_ms, &mut |r| out.push(r));
+    out
+}
+
+fn load(engine: &mut Engine, dataset: Dataset, variant: Variant, bytes: Vec<u8>) -> Vec<Response> {
+    let mut out = Vec::new();
+    engine.handle(Request::Load { dataset, variant, bytes }, &|| 0.0, &mut |r| out.push(r));
     out
 }
 
@@ -125,7 +135,7 @@ fn a_trace_reports_started_every_stage_cropped_then_the_mask() {
     assert_eq!((mask.height, mask.width, mask.classes.len()), (90, 120, 90 * 120));
     assert!(mask.classes.iter().all(|&c| c < 11));
     // The comparison's mask equals the trace's.
-    let (_, seg) = engine.segment(variant, &image()).unwrap();
+    let (_, seg) = engine.segment(Dataset::Camvid, variant, &image()).unwrap();
     assert_eq!(&seg, mask);
 }
 
@@ -142,48 +152,73 @@ fn bad_inputs_fail_with_a_message_and_never_panic() {
     odd.rgb.truncate(90 * 128 * 3);
     let r = trace(&mut engine, 2, v, odd);
     match r.as_slice() {
-        [Response::Failed { message, .. }] => assert!(message.contains("multiples of 16"), "{message}"),
+        [Response::Failed { message, .. }] => {
+            assert!(message.contains("multiples of 16"), "{message}")
+        }
         other => panic!("{other:?}"),
     }
-    let mut out = Vec::new();
-    engine.handle(Request::Load { variant: v, bytes: b"not a safetensors file".to_vec() }, &|| 0.0, &mut |r| out.push(r));
+    let out = load(&mut engine, Dataset::Camvid, v, b"not a safetensors file".to_vec());
     assert!(matches!(out.as_slice(), [Response::LoadFailed { .. }]), "{out:?}");
 }
 
-fn weights_file(config: ModelConfig) -> Vec<u8> {
+/// A weights file of `config` with the first `config.n_classes` classes of `dataset`.
+fn weights_file(config: ModelConfig, dataset: Dataset) -> Vec<u8> {
     let mut model = Model::<f32>::new(config, 11).unwrap();
-    let classes = camvid_classes()[..config.n_classes].to_vec();
+    let classes = dataset.classes()[..config.n_classes].to_vec();
     let meta = ModelMeta { config, classes, normalization: Normalization::imagenet(), recipe: serde_json::Value::Null, metrics: serde_json::Value::Null };
     weights::save(&mut model, &meta, Storage::F16).unwrap()
 }
 
 #[wasm_bindgen_test]
-fn loaded_weights_replace_the_random_model_and_must_match_the_variant() {
+fn loaded_weights_replace_the_random_model_and_must_match_the_variant_and_dataset() {
     let mut engine = Engine::new();
-    let config = ModelConfig { in_channels: 3, n_classes: 5, depth: 4, width: 4, upsample: Upsample::Transposed, skip: Skip::None };
+    let config = ModelConfig { in_channels: 3, n_classes: 11, depth: 4, width: 4, upsample: Upsample::Transposed, skip: Skip::None };
     let v = Variant::new(Upsample::Transposed, Skip::None);
-    let mut out = Vec::new();
-    engine.handle(Request::Load { variant: v.with_skip(Skip::Add), bytes: weights_file(config) }, &|| 0.0, &mut |r| out.push(r));
-    match out.as_slice() {
-        [Response::LoadFailed { message, .. }] => assert!(message.contains("transposed-none"), "{message}"),
+    match load(&mut engine, Dataset::Camvid, v.with_skip(Skip::Add), weights_file(config, Dataset::Camvid)).as_slice() {
+        [Response::LoadFailed { message, .. }] => {
+            assert!(message.contains("transposed-none"), "{message}")
+        }
         other => panic!("{other:?}"),
     }
-    out.clear();
-    engine.handle(Request::Load { variant: v, bytes: weights_file(config) }, &|| 0.0, &mut |r| out.push(r));
+    // An unknown class count: five classes are neither CamVid's 11 nor CCP's 4.
+    let five = ModelConfig { n_classes: 5, ..config };
+    match load(&mut engine, Dataset::Camvid, v, weights_file(five, Dataset::Camvid)).as_slice() {
+        [Response::LoadFailed { message, .. }] => {
+            assert!(message.contains("has 5 classes"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+    let out = load(&mut engine, Dataset::Camvid, v, weights_file(config, Dataset::Camvid));
     let [Response::Loaded { model, .. }] = out.as_slice() else { panic!("{out:?}") };
     assert!(model.trained);
-    assert_eq!((model.depth, model.width, model.classes.len()), (4, 4, 5));
+    assert_eq!((model.depth, model.width, model.classes.len()), (4, 4, 11));
     let r = trace(&mut engine, 3, v, image());
     let Some(Response::Started { model, .. }) = r.first() else { panic!() };
     assert!(model.trained);
     let Some(Response::Finished { mask, .. }) = r.last() else { panic!("{:?}", r.last()) };
-    assert!(mask.classes.iter().all(|&c| c < 5));
+    assert!(mask.classes.iter().all(|&c| c < 11));
+    // The same variant of the people dataset is another model: random, four classes, until
+    // its own weights arrive (a CamVid file is refused for it).
+    let r = trace_of(&mut engine, 4, Dataset::Ccp, v, image());
+    let Some(Response::Started { model, .. }) = r.first() else { panic!() };
+    assert!(!model.trained && model.dataset == Dataset::Ccp && model.classes.len() == 4, "{model:?}");
+    let Some(Response::Finished { mask, .. }) = r.last() else { panic!("{:?}", r.last()) };
+    assert!(mask.classes.iter().all(|&c| c < 4));
+    assert!(matches!(load(&mut engine, Dataset::Ccp, v, weights_file(config, Dataset::Camvid)).as_slice(), [Response::LoadFailed { .. }]));
+    let people = ModelConfig { n_classes: 4, ..config };
+    assert!(matches!(load(&mut engine, Dataset::Ccp, v, weights_file(people, Dataset::Ccp)).as_slice(), [Response::Loaded { .. }]));
+    let r = trace(&mut engine, 5, v, image());
+    let Some(Response::Started { model, .. }) = r.first() else { panic!() };
+    assert!(model.trained && model.classes.len() == 11, "the CamVid model is still there");
 }
 
 #[wasm_bindgen_test]
 fn protocol_messages_round_trip_through_the_worker_codec() {
     let v = Variant::new(Upsample::Unpool, Skip::Add);
-    let requests = vec![Request::Load { variant: v, bytes: vec![1, 2, 3] }, Request::Trace { run: 3, variant: v, image: image() }];
+    let requests = vec![
+        Request::Load { dataset: Dataset::Ccp, variant: v, bytes: vec![1, 2, 3] },
+        Request::Trace { run: 3, dataset: Dataset::Camvid, variant: v, image: image() },
+    ];
     for r in &requests {
         assert_eq!(&Bincode::decode::<Request>(Bincode::encode(r)), r);
     }
@@ -197,14 +232,17 @@ fn protocol_messages_round_trip_through_the_worker_codec() {
     assert_eq!(skipscope::url::parse_variant("bilinear-sum"), None);
 }
 
-fn manifest_with(variants: &[&str]) -> manifest::Manifest {
-    let models: Vec<String> = variants
+/// A manifest listing `ids` like `camvid-transposed-none`.
+fn manifest_with(ids: &[&str]) -> manifest::Manifest {
+    let models: Vec<String> = ids
         .iter()
-        .map(|v| {
-            let (u, s) = v.split_once('-').unwrap();
+        .map(|id| {
+            let mut parts = id.split('-');
+            let (d, u, s) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
+            let [h, w] = Dataset::from_name(d).unwrap().working_size();
             format!(
-                r#"{{"id":"camvid-{v}","dataset":"camvid","upsample":"{u}","skip":"{s}","file":"camvid-{v}.safetensors","bytes":100,"parameters":10,
-                "working_size":[192,256],"epochs":1,"train_seconds":1.0,"test":{{"g":0.5,"c":0.4,"miou":0.3,"bf":null,"iou":[0.1,null],"pixels":9,"images":1}}}}"#
+                r#"{{"id":"{id}","dataset":"{d}","upsample":"{u}","skip":"{s}","file":"{id}.safetensors","bytes":100,"parameters":10,
+                "working_size":[{h},{w}],"epochs":1,"train_seconds":1.0,"test":{{"g":0.5,"c":0.4,"miou":0.3,"bf":null,"iou":[0.1,null],"pixels":9,"images":1}}}}"#
             )
         })
         .collect();
@@ -219,14 +257,24 @@ fn availability_follows_the_manifest_and_the_downloads() {
     assert_eq!(state.availability(ta), Availability::Pending);
     // Only transposed-none is published: the default (transposed-add) is not, so the page
     // switches to it and disables the others.
-    state = state.reduce(Action::CatalogLoaded(Ok(manifest_with(&["transposed-none"]))));
+    state = state.reduce(Action::CatalogLoaded(Ok(manifest_with(&["camvid-transposed-none", "ccp-transposed-add", "ccp-transposed-concat"]))));
     assert_eq!(state.variant, tn);
     assert!(matches!(state.availability(ta), Availability::Unavailable(_)));
     assert_eq!(state.availability(tn), Availability::Pending);
-    state = state.reduce(Action::FetchProgress { variant: tn, loaded: 10.0, total: Some(100.0) });
-    assert_eq!(state.weights.get(&tn), Some(&Weights::Fetching { loaded: 10.0, total: Some(100.0) }));
-    state = state.reduce(Action::FetchFailed { variant: tn, message: "HTTP 404".into() });
+    let camvid = Dataset::Camvid;
+    state = state.reduce(Action::FetchProgress { dataset: camvid, variant: tn, loaded: 10.0, total: Some(100.0) });
+    assert_eq!(state.weights.get(&(camvid, tn)), Some(&Weights::Fetching { loaded: 10.0, total: Some(100.0) }));
+    state = state.reduce(Action::FetchFailed { dataset: camvid, variant: tn, message: "HTTP 404".into() });
     assert_eq!(state.availability(tn), Availability::Random);
+    // The people models: transposed-none is not published there, so the page shows
+    // transposed-add, at CCP's working size; the CamVid download's state is kept.
+    state = state.reduce(Action::SetDataset { dataset: Dataset::Ccp, at_ms: 0.0 });
+    assert_eq!((state.dataset, state.variant), (Dataset::Ccp, ta));
+    assert_eq!(state.working_size(), [256, 176]);
+    assert_eq!(state.availability(ta), Availability::Pending);
+    assert!(matches!(state.availability(tn), Availability::Unavailable(_)));
+    assert!(matches!(state.weights.get(&(camvid, tn)), Some(Weights::Failed(_))));
+    assert_eq!(state.published(Dataset::Ccp).len(), 2);
     // No manifest at all: everything runs with random weights.
     let missing = Rc::new(State::default()).reduce(Action::CatalogLoaded(Err("HTTP 404".into())));
     assert!(matches!(missing.catalog, Catalog::Missing(_)));
@@ -258,6 +306,11 @@ fn the_reducer_ignores_stale_runs_and_keeps_the_picture_on_a_bad_file() {
     state = state.reduce(Action::PictureFailed("not an image".into()));
     assert_eq!(state.picture_error.as_deref(), Some("not an image"));
     assert!(state.trace().unwrap().mask.is_some(), "the previous result stays");
+    // Another dataset's models: the results go, and answers to earlier runs are ignored.
+    let switched = state.clone().reduce(Action::SetDataset { dataset: Dataset::Ccp, at_ms: 0.0 });
+    assert!(switched.trace().is_none() && switched.masks.is_empty());
+    let late = switched.clone().reduce(Action::Response(Response::Failed { run: 7, message: "late".into() }));
+    assert!(Rc::ptr_eq(&late, &switched));
     // Stepping visits every stage in order and stops at the ends.
     state = state.reduce(Action::Select("input".into()));
     let mut seen = vec![state.selected.clone()];
@@ -290,7 +343,7 @@ fn masks_compare_and_draw() {
     assert_eq!(disagreement(&[&a, &b]), vec![false, true, false, false]);
     assert_eq!(boundaries(&a), vec![true, true, false, false]);
     let photo = vec![100u8; 16];
-    let classes = camvid_classes();
+    let classes = Dataset::Camvid.classes();
     assert_eq!(overlay(&photo, &a, &classes, 0.0), photo);
     assert_eq!(&overlay(&photo, &a, &classes, 1.0)[..3], &classes[0].color);
     let signed = Scale::of(&[-1.0, 2.0]);

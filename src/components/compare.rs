@@ -5,7 +5,6 @@ use crate::protocol::Mask;
 use crate::state::Segmentation;
 use crate::Shared;
 use ndarray::ArrayView2;
-use skipscope_engine::catalog::CAMVID_VOID;
 use skipscope_engine::metrics::{score_image, Scores};
 use skipscope_engine::{Skip, Upsample};
 use std::rc::Rc;
@@ -32,6 +31,8 @@ pub struct Props {
     /// The ground truth, when the user gave one: then each mode is scored.
     pub label: Option<Shared<Label>>,
     pub label_error: Option<AttrValue>,
+    /// What a label image may hold, e.g. "CamVid colours, or class indices 0–10 with 11 = void".
+    pub label_format: AttrValue,
     pub on_label: Callback<File>,
 }
 
@@ -39,7 +40,7 @@ pub struct Props {
 pub fn score(mask: &Mask, label: &Label, n_classes: usize) -> Option<Scores> {
     let pred = ArrayView2::from_shape((mask.height, mask.width), &mask.classes).ok()?;
     let truth = ArrayView2::from_shape((label.height, label.width), &label.classes).ok()?;
-    score_image(pred, truth, n_classes, Some(CAMVID_VOID)).ok()
+    score_image(pred, truth, n_classes, Some(label.void)).ok()
 }
 
 fn pct(v: Option<f64>) -> String {
@@ -126,7 +127,7 @@ pub fn Compare(props: &Props) -> Html {
             </div>
             <p class="label-input">
                 <label>{ "Ground truth: " }<input type="file" accept="image/*" onchange={on_label_change} aria-label="upload a label image" /></label>
-                <span class="hint">{ " a label image of this photo (CamVid colours, or class indices 0–10 with 11 = void) scores each mode." }</span>
+                <span class="hint">{ format!(" a label image of this photo ({}) scores each mode.", props.label_format) }</span>
             </p>
             if let Some(e) = &props.label_error { <p class="error" role="alert">{ e.clone() }</p> }
             if let Some(label) = &props.label {

@@ -12,6 +12,8 @@ pub struct Props {
     /// Why the last file was refused.
     pub error: Option<AttrValue>,
     pub on_sample: Callback<String>,
+    /// What photos the shown model segments well.
+    pub hint: AttrValue,
     /// A file from the picker or a drop (pastes are caught page-wide by the app).
     pub on_file: Callback<File>,
 }
@@ -74,7 +76,7 @@ pub fn ImagePicker(props: &Props) -> Html {
                     { "Your photo: " }
                     <input type="file" accept="image/*" {onchange} aria-label="upload a photo" />
                 </label>
-                <span class="hint">{ " or drop it here, or paste it (Ctrl+V). Street scenes work best: the models were trained on CamVid road scenes, and no freely licensed street photo ships with the page." }</span>
+                <span class="hint">{ " or drop it here, or paste it (Ctrl+V). " }{ props.hint.clone() }</span>
             </div>
             if let Some(name) = &props.loading {
                 <p class="status running" role="status">{ format!("Reading {name}…") }</p>

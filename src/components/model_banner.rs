@@ -1,10 +1,11 @@
 use crate::manifest::ManifestEntry;
-use crate::protocol::{ModelSummary, Variant};
+use crate::protocol::{Dataset, ModelSummary, Variant};
 use crate::state::{Catalog, Weights};
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
+    pub dataset: Dataset,
     pub variant: Variant,
     pub catalog: Catalog,
     /// The manifest's entry for the variant, if any.
@@ -25,7 +26,9 @@ pub fn ModelBanner(props: &Props) -> Html {
     let v = props.variant;
     let random_why = match (&props.catalog, &props.weights) {
         (Catalog::Missing(why), _) => Some(format!("no trained weights are published yet ({why})")),
-        (Catalog::Ready(m), _) if !m.models.iter().any(|e| e.dataset == crate::manifest::DATASET) => Some("no trained weights are published yet".into()),
+        (Catalog::Ready(m), _) if !m.models.iter().any(|e| e.dataset == props.dataset.name()) => {
+            Some(format!("no trained weights are published yet for {}", props.dataset.title()))
+        }
         (_, Some(Weights::Failed(why))) => Some(format!("the weights of {v} could not be loaded: {why}")),
         _ => None,
     };
@@ -44,18 +47,18 @@ pub fn ModelBanner(props: &Props) -> Html {
         Some(Weights::Loading) => Some(html! { <p class="progress-line" role="status">{ format!("Reading the weights of {v}…") }</p> }),
         _ => None,
     };
-    let trained = props.model.as_ref().filter(|m| m.trained && m.variant == v).zip(props.entry.as_ref()).map(|(m, e)| {
+    let trained = props.model.as_ref().filter(|m| m.trained && m.variant == v && m.dataset == props.dataset).zip(props.entry.as_ref()).map(|(m, e)| {
         let t = &e.test;
         html! {
             <p class="trained">
                 <strong>{ format!("Trained model {v}") }</strong>
-                { format!(": {} parameters, {} epochs on CamVid at {} x {}; test set: G {:.1}%, mIoU {:.1}%, BF {}.",
-                    m.parameters, e.epochs, e.working_size[0], e.working_size[1], 100.0 * t.g, 100.0 * t.miou,
+                { format!(": {} parameters, {} epochs on {} at {} x {}; test set: G {:.1}%, mIoU {:.1}%, BF {}.",
+                    m.parameters, e.epochs, props.dataset.title(), e.working_size[0], e.working_size[1], 100.0 * t.g, 100.0 * t.miou,
                     t.bf.map(|b| format!("{:.1}%", 100.0 * b)).unwrap_or_else(|| "n/a".into())) }
             </p>
         }
     });
-    let random_shown = props.model.as_ref().is_some_and(|m| !m.trained && m.variant == v);
+    let random_shown = props.model.as_ref().is_some_and(|m| !m.trained && m.variant == v && m.dataset == props.dataset);
     html! {
         <div class="banner">
             { progress.unwrap_or_default() }

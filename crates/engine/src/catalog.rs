@@ -41,6 +41,64 @@ pub fn ccp_classes() -> Vec<ClassInfo> {
         .collect()
 }
 
+/// The datasets the project trains on. Names are the manifest's `dataset` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dataset {
+    /// CamVid street scenes: 11 classes plus void, 360x480.
+    Camvid,
+    /// CCP people: background, skin, hair, clothes; 550 px wide full-body portraits.
+    Ccp,
+}
+
+impl Dataset {
+    pub const ALL: [Dataset; 2] = [Dataset::Camvid, Dataset::Ccp];
+
+    /// `camvid` or `ccp`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dataset::Camvid => "camvid",
+            Dataset::Ccp => "ccp",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.name() == name)
+    }
+
+    /// What its models segment, for people.
+    pub fn title(self) -> &'static str {
+        match self {
+            Dataset::Camvid => "Street scenes (CamVid)",
+            Dataset::Ccp => "People (CCP)",
+        }
+    }
+
+    pub fn classes(self) -> Vec<ClassInfo> {
+        match self {
+            Dataset::Camvid => camvid_classes(),
+            Dataset::Ccp => ccp_classes(),
+        }
+    }
+
+    /// The label value that marks unlabelled pixels, if the dataset has one.
+    pub fn void_label(self) -> Option<u8> {
+        match self {
+            Dataset::Camvid => Some(CAMVID_VOID),
+            Dataset::Ccp => None,
+        }
+    }
+
+    /// `[height, width]` its models are trained at: about CamVid's 360x480 halved, and
+    /// CCP's portraits (about 830x550) at a third.
+    pub fn working_size(self) -> [usize; 2] {
+        match self {
+            Dataset::Camvid => [192, 256],
+            Dataset::Ccp => [256, 176],
+        }
+    }
+}
+
 /// `www/models/manifest.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
@@ -127,6 +185,18 @@ mod tests {
         assert_eq!(m.models[1].test.miou, 0.3);
         let parsed = Manifest::parse(serde_json::to_string(&m).unwrap().as_bytes()).unwrap();
         assert_eq!(parsed, m);
+    }
+
+    #[test]
+    fn dataset_names_round_trip_and_class_lists_match() {
+        for d in Dataset::ALL {
+            assert_eq!(Dataset::from_name(d.name()), Some(d));
+            assert_eq!(serde_json::to_string(&d).unwrap(), format!("\"{}\"", d.name()));
+        }
+        assert_eq!(Dataset::from_name("cityscapes"), None);
+        assert_eq!(Dataset::Camvid.classes().len(), 11);
+        assert_eq!(Dataset::Ccp.classes().len(), 4);
+        assert_eq!(Dataset::Camvid.void_label(), Some(CAMVID_VOID));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use anyhow::{bail, ensure, Context, Result};
 use ndarray::{Array2, Array3};
-use skipscope_engine::weights::ClassInfo;
+use skipscope_engine::catalog::Dataset;
 use std::path::{Path, PathBuf};
 
 /// One decoded sample: `image` `[H, W, 3]` RGB, `label` `[H, W]` class indices (or void).
@@ -25,7 +25,7 @@ pub struct Split {
     pub void: Option<u8>,
 }
 
-pub use skipscope_engine::catalog::{camvid_classes, ccp_classes, CAMVID_VOID};
+pub use skipscope_engine::catalog::{camvid_classes, CAMVID_VOID};
 
 /// Decodes an RGB image file.
 pub fn read_image(path: &Path) -> Result<Array3<u8>> {
@@ -89,55 +89,21 @@ pub fn load_split(root: &Path, split: &str, n_classes: usize, void: Option<u8>, 
     Ok(Split { samples, n_classes, void })
 }
 
-/// The datasets the trainer knows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum DatasetKind {
-    /// CamVid street scenes, 11 classes, 360x480.
-    Camvid,
-    /// CCP people, 4 classes (background, skin, hair, clothes), 550 px wide portraits.
-    Ccp,
+/// The dataset's folder when none is given: `../shared/data/<name>`.
+pub fn default_root(dataset: Dataset) -> PathBuf {
+    PathBuf::from(format!("../shared/data/{}", dataset.name()))
 }
 
-impl DatasetKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            DatasetKind::Camvid => "camvid",
-            DatasetKind::Ccp => "ccp",
-        }
-    }
+/// A dataset by its manifest name (`camvid`, `ccp`), or an error naming the known ones.
+pub fn dataset_named(name: &str) -> Result<Dataset> {
+    Dataset::from_name(name).with_context(|| format!("unknown dataset {name:?} (camvid or ccp)"))
+}
 
-    pub fn from_name(name: &str) -> Result<Self> {
-        match name {
-            "camvid" => Ok(DatasetKind::Camvid),
-            "ccp" => Ok(DatasetKind::Ccp),
-            other => bail!("unknown dataset {other:?} (camvid or ccp)"),
-        }
-    }
-
-    pub fn default_root(self) -> PathBuf {
-        PathBuf::from(format!("../shared/data/{}", self.name()))
-    }
-
-    pub fn classes(self) -> Vec<ClassInfo> {
-        match self {
-            DatasetKind::Camvid => camvid_classes(),
-            DatasetKind::Ccp => ccp_classes(),
-        }
-    }
-
-    /// Working size `(height, width)`: CamVid's 360x480 halved (about), CCP's portraits.
-    pub fn working_size(self) -> (usize, usize) {
-        match self {
-            DatasetKind::Camvid => (192, 256),
-            DatasetKind::Ccp => (256, 176),
-        }
-    }
-
-    pub fn load(self, root: &Path, split: &str, limit: Option<usize>) -> Result<Split> {
-        match self {
-            DatasetKind::Camvid => load_split(root, split, camvid_classes().len(), Some(CAMVID_VOID), limit),
-            DatasetKind::Ccp => load_ccp(root, split, limit),
-        }
+/// One split (`train`, `val`, `test`) of `dataset` from `root`, validated.
+pub fn load(dataset: Dataset, root: &Path, split: &str, limit: Option<usize>) -> Result<Split> {
+    match dataset {
+        Dataset::Camvid => load_split(root, split, camvid_classes().len(), Some(CAMVID_VOID), limit),
+        Dataset::Ccp => load_ccp(root, split, limit),
     }
 }
 
@@ -153,7 +119,7 @@ pub fn ccp_range(split: &str) -> Result<std::ops::Range<usize>> {
 }
 
 /// The mapping of CCP's labels (`labels.txt`: `index name` per line) to the four classes
-/// of [`ccp_classes`]: `null` -> background (0), `skin` -> 1, `hair` -> 2, every other
+/// of [`skipscope_engine::catalog::ccp_classes`]: `null` -> background (0), `skin` -> 1, `hair` -> 2, every other
 /// label -> clothes (3).
 pub fn ccp_mapping(labels_txt: &str) -> Result<Vec<u8>> {
     let mut mapping = Vec::new();

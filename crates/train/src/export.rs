@@ -20,8 +20,8 @@ pub fn export(run_dir: &Path, data_dir: Option<&Path>, to: &Path) -> Result<()> 
     // Score what the page will load: the F16 file, read back and folded.
     let (mut published, _) = weights::load(&weights::save(&mut model, &meta, Storage::F16)?).context("the F16 weights do not load back")?;
     published.fold_batch_norm();
-    let dataset = data::DatasetKind::from_name(&recipe.dataset)?;
-    let test = dataset.load(&data_dir.map_or_else(|| dataset.default_root(), Path::to_path_buf), "test", None)?;
+    let dataset = data::dataset_named(&recipe.dataset)?;
+    let test = data::load(dataset, &data_dir.map_or_else(|| data::default_root(dataset), Path::to_path_buf), "test", None)?;
     crate::evaluate::check_compatible(&meta, &test)?;
     let scores = evaluate(&published, &test, &meta.normalization, recipe.height, recipe.width, Resolution::Full)?;
     eprintln!("test: G {:.3} C {:.3} mIoU {:.3} BF {:.3}", scores.g, scores.c, scores.miou, scores.bf.unwrap_or(f64::NAN));

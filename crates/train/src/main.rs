@@ -11,6 +11,7 @@ mod trainer;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use skipscope_engine::bench::{self, BenchConfig};
+use skipscope_engine::catalog::Dataset;
 use skipscope_engine::weights::{self, Normalization};
 use skipscope_engine::{ModelConfig, Skip, Upsample};
 use std::path::PathBuf;
@@ -71,8 +72,8 @@ impl ModelArgs {
 enum Command {
     /// Train one variant, checkpointing every epoch.
     Train {
-        #[arg(long, value_enum, default_value = "camvid")]
-        dataset: data::DatasetKind,
+        #[arg(long, value_parser = data::dataset_named, default_value = "camvid")]
+        dataset: Dataset,
         /// The dataset's folder (default ../shared/data/<dataset>).
         #[arg(long)]
         data: Option<PathBuf>,
@@ -140,8 +141,8 @@ enum Command {
     },
     /// Draw the masks of several models on the same test images side by side (PNG).
     Compare {
-        #[arg(long, value_enum, default_value = "camvid")]
-        dataset: data::DatasetKind,
+        #[arg(long, value_parser = data::dataset_named, default_value = "camvid")]
+        dataset: Dataset,
         #[arg(long)]
         data: Option<PathBuf>,
         /// Weights files, one column each, in order.
@@ -196,8 +197,9 @@ fn main() -> Result<()> {
             limit,
         } => {
             let classes = dataset.classes();
-            let data = data.unwrap_or_else(|| dataset.default_root());
-            let (height, width) = (height.unwrap_or(dataset.working_size().0), width.unwrap_or(dataset.working_size().1));
+            let data = data.unwrap_or_else(|| data::default_root(dataset));
+            let [default_height, default_width] = dataset.working_size();
+            let (height, width) = (height.unwrap_or(default_height), width.unwrap_or(default_width));
             let recipe = trainer::Recipe {
                 dataset: dataset.name().into(),
                 model: model.config(classes.len()),
@@ -215,8 +217,8 @@ fn main() -> Result<()> {
             };
             recipe.validate()?;
             eprintln!("loading {} from {}", dataset.name(), data.display());
-            let train = dataset.load(&data, "train", limit)?;
-            let val = dataset.load(&data, "val", limit)?;
+            let train = data::load(dataset, &data, "train", limit)?;
+            let val = data::load(dataset, &data, "val", limit)?;
             let dataset = trainer::Dataset { train: &train, val: &val, classes, normalization: Normalization::imagenet() };
             let state = trainer::train(&recipe, &dataset, &out, resume, epochs_now, false)?;
             eprintln!(
@@ -229,8 +231,8 @@ fn main() -> Result<()> {
             let (mut model, meta) = weights::load(&bytes).with_context(|| format!("loading {}", path.display()))?;
             model.fold_batch_norm();
             let recipe: trainer::Recipe = serde_json::from_value(meta.recipe.clone()).context("the weights carry no training recipe")?;
-            let dataset = data::DatasetKind::from_name(&recipe.dataset)?;
-            let split = dataset.load(&data.unwrap_or_else(|| dataset.default_root()), &split, None)?;
+            let dataset = data::dataset_named(&recipe.dataset)?;
+            let split = data::load(dataset, &data.unwrap_or_else(|| data::default_root(dataset)), &split, None)?;
             evaluate::check_compatible(&meta, &split)?;
             let started = Instant::now();
             let scores = evaluate::evaluate(&model, &split, &meta.normalization, recipe.height, recipe.width, evaluate::Resolution::Full)?;
@@ -243,7 +245,7 @@ fn main() -> Result<()> {
         }
         Command::Export { run, data, to } => export::export(&run, data.as_deref(), &to)?,
         Command::Compare { dataset, data, weights: files, images, out, scale } => {
-            let all = dataset.load(&data.unwrap_or_else(|| dataset.default_root()), "test", None)?;
+            let all = data::load(dataset, &data.unwrap_or_else(|| data::default_root(dataset)), "test", None)?;
             let samples = images
                 .iter()
                 .map(|name| all.samples.iter().find(|s| &s.name == name).cloned().with_context(|| format!("no test image named {name}")))

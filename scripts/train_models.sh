@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Trains variants of one dataset with that dataset's single recipe, resuming whatever is
+# already in runs/, then publishes each finished run to www/models (F16 weights + manifest.json).
+# Usage: scripts/train_models.sh camvid|ccp [EPOCHS] [VARIANT ...]   (variants like transposed-add)
+# Defaults: camvid 40 epochs at 192x256, all nine variants; ccp 16 epochs at 256x176,
+# the three transposed variants. Safe to interrupt and rerun: every epoch is checkpointed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dataset=${1:?usage: scripts/train_models.sh camvid|ccp [EPOCHS] [VARIANT ...]}
+shift
+case "$dataset" in
+  camvid) epochs=40; height=192; width=256
+          variants=(transposed-none transposed-add transposed-concat unpool-none unpool-add unpool-concat bilinear-none bilinear-add bilinear-concat) ;;
+  ccp)    epochs=16; height=256; width=176
+          variants=(transposed-none transposed-add transposed-concat) ;;
+  *) echo "unknown dataset '$dataset' (expected camvid or ccp)" >&2; exit 2 ;;
+esac
+if [ $# -gt 0 ]; then epochs=$1; shift; fi
+if [ $# -gt 0 ]; then variants=("$@"); fi
+cargo build --release -p skipscope-train
+for v in "${variants[@]}"; do
+  up=${v%-*}; skip=${v#*-}
+  ./target/release/skipscope train --dataset "$dataset" --out "runs/$dataset-$v" --upsample "$up" --skip "$skip" \
+    --channels 8 --depth 4 --height "$height" --width "$width" --epochs "$epochs" --batch 8 --lr 2e-3 \
+    --weight-decay 1e-4 --max-zoom 1.5 --seed 1 --threads 2 --resume
+  ./target/release/skipscope export --run "runs/$dataset-$v" --to www/models
+done
