@@ -1,0 +1,41 @@
+#!/usr/bin/env python3
+"""Prints RESULTS.md's tables for one dataset from www/models/manifest.json.
+
+Usage: scripts/results_tables.py camvid|ccp
+"""
+import json
+import pathlib
+import sys
+
+CLASSES = {
+    "camvid": ["Sky", "Building", "Pole", "Road", "Pavement", "Tree", "SignSymbol", "Fence", "Car", "Pedestrian", "Bicyclist"],
+    "ccp": ["Background", "Skin", "Hair", "Clothes"],
+}
+ORDER = [f"{u}-{s}" for u in ("transposed", "unpool", "bilinear") for s in ("none", "add", "concat")]
+
+
+def main(dataset):
+    manifest = pathlib.Path(__file__).resolve().parent.parent / "www/models/manifest.json"
+    models = {e["id"].split("-", 1)[1]: e for e in json.loads(manifest.read_text())["models"] if e["dataset"] == dataset}
+    pct = lambda x: "-" if x is None else f"{100 * x:.1f}"
+    print("| variant | params | G | C | mIoU | BF | epochs | train time |")
+    print("|---|---|---|---|---|---|---|---|")
+    for v in ORDER:
+        e = models.get(v)
+        if e is None:
+            continue
+        t = e["test"]
+        print(f"| {v} | {e['parameters'] / 1e6:.3f}M | {pct(t['g'])} | {pct(t['c'])} | {pct(t['miou'])} | {pct(t['bf'])} | {e['epochs']} | {e['train_seconds'] / 60:.0f} min |")
+    print()
+    names = CLASSES[dataset]
+    print("| variant | " + " | ".join(names) + " |")
+    print("|---|" + "---|" * len(names))
+    for v in ORDER:
+        if v in models:
+            print(f"| {v} | " + " | ".join(pct(x) for x in models[v]["test"]["iou"]) + " |")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2 or sys.argv[1] not in CLASSES:
+        sys.exit(__doc__)
+    main(sys.argv[1])
