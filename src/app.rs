@@ -45,8 +45,7 @@ fn all_variants() -> Vec<Variant> {
 
 type Bridge = Rc<gloo_worker::WorkerBridge<EngineWorker>>;
 
-/// The file behind the shown picture (its bytes, name and sample id), kept so that the
-/// picture can be fit again to another model's working size.
+/// A file to show: its bytes, name and sample id.
 #[derive(Clone)]
 struct Source {
     blob: web_sys::Blob,
@@ -54,33 +53,78 @@ struct Source {
     sample: Option<String>,
 }
 
-type LastSource = Rc<RefCell<Option<Source>>>;
+/// The page's picture requests. Only the latest request's outcome reaches the state (a slow
+/// decode never replaces a newer picture); the file behind the shown picture is kept so
+/// that it can be fit again to another model's working size.
+#[derive(Default)]
+struct PictureLoads {
+    latest: u32,
+    shown: Option<Source>,
+}
 
-/// Decodes `source` off the reducer and reports the picture or why it was refused; a
-/// decoded one becomes the last source.
-fn read_picture(dispatcher: UseReducerDispatcher<State>, last: LastSource, source: Source, working: [usize; 2]) {
-    dispatcher.dispatch(Action::PictureRequested { name: source.name.clone(), sample: source.sample.clone(), at_ms: crate::now_ms() });
+type Loads = Rc<RefCell<PictureLoads>>;
+
+/// Starts a picture request and returns its ticket. A refit keeps the request-to-mask clock
+/// of whatever caused it.
+fn request_picture(dispatcher: &UseReducerDispatcher<State>, loads: &Loads, name: String, sample: Option<String>, refit: bool) -> u32 {
+    let ticket = {
+        let mut l = loads.borrow_mut();
+        l.latest += 1;
+        l.latest
+    };
+    dispatcher.dispatch(Action::PictureRequested { name, sample, at_ms: crate::now_ms(), refit });
+    ticket
+}
+
+fn is_latest(loads: &Loads, ticket: u32) -> bool {
+    loads.borrow().latest == ticket
+}
+
+/// Decodes `source` off the reducer for request `ticket` and, if no newer request came,
+/// reports the picture or why it was refused. A refit that fails is not retried.
+fn decode_picture(dispatcher: UseReducerDispatcher<State>, loads: Loads, ticket: u32, source: Source, working: [usize; 2], refit: bool) {
     wasm_bindgen_futures::spawn_local(async move {
-        match picture::decode(source.blob.clone(), source.name.clone(), (working[0], working[1]), MULTIPLE).await {
+        let result = picture::decode(source.blob.clone(), source.name.clone(), (working[0], working[1]), MULTIPLE).await;
+        if !is_latest(&loads, ticket) {
+            return;
+        }
+        match result {
             Ok(picture) => {
                 let sample = source.sample.clone();
-                *last.borrow_mut() = Some(source);
+                loads.borrow_mut().shown = Some(source);
                 dispatcher.dispatch(Action::PictureReady { picture, sample })
             }
-            Err(message) => dispatcher.dispatch(Action::PictureFailed(message)),
+            Err(message) => {
+                if refit {
+                    loads.borrow_mut().shown = None;
+                }
+                dispatcher.dispatch(Action::PictureFailed(message))
+            }
         }
     });
 }
 
-fn load_sample(dispatcher: UseReducerDispatcher<State>, last: LastSource, id: String, working: [usize; 2]) {
-    dispatcher.dispatch(Action::PictureRequested { name: id.clone(), sample: Some(id.clone()), at_ms: crate::now_ms() });
-    let d = dispatcher.clone();
+/// Shows a file the user chose, dropped or pasted.
+fn read_file(dispatcher: UseReducerDispatcher<State>, loads: Loads, source: Source, working: [usize; 2]) {
+    let ticket = request_picture(&dispatcher, &loads, source.name.clone(), None, false);
+    decode_picture(dispatcher, loads, ticket, source, working, false);
+}
+
+fn load_sample(dispatcher: UseReducerDispatcher<State>, loads: Loads, id: String, working: [usize; 2]) {
+    let ticket = request_picture(&dispatcher, &loads, id.clone(), Some(id.clone()), false);
     fetch::get_bytes(
         &format!("samples/{id}.jpg"),
         None,
-        Callback::from(move |r: Result<Vec<u8>, String>| match r.and_then(|b| bytes_to_blob(&b)) {
-            Ok(blob) => read_picture(d.clone(), last.clone(), Source { blob, name: id.clone(), sample: Some(id.clone()) }, working),
-            Err(message) => d.dispatch(Action::PictureFailed(message)),
+        Callback::from(move |r: Result<Vec<u8>, String>| {
+            if !is_latest(&loads, ticket) {
+                return;
+            }
+            match r.and_then(|b| bytes_to_blob(&b)) {
+                Ok(blob) => {
+                    decode_picture(dispatcher.clone(), loads.clone(), ticket, Source { blob, name: id.clone(), sample: Some(id.clone()) }, working, false)
+                }
+                Err(message) => dispatcher.dispatch(Action::PictureFailed(message)),
+            }
         }),
     );
 }
@@ -146,14 +190,18 @@ pub fn App() -> Html {
         }
     };
     let downloads: Rc<RefCell<HashSet<(Dataset, Variant)>>> = use_mut_ref(HashSet::new);
-    let last_source: LastSource = use_mut_ref(|| None);
+    let loads: Loads = use_mut_ref(PictureLoads::default);
+    // The working size now, for listeners registered once.
+    let working_now = use_mut_ref(|| state.working_size());
+    *working_now.borrow_mut() = state.working_size();
 
     // On mount: the manifest, the first picture, pastes and arrow keys.
     {
         let dispatcher = state.dispatcher();
-        let sample = initial.sample.clone().unwrap_or_else(|| samples::for_dataset(state.dataset)[0].id.to_string());
-        let working = state.working_size();
-        let last = last_source.clone();
+        let offered = samples::for_dataset(state.dataset);
+        let sample = initial.sample.clone().filter(|s| offered.iter().any(|o| o.id == s)).unwrap_or_else(|| offered[0].id.to_string());
+        let (working, working_now) = (state.working_size(), working_now.clone());
+        let loads = loads.clone();
         use_effect_with((), move |_| {
             let d = dispatcher.clone();
             fetch::get_bytes(
@@ -161,7 +209,7 @@ pub fn App() -> Html {
                 None,
                 Callback::from(move |r: Result<Vec<u8>, String>| d.dispatch(Action::CatalogLoaded(r.and_then(|b| manifest::parse(&b))))),
             );
-            load_sample(dispatcher.clone(), last.clone(), sample, working);
+            load_sample(dispatcher.clone(), loads.clone(), sample, working);
             let document = gloo::utils::document();
             let d = dispatcher.clone();
             let paste = EventListener::new(&document, "paste", move |e| {
@@ -169,7 +217,8 @@ pub fn App() -> Html {
                 let Some(files) = e.clipboard_data().and_then(|c| c.files()) else { return };
                 if let Some(file) = files.get(0) {
                     let name = if file.name().is_empty() { "the pasted image".to_string() } else { file.name() };
-                    read_picture(d.clone(), last.clone(), Source { blob: file.into(), name, sample: None }, working);
+                    let working = *working_now.borrow();
+                    read_file(d.clone(), loads.clone(), Source { blob: file.into(), name, sample: None }, working);
                 }
             });
             let d = dispatcher.clone();
@@ -228,12 +277,13 @@ pub fn App() -> Html {
     let working = state.working_size();
     let fits = state.picture.as_ref().is_none_or(|p| p.fitted_to == (working[0], working[1]));
     {
-        let (last, dispatcher) = (last_source.clone(), state.dispatcher());
+        let (loads, dispatcher) = (loads.clone(), state.dispatcher());
         let refit = !fits && state.picture_loading.is_none();
         use_effect_with((working, refit), move |(working, refit)| {
-            let source = last.borrow().clone();
+            let source = loads.borrow().shown.clone();
             if let (true, Some(source)) = (*refit, source) {
-                read_picture(dispatcher, last, source, *working);
+                let ticket = request_picture(&dispatcher, &loads, source.name.clone(), source.sample.clone(), true);
+                decode_picture(dispatcher, loads, ticket, source, *working, true);
             }
         });
     }
@@ -290,30 +340,34 @@ pub fn App() -> Html {
 
     let d = state.dispatcher();
     let on_sample = {
-        let (d, last) = (d.clone(), last_source.clone());
-        Callback::from(move |id: String| load_sample(d.clone(), last.clone(), id, working))
+        let (d, loads) = (d.clone(), loads.clone());
+        Callback::from(move |id: String| load_sample(d.clone(), loads.clone(), id, working))
     };
     let on_file = {
-        let (d, last) = (d.clone(), last_source.clone());
+        let (d, loads) = (d.clone(), loads.clone());
         Callback::from(move |file: web_sys::File| {
             let name = file.name();
-            read_picture(d.clone(), last.clone(), Source { blob: file.into(), name, sample: None }, working)
+            read_file(d.clone(), loads.clone(), Source { blob: file.into(), name, sample: None }, working)
         })
     };
     let on_dataset = {
-        let (d, last, sample) = (d.clone(), last_source.clone(), state.sample.clone());
+        let (d, loads, sample, current) = (d.clone(), loads.clone(), state.sample.clone(), state.dataset);
         Callback::from(move |dataset: Dataset| {
-            // A sample that does not suit the new model gives way to the first that does
-            // (requested first, so that the refit effect never reads the old one again).
+            if dataset == current {
+                return;
+            }
+            // A sample that does not suit the new model gives way to the first that does;
+            // requested before the switch, so the refit effect finds a picture loading and
+            // leaves it be (and if that request fails, the old picture is refit instead).
             let offered = samples::for_dataset(dataset);
             if sample.as_ref().is_some_and(|s| !offered.iter().any(|o| o.id == s)) {
-                load_sample(d.clone(), last.clone(), offered[0].id.to_string(), dataset.working_size());
+                load_sample(d.clone(), loads.clone(), offered[0].id.to_string(), dataset.working_size());
             }
             d.dispatch(Action::SetDataset { dataset, at_ms: crate::now_ms() });
         })
     };
     let on_label = {
-        let (d, picture) = (d.clone(), state.picture.clone());
+        let (d, picture, serial, dataset) = (d.clone(), state.picture.clone(), state.picture_serial, state.dataset);
         let classes = state.trace().and_then(|t| t.model.as_ref()).map(|m| m.classes.clone()).unwrap_or_else(|| state.dataset.classes());
         let void = label_void(state.dataset);
         Callback::from(move |file: web_sys::File| {
@@ -323,8 +377,8 @@ pub fn App() -> Html {
             wasm_bindgen_futures::spawn_local(async move {
                 let size = (p.input.valid_height, p.input.valid_width);
                 match picture::decode_label(file.into(), name, p.original, size, palette, void).await {
-                    Ok(label) => d.dispatch(Action::LabelReady(Rc::new(label))),
-                    Err(message) => d.dispatch(Action::LabelFailed(message)),
+                    Ok(label) => d.dispatch(Action::LabelReady { label: Rc::new(label), picture_serial: serial, dataset }),
+                    Err(message) => d.dispatch(Action::LabelFailed { message, picture_serial: serial, dataset }),
                 }
             });
         })

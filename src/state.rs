@@ -289,19 +289,31 @@ pub enum Action {
         dataset: Dataset,
         at_ms: f64,
     },
-    /// A sample or file is being read; `at_ms` starts the request-to-mask clock.
+    /// A sample or file is being read; `at_ms` starts the request-to-mask clock, except for
+    /// a refit (the shown picture read again for another working size), which keeps it.
     PictureRequested {
         name: String,
         sample: Option<String>,
         at_ms: f64,
+        refit: bool,
     },
     PictureReady {
         picture: Rc<Picture>,
         sample: Option<String>,
     },
     PictureFailed(String),
-    LabelReady(Rc<Label>),
-    LabelFailed(String),
+    /// A label image decoded for picture `picture_serial` of `dataset` (dropped if either
+    /// changed meanwhile).
+    LabelReady {
+        label: Rc<Label>,
+        picture_serial: u32,
+        dataset: Dataset,
+    },
+    LabelFailed {
+        message: String,
+        picture_serial: u32,
+        dataset: Dataset,
+    },
     SetVariant {
         variant: Variant,
         at_ms: f64,
@@ -355,14 +367,17 @@ impl Reducible for State {
                 next.forget_results();
                 next.label = None;
                 next.label_error = None;
+                next.channel = None;
                 next.clock = Some((at_ms, "model switch to mask"));
                 next.latency = None;
             }
-            Action::PictureRequested { name, sample, at_ms } => {
+            Action::PictureRequested { name, sample, at_ms, refit } => {
                 next.picture_loading = Some(name);
                 next.picture_error = None;
-                next.clock = Some((at_ms, if sample.is_some() { "sample to mask" } else { "file to mask" }));
-                next.latency = None;
+                if !refit {
+                    next.clock = Some((at_ms, if sample.is_some() { "sample to mask" } else { "file to mask" }));
+                    next.latency = None;
+                }
             }
             Action::PictureReady { picture, sample } => {
                 next.picture = Some(Shared(picture));
@@ -378,11 +393,16 @@ impl Reducible for State {
                 next.picture_error = Some(message);
                 next.clock = None;
             }
-            Action::LabelReady(label) => {
+            Action::LabelReady { picture_serial, dataset, .. } | Action::LabelFailed { picture_serial, dataset, .. }
+                if picture_serial != self.picture_serial || dataset != self.dataset =>
+            {
+                return self;
+            }
+            Action::LabelReady { label, .. } => {
                 next.label = Some(Shared(label));
                 next.label_error = None;
             }
-            Action::LabelFailed(message) => next.label_error = Some(message),
+            Action::LabelFailed { message, .. } => next.label_error = Some(message),
             Action::SetVariant { variant, at_ms } => {
                 if variant == self.variant {
                     return self;

@@ -78,6 +78,9 @@ impl Engine {
         if meta.classes.len() != c.n_classes || meta.normalization.mean.len() != 3 || meta.normalization.std.len() != 3 {
             return Err(format!("the weights file for {variant} has inconsistent classes or normalisation"));
         }
+        if let Some(trained_on) = meta.recipe.get("dataset").and_then(|d| d.as_str()).filter(|d| *d != dataset.name()) {
+            return Err(format!("the weights file for {variant} was trained on {trained_on}, not {}", dataset.name()));
+        }
         let expected = dataset.classes().len();
         if c.n_classes != expected {
             return Err(format!("the weights file for {variant} has {} classes; {} models have {expected}", c.n_classes, dataset.title()));

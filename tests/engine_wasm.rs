@@ -163,9 +163,13 @@ fn bad_inputs_fail_with_a_message_and_never_panic() {
 
 /// A weights file of `config` with the first `config.n_classes` classes of `dataset`.
 fn weights_file(config: ModelConfig, dataset: Dataset) -> Vec<u8> {
+    weights_file_with_recipe(config, dataset, serde_json::Value::Null)
+}
+
+fn weights_file_with_recipe(config: ModelConfig, dataset: Dataset, recipe: serde_json::Value) -> Vec<u8> {
     let mut model = Model::<f32>::new(config, 11).unwrap();
     let classes = dataset.classes()[..config.n_classes].to_vec();
-    let meta = ModelMeta { config, classes, normalization: Normalization::imagenet(), recipe: serde_json::Value::Null, metrics: serde_json::Value::Null };
+    let meta = ModelMeta { config, classes, normalization: Normalization::imagenet(), recipe, metrics: serde_json::Value::Null };
     weights::save(&mut model, &meta, Storage::F16).unwrap()
 }
 
@@ -206,7 +210,14 @@ fn loaded_weights_replace_the_random_model_and_must_match_the_variant_and_datase
     assert!(mask.classes.iter().all(|&c| c < 4));
     assert!(matches!(load(&mut engine, Dataset::Ccp, v, weights_file(config, Dataset::Camvid)).as_slice(), [Response::LoadFailed { .. }]));
     let people = ModelConfig { n_classes: 4, ..config };
-    assert!(matches!(load(&mut engine, Dataset::Ccp, v, weights_file(people, Dataset::Ccp)).as_slice(), [Response::Loaded { .. }]));
+    // A file whose recipe names another dataset is refused even with the right class count.
+    let mislabelled = weights_file_with_recipe(people, Dataset::Ccp, serde_json::json!({ "dataset": "camvid" }));
+    match load(&mut engine, Dataset::Ccp, v, mislabelled).as_slice() {
+        [Response::LoadFailed { message, .. }] => assert!(message.contains("trained on camvid"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    let labelled = weights_file_with_recipe(people, Dataset::Ccp, serde_json::json!({ "dataset": "ccp" }));
+    assert!(matches!(load(&mut engine, Dataset::Ccp, v, labelled).as_slice(), [Response::Loaded { .. }]));
     let r = trace(&mut engine, 5, v, image());
     let Some(Response::Started { model, .. }) = r.first() else { panic!() };
     assert!(model.trained && model.classes.len() == 11, "the CamVid model is still there");
@@ -311,6 +322,15 @@ fn the_reducer_ignores_stale_runs_and_keeps_the_picture_on_a_bad_file() {
     assert!(switched.trace().is_none() && switched.masks.is_empty());
     let late = switched.clone().reduce(Action::Response(Response::Failed { run: 7, message: "late".into() }));
     assert!(Rc::ptr_eq(&late, &switched));
+    // A label decoded for the earlier dataset (or an earlier picture) is dropped.
+    let label = Rc::new(skipscope::picture::Label { name: "l.png".into(), height: 1, width: 1, classes: vec![0], void: 11 });
+    let serial = switched.picture_serial;
+    let stale = switched.clone().reduce(Action::LabelReady { label: label.clone(), picture_serial: serial, dataset: Dataset::Camvid });
+    assert!(stale.label.is_none());
+    let stale = switched.clone().reduce(Action::LabelFailed { message: "bad".into(), picture_serial: serial + 1, dataset: Dataset::Ccp });
+    assert!(stale.label_error.is_none());
+    let fresh = switched.clone().reduce(Action::LabelReady { label, picture_serial: serial, dataset: Dataset::Ccp });
+    assert!(fresh.label.is_some());
     // Stepping visits every stage in order and stops at the ends.
     state = state.reduce(Action::Select("input".into()));
     let mut seen = vec![state.selected.clone()];
@@ -321,6 +341,17 @@ fn the_reducer_ignores_stale_runs_and_keeps_the_picture_on_a_bad_file() {
         }
     }
     assert_eq!(seen, stage_names(4));
+}
+
+#[wasm_bindgen_test]
+fn every_dataset_offers_samples_and_a_hint() {
+    for d in Dataset::ALL {
+        let offered = skipscope::samples::for_dataset(d);
+        assert!(!offered.is_empty(), "{d:?} has no sample");
+        assert!(offered.iter().all(|s| skipscope::samples::is_sample(s.id)));
+        assert!(!skipscope::samples::upload_hint(d).is_empty());
+    }
+    assert!(skipscope::samples::for_dataset(Dataset::Ccp).iter().any(|s| s.id == "astronaut"));
 }
 
 #[wasm_bindgen_test]

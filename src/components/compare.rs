@@ -31,7 +31,7 @@ pub struct Props {
     /// The ground truth, when the user gave one: then each mode is scored.
     pub label: Option<Shared<Label>>,
     pub label_error: Option<AttrValue>,
-    /// What a label image may hold, e.g. "CamVid colours, or class indices 0–10 with 11 = void".
+    /// What a label image may hold, e.g. "the legend's colours, or class indices 0–3 with 4 = void".
     pub label_format: AttrValue,
     pub on_label: Callback<File>,
 }
@@ -97,9 +97,10 @@ pub fn Compare(props: &Props) -> Html {
         .flat_map(|(i, (a, ma))| ready[i + 1..].iter().map(move |(b, mb)| format!("{} vs {}: {:.1}%", a.name(), b.name(), 100.0 * agreement(ma, mb))))
         .collect();
     let (pixels, differ) = &*map;
-    let scores = use_memo((ready.clone(), props.label.clone()), |(ready, label)| {
+    let n_classes = props.slots.iter().find_map(|(_, slot)| if let Slot::Ready(seg) = slot { Some(seg.model.classes.len()) } else { None }).unwrap_or(0);
+    let scores = use_memo((ready.clone(), props.label.clone(), n_classes), |(ready, label, n_classes)| {
         let Some(label) = label else { return Vec::new() };
-        ready.iter().map(|(s, m)| (*s, score(m, label, 11))).collect::<Vec<_>>()
+        ready.iter().map(|(s, m)| (*s, score(m, label, *n_classes))).collect::<Vec<_>>()
     });
     let on_label_change = {
         let on_label = props.on_label.clone();

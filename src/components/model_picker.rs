@@ -28,12 +28,12 @@ pub fn ModelPicker(props: &Props) -> Html {
         let onclick = props.on_change.reform(move |_| d);
         let swatches = choice.classes.iter().map(|c| {
             let [r, g, b] = c.color;
-            html! { <li><span class="swatch" style={format!("background: rgb({r},{g},{b})")}></span>{ c.name.clone() }</li> }
+            html! { <span class="class-name"><span class="swatch" style={format!("background: rgb({r},{g},{b})")}></span>{ c.name.clone() }</span> }
         });
         html! {
             <button key={d.name()} class={classes!("model-choice", pressed.then_some("on"))} aria-pressed={pressed.to_string()} {onclick} data-dataset={d.name()}>
                 <strong>{ d.title() }</strong>
-                <ul class="class-names" aria-label={format!("{} classes", choice.classes.len())}>{ for swatches }</ul>
+                <span class="class-names" title={format!("{} classes", choice.classes.len())}>{ for swatches }</span>
                 <small>{ choice.summary.clone() }</small>
             </button>
         }

@@ -258,7 +258,7 @@ test('the people model: its samples, a run, the four-class legend, and back', as
   await page.goto('index.html?sample=rocket');
   await waitForMask(page);
   await expect(page.locator('.legend li')).toHaveCount(11);
-  await expect(page.locator('.model-picker [data-dataset="ccp"] .class-names li')).toHaveCount(4);
+  await expect(page.locator('.model-picker [data-dataset="ccp"] .class-name')).toHaveCount(4);
   await page.locator('.model-picker [data-dataset="ccp"]').click();
   await expect(page.locator('.model-picker [data-dataset="ccp"]')).toHaveAttribute('aria-pressed', 'true');
   // The rocket does not suit the people model: its first sample replaces it, fit to the
