@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Prints RESULTS.md's tables for one dataset from www/models/manifest.json.
+"""Prints RESULTS.md's tables for one dataset from www/models/manifest.json, and the
+training speed of each variant from its run log (runs/<id>/log.jsonl).
 
 Usage: scripts/results_tables.py camvid|ccp
 """
@@ -15,7 +16,8 @@ ORDER = [f"{u}-{s}" for u in ("transposed", "unpool", "bilinear") for s in ("non
 
 
 def main(dataset):
-    manifest = pathlib.Path(__file__).resolve().parent.parent / "www/models/manifest.json"
+    root = pathlib.Path(__file__).resolve().parent.parent
+    manifest = root / "www/models/manifest.json"
     models = {e["id"].split("-", 1)[1]: e for e in json.loads(manifest.read_text())["models"] if e["dataset"] == dataset}
     pct = lambda x: "-" if x is None else f"{100 * x:.1f}"
     print("| variant | params | G | C | mIoU | BF | epochs | train time |")
@@ -33,6 +35,14 @@ def main(dataset):
     for v in ORDER:
         if v in models:
             print(f"| {v} | " + " | ".join(pct(x) for x in models[v]["test"]["iou"]) + " |")
+    print()
+    print("| variant | images/s, median epoch | fastest epoch | slowest epoch |")
+    print("|---|---|---|---|")
+    for v in ORDER:
+        log = root / "runs" / f"{dataset}-{v}" / "log.jsonl"
+        if v in models and log.exists():
+            speeds = sorted(json.loads(line)["images_per_second"] for line in log.read_text().splitlines() if line.strip())
+            print(f"| {v} | {speeds[len(speeds) // 2]:.1f} | {speeds[-1]:.1f} | {speeds[0]:.1f} |")
 
 
 if __name__ == "__main__":

@@ -164,6 +164,14 @@ pub fn run(config: &BenchConfig, now_ms: &dyn Fn() -> f64) -> Result<BenchReport
     Ok(BenchReport { config: config.clone(), layers, model: model_timing, train_forward_ms })
 }
 
+impl BenchReport {
+    /// Forward plus backward time of every convolution and transposed convolution of the
+    /// model (each appears once in `layers`), in ms: their share of a training step.
+    pub fn convolution_ms(&self) -> Option<f64> {
+        self.layers.iter().filter(|t| t.gflop > 0.0).map(|t| t.backward_ms.map(|b| t.forward_ms + b)).sum()
+    }
+}
+
 impl LayerTiming {
     pub fn forward_gflops(&self) -> f64 {
         self.gflop / (self.forward_ms / 1e3)
@@ -204,7 +212,30 @@ impl fmt::Display for BenchReport {
                 3.0 * self.model.gflop / (step / 1e3),
                 1e3 / step
             )?;
+            if let Some(conv) = self.convolution_ms() {
+                writeln!(f, "convolutions (forward + backward): {conv:.2} ms, {:.0}% of the training step", 100.0 * conv / step)?;
+            }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Skip, Upsample};
+
+    #[test]
+    fn a_report_times_every_convolution_and_the_training_step() {
+        let model = ModelConfig { in_channels: 3, n_classes: 3, depth: 2, width: 4, upsample: Upsample::Transposed, skip: Skip::Add };
+        let config = BenchConfig { model, height: 16, width: 16, repeats: 1, backward: true };
+        let start = std::time::Instant::now();
+        let report = run(&config, &|| start.elapsed().as_secs_f64() * 1e3).unwrap();
+        // 2 x 2 encoder, 2 bottleneck, 2 x (proj + 2) decoder, head, and 2 transposed convs.
+        assert_eq!(report.layers.iter().filter(|t| t.gflop > 0.0).count(), 4 + 2 + 6 + 1 + 2);
+        assert!(report.convolution_ms().is_some_and(|ms| ms > 0.0));
+        assert!(report.to_string().contains("of the training step"));
+        let forward_only = run(&BenchConfig { backward: false, ..config }, &|| start.elapsed().as_secs_f64() * 1e3).unwrap();
+        assert_eq!(forward_only.convolution_ms(), None);
     }
 }
