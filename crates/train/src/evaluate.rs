@@ -13,7 +13,7 @@ use skipscope_engine::model::Workspace;
 use skipscope_engine::weights::{ModelMeta, Normalization};
 use skipscope_engine::Model;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Resolution {
     /// Labels resampled (nearest) to the working size.
     Working,

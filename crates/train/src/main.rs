@@ -124,6 +124,10 @@ enum Command {
         weights: PathBuf,
         #[arg(long, default_value = "test")]
         split: String,
+        /// Where to score: `full` (the images' own size, the published protocol) or
+        /// `working` (labels resampled to the working size, as per-epoch validation does).
+        #[arg(long, value_enum, default_value = "full")]
+        at: evaluate::Resolution,
         /// Write the scores here as JSON.
         #[arg(long)]
         json: Option<PathBuf>,
@@ -226,7 +230,7 @@ fn main() -> Result<()> {
                 state.epochs_done, state.train_seconds, state.best_val_miou, state.best_epoch
             );
         }
-        Command::Eval { data, weights: path, split, json } => {
+        Command::Eval { data, weights: path, split, at, json } => {
             let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
             let (mut model, meta) = weights::load(&bytes).with_context(|| format!("loading {}", path.display()))?;
             model.fold_batch_norm();
@@ -235,7 +239,7 @@ fn main() -> Result<()> {
             let split = data::load(dataset, &data.unwrap_or_else(|| data::default_root(dataset)), &split, None)?;
             evaluate::check_compatible(&meta, &split)?;
             let started = Instant::now();
-            let scores = evaluate::evaluate(&model, &split, &meta.normalization, recipe.height, recipe.width, evaluate::Resolution::Full)?;
+            let scores = evaluate::evaluate(&model, &split, &meta.normalization, recipe.height, recipe.width, at)?;
             eprintln!("{} images in {:.1} s", split.samples.len(), started.elapsed().as_secs_f64());
             let text = serde_json::to_string_pretty(&scores)?;
             println!("{text}");
