@@ -17,7 +17,7 @@ use crate::components::compare::Slot;
 use crate::components::model_picker::ModelChoice;
 use crate::components::{Compare, ImagePicker, MaskView, ModelBanner, ModelPicker, StageStrip, StageView, StatusLine, Toggles, UDiagram};
 use crate::fetch;
-use crate::manifest;
+use crate::manifest::{self, ManifestEntry};
 use crate::picture;
 use crate::protocol::{Dataset, Request, Variant};
 use crate::samples;
@@ -137,7 +137,7 @@ fn label_void(dataset: Dataset) -> u8 {
 
 /// What the manifest publishes for `dataset`, in a line.
 fn published_summary(state: &State, dataset: Dataset) -> String {
-    let published = state.published(dataset);
+    let published: Vec<&ManifestEntry> = state.published(dataset).collect();
     let best = published.iter().max_by(|a, b| a.test.miou.total_cmp(&b.test.miou));
     match (published.len(), best) {
         (0, _) | (_, None) => "no trained weights published yet".into(),

@@ -179,16 +179,17 @@ pub fn stage_names(depth: usize) -> Vec<String> {
 
 impl State {
     /// The manifest's entries of `dataset`, in manifest order.
-    pub fn published(&self, dataset: Dataset) -> Vec<&ManifestEntry> {
-        match &self.catalog {
-            Catalog::Ready(m) => m.models.iter().filter(|e| e.dataset == dataset.name()).collect(),
-            _ => Vec::new(),
-        }
+    pub fn published(&self, dataset: Dataset) -> impl Iterator<Item = &ManifestEntry> {
+        let models = match &self.catalog {
+            Catalog::Ready(m) => m.models.as_slice(),
+            _ => &[],
+        };
+        models.iter().filter(move |e| e.dataset == dataset.name())
     }
 
     /// The manifest's entry for `variant` of the shown dataset.
     pub fn entry(&self, variant: Variant) -> Option<&ManifestEntry> {
-        self.published(self.dataset).into_iter().find(|e| e.upsample == variant.upsample && e.skip == variant.skip)
+        self.published(self.dataset).find(|e| e.upsample == variant.upsample && e.skip == variant.skip)
     }
 
     /// Whether `variant` of the shown dataset can run now, and with what.
@@ -196,7 +197,7 @@ impl State {
         match &self.catalog {
             Catalog::Loading => Availability::Pending,
             Catalog::Missing(_) => Availability::Random,
-            Catalog::Ready(_) if self.published(self.dataset).is_empty() => Availability::Random,
+            Catalog::Ready(_) if self.published(self.dataset).next().is_none() => Availability::Random,
             Catalog::Ready(_) => match (self.entry(variant), self.weights.get(&(self.dataset, variant))) {
                 (None, _) => Availability::Unavailable(format!("no trained weights for {variant} yet")),
                 (Some(_), None | Some(Weights::Fetching { .. }) | Some(Weights::Loading)) => Availability::Pending,
@@ -257,7 +258,7 @@ impl State {
     /// shows the default one when published, else the first published.
     fn settle_variant(&mut self) {
         if let Availability::Unavailable(_) = self.availability(self.variant) {
-            let published: Vec<Variant> = self.published(self.dataset).iter().map(|e| Variant::new(e.upsample, e.skip)).collect();
+            let published: Vec<Variant> = self.published(self.dataset).map(|e| Variant::new(e.upsample, e.skip)).collect();
             if let Some(v) = published.iter().find(|v| **v == DEFAULT_VARIANT).or(published.first()) {
                 self.variant = *v;
             }

@@ -285,7 +285,7 @@ fn availability_follows_the_manifest_and_the_downloads() {
     assert_eq!(state.availability(ta), Availability::Pending);
     assert!(matches!(state.availability(tn), Availability::Unavailable(_)));
     assert!(matches!(state.weights.get(&(camvid, tn)), Some(Weights::Failed(_))));
-    assert_eq!(state.published(Dataset::Ccp).len(), 2);
+    assert_eq!(state.published(Dataset::Ccp).count(), 2);
     // No manifest at all: everything runs with random weights.
     let missing = Rc::new(State::default()).reduce(Action::CatalogLoaded(Err("HTTP 404".into())));
     assert!(matches!(missing.catalog, Catalog::Missing(_)));
