@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Trains variants of one dataset with that dataset's single recipe, resuming whatever is
-# already in runs/, then publishes each finished run to www/models (F16 weights + manifest.json).
+# already in runs/<dataset>-<variant>, and once every listed variant has finished, publishes
+# them together to www/models (F16 weights + manifest.json), so the page never shows models
+# of two recipes side by side.
 # Usage: scripts/train_models.sh camvid|ccp [EPOCHS] [VARIANT ...]   (variants like transposed-add)
-# Defaults: camvid 40 epochs at 192x256, all nine variants; ccp 16 epochs at 256x176,
-# the three transposed variants. Safe to interrupt and rerun: every epoch is checkpointed.
+# Defaults: camvid width 10, 80 epochs at 192x256, all nine variants; ccp width 8, 16 epochs
+# at 256x176, the three transposed variants. Safe to interrupt and rerun: every epoch is
+# checkpointed. (CamVid's first recipe, width 8 and 40 epochs, is kept in runs/camvid-w8-*.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dataset=${1:?usage: scripts/train_models.sh camvid|ccp [EPOCHS] [VARIANT ...]}
 shift
 case "$dataset" in
-  camvid) epochs=40; height=192; width=256
+  camvid) channels=10; epochs=80; height=192; width=256
           variants=(transposed-none transposed-add transposed-concat unpool-none unpool-add unpool-concat bilinear-none bilinear-add bilinear-concat) ;;
-  ccp)    epochs=16; height=256; width=176
+  ccp)    channels=8; epochs=16; height=256; width=176
           variants=(transposed-none transposed-add transposed-concat) ;;
   *) echo "unknown dataset '$dataset' (expected camvid or ccp)" >&2; exit 2 ;;
 esac
@@ -21,7 +24,9 @@ cargo build --release -p skipscope-train
 for v in "${variants[@]}"; do
   up=${v%-*}; skip=${v#*-}
   ./target/release/skipscope train --dataset "$dataset" --out "runs/$dataset-$v" --upsample "$up" --skip "$skip" \
-    --channels 8 --depth 4 --height "$height" --width "$width" --epochs "$epochs" --batch 8 --lr 2e-3 \
+    --channels "$channels" --depth 4 --height "$height" --width "$width" --epochs "$epochs" --batch 8 --lr 2e-3 \
     --weight-decay 1e-4 --max-zoom 1.5 --seed 1 --threads 2 --resume
+done
+for v in "${variants[@]}"; do
   ./target/release/skipscope export --run "runs/$dataset-$v" --to www/models
 done
