@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Trains variants of one dataset with that dataset's single recipe, resuming whatever is
-# already in runs/<dataset>-<variant>, and once every listed variant has finished, publishes
-# them together to www/models (F16 weights + manifest.json), so the page never shows models
-# of two recipes side by side.
+# already in runs/<dataset>-<variant>. Each finished run is exported (test scores, F16
+# weights) to the staging folder runs/<dataset>-models; once every listed variant has
+# finished they are published together to www/models, so the page never shows models of
+# two recipes side by side.
 # Usage: scripts/train_models.sh camvid|ccp [EPOCHS] [VARIANT ...]   (variants like transposed-add)
 # Defaults: camvid width 10, 80 epochs at 192x256, all nine variants; ccp width 8, 16 epochs
 # at 256x176, the three transposed variants. Safe to interrupt and rerun: every epoch is
@@ -26,7 +27,6 @@ for v in "${variants[@]}"; do
   ./target/release/skipscope train --dataset "$dataset" --out "runs/$dataset-$v" --upsample "$up" --skip "$skip" \
     --channels "$channels" --depth 4 --height "$height" --width "$width" --epochs "$epochs" --batch 8 --lr 2e-3 \
     --weight-decay 1e-4 --max-zoom 1.5 --seed 1 --threads 2 --resume
+  ./target/release/skipscope export --run "runs/$dataset-$v" --to "runs/$dataset-models"
 done
-for v in "${variants[@]}"; do
-  ./target/release/skipscope export --run "runs/$dataset-$v" --to www/models
-done
+./target/release/skipscope publish --from "runs/$dataset-models" --to www/models "${variants[@]/#/$dataset-}"

@@ -143,6 +143,17 @@ enum Command {
         #[arg(long, default_value = "www/models")]
         to: PathBuf,
     },
+    /// Copy exported models (weights and manifest entries) from a staging folder to the
+    /// page's, all checked before any is copied.
+    Publish {
+        /// A folder `export --to` wrote.
+        #[arg(long)]
+        from: PathBuf,
+        #[arg(long, default_value = "www/models")]
+        to: PathBuf,
+        /// Model ids such as camvid-transposed-add (default: every model in --from).
+        ids: Vec<String>,
+    },
     /// Draw the masks of several models on the same test images side by side (PNG).
     Compare {
         #[arg(long, value_parser = data::dataset_named, default_value = "camvid")]
@@ -248,6 +259,10 @@ fn main() -> Result<()> {
             }
         }
         Command::Export { run, data, to } => export::export(&run, data.as_deref(), &to)?,
+        Command::Publish { from, to, ids } => {
+            let published = export::publish(&from, &to, &ids)?;
+            eprintln!("published {} to {}", published.join(", "), to.display());
+        }
         Command::Compare { dataset, data, weights: files, images, out, scale } => {
             let all = data::load(dataset, &data.unwrap_or_else(|| data::default_root(dataset)), "test", None)?;
             let samples = images
