@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Prints RESULTS.md's tables for one dataset from www/models/manifest.json, and the
-training speed of each variant from its run log (runs/<id>/log.jsonl).
+"""Prints RESULTS.md's tables for one dataset from a manifest (by default the page's,
+www/models/manifest.json; runs/<dataset>-models/manifest.json holds runs exported but not
+yet published), and the training speed of each variant from its run log
+(runs/<id>/log.jsonl).
 
-Usage: scripts/results_tables.py camvid|ccp
+Usage: scripts/results_tables.py camvid|ccp [MANIFEST]
 """
 import json
 import pathlib
@@ -15,9 +17,9 @@ CLASSES = {
 ORDER = [f"{u}-{s}" for u in ("transposed", "unpool", "bilinear") for s in ("none", "add", "concat")]
 
 
-def main(dataset):
+def main(dataset, manifest=None):
     root = pathlib.Path(__file__).resolve().parent.parent
-    manifest = root / "www/models/manifest.json"
+    manifest = pathlib.Path(manifest) if manifest else root / "www/models/manifest.json"
     models = {e["id"].split("-", 1)[1]: e for e in json.loads(manifest.read_text())["models"] if e["dataset"] == dataset}
     pct = lambda x: "-" if x is None else f"{100 * x:.1f}"
     print("| variant | params | G | C | mIoU | BF | epochs | train time |")
@@ -46,6 +48,6 @@ def main(dataset):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2 or sys.argv[1] not in CLASSES:
+    if len(sys.argv) not in (2, 3) or sys.argv[1] not in CLASSES:
         sys.exit(__doc__)
-    main(sys.argv[1])
+    main(*sys.argv[1:])
