@@ -2,7 +2,7 @@
 """Prints RESULTS.md's tables for one dataset from a manifest (by default the page's,
 www/models/manifest.json; runs/<dataset>-models/manifest.json holds runs exported but not
 yet published), and the training speed of each variant from its run log
-(runs/<id>/log.jsonl).
+(runs/<id>/log.jsonl: the current recipe's runs; CamVid's width-8 runs are in runs/camvid-w8-*).
 
 Usage: scripts/results_tables.py camvid|ccp [MANIFEST]
 """

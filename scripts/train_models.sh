@@ -2,8 +2,8 @@
 # Trains variants of one dataset with that dataset's single recipe, resuming whatever is
 # already in runs/<dataset>-<variant>. Each finished run is exported (test scores, F16
 # weights) to the staging folder runs/<dataset>-models; once every listed variant has
-# finished they are published together to www/models, so the page never shows models of
-# two recipes side by side.
+# finished they are published together to www/models; list all of a dataset's variants (the
+# default) so that the page never shows models of two recipes side by side.
 # Usage: scripts/train_models.sh camvid|ccp [EPOCHS] [VARIANT ...]   (variants like transposed-add)
 # Defaults: camvid width 10, 80 epochs at 192x256, all nine variants; ccp width 8, 16 epochs
 # at 256x176, the three transposed variants. Safe to interrupt and rerun: every epoch is

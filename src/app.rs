@@ -21,7 +21,7 @@ use crate::manifest::{self, ManifestEntry};
 use crate::picture;
 use crate::protocol::{Dataset, Request, Variant};
 use crate::samples;
-use crate::state::{stage_names, Action, Availability, State};
+use crate::state::{stage_names, Action, Availability, State, ENGINE_STOPPED};
 use crate::url::{self, UrlState};
 use crate::worker::EngineWorker;
 use gloo::events::EventListener;
@@ -175,10 +175,11 @@ pub fn App() -> Html {
             s
         })
     };
+    // One bridge for the page's lifetime, shared by Rc: a clone of a gloo `WorkerBridge`
+    // tells the worker, when dropped, that the page disconnected.
     let bridge: Bridge = {
         let dispatcher = state.dispatcher();
-        let b = use_memo((), move |_| EngineWorker::spawner().callback(move |r| dispatcher.dispatch(Action::Response(r))).spawn(WORKER_PATH));
-        Rc::new((*b).clone())
+        use_memo((), move |_| EngineWorker::spawner().callback(move |r| dispatcher.dispatch(Action::Response(r))).spawn(WORKER_PATH))
     };
     let runs = use_mut_ref(|| 0u32);
     let next_run = {
@@ -247,6 +248,9 @@ pub fn App() -> Html {
         let (state2, bridge, downloads) = (state.clone(), bridge.clone(), downloads.clone());
         let catalog_ready = matches!(state.catalog, crate::state::Catalog::Ready(_));
         use_effect_with((catalog_ready, state.dataset, state.variant), move |(_, dataset, variant)| {
+            if state2.engine_error.is_some() {
+                return;
+            }
             let dataset = *dataset;
             let order = std::iter::once(*variant).chain(Skip::ALL.into_iter().map(|s| variant.with_skip(s)));
             for v in order {
@@ -448,15 +452,22 @@ pub fn App() -> Html {
                 <h1>{ "SkipScope" }</h1>
                 <p class="lede">{ "What the skip connections of a segmentation network do: pooling erases where things were; a skip hands the decoder the encoder's map from before the pooling. Everything runs in your browser, in a Web Worker." }</p>
             </header>
+            if let Some(e) = &state.engine_error {
+                <p class="error fatal" role="alert">
+                    { "SkipScope's engine stopped on an internal error; reload the page to go on (the address keeps the sample and the settings). " }
+                    <small>{ format!("Details: {e}") }</small>
+                </p>
+            }
             <ModelPicker current={state.dataset} {choices} on_change={on_dataset} />
             <ImagePicker samples={samples} hint={samples::upload_hint(state.dataset)} current_sample={state.sample.clone().map(AttrValue::from)}
                 loading={state.picture_loading.clone().map(AttrValue::from)} error={state.picture_error.clone().map(AttrValue::from)}
                 {on_sample} {on_file} />
-            <Toggles variant={state.variant} availability={availability} on_change={on_variant} />
+            <Toggles variant={state.variant} availability={availability} engine_stopped={state.engine_error.is_some()} on_change={on_variant} />
             <ModelBanner dataset={state.dataset} variant={state.variant} catalog={state.catalog.clone()} entry={state.entry(state.variant).cloned()}
                 weights={state.weights.get(&(state.dataset, state.variant)).cloned()} model={model.clone()} />
             <StatusLine running={state.running()} stages={shapes.len()} total_stages={stage_names(depth).len()}
-                forward_ms={trace.and_then(|t| t.forward_ms)} error={trace.and_then(|t| t.error.clone()).map(AttrValue::from)}
+                forward_ms={trace.and_then(|t| t.forward_ms)}
+                error={trace.and_then(|t| t.error.clone()).or(state.engine_error.as_ref().map(|_| ENGINE_STOPPED.into())).map(AttrValue::from)}
                 latency={state.latency.map(|(w, ms)| (AttrValue::from(w), ms))} />
             if let (Some(p), Some(mask)) = (state.picture.clone(), state.mask()) {
                 <MaskView picture={p} {mask} classes={classes.clone()} opacity={state.opacity} {on_opacity} />

@@ -108,6 +108,11 @@ pub enum Response {
         run: u32,
         message: String,
     },
+    /// The worker hit an internal error (a Rust panic, `message`) and stops: no other
+    /// request will be answered.
+    Crashed {
+        message: String,
+    },
 }
 
 impl Response {
@@ -119,7 +124,7 @@ impl Response {
             | Response::Finished { run, .. }
             | Response::Segmented { run, .. }
             | Response::Failed { run, .. } => Some(*run),
-            Response::Loaded { .. } | Response::LoadFailed { .. } => None,
+            Response::Loaded { .. } | Response::LoadFailed { .. } | Response::Crashed { .. } => None,
         }
     }
 }

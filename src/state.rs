@@ -131,6 +131,9 @@ pub struct State {
     pub clock: Option<(f64, &'static str)>,
     /// The last measured time from a request to its mask.
     pub latency: Option<(&'static str, f64)>,
+    /// The worker's panic message, once it crashed: nothing more can run until the page is
+    /// reloaded.
+    pub engine_error: Option<String>,
 }
 
 impl Default for State {
@@ -158,9 +161,13 @@ impl Default for State {
             opacity: 0.6,
             clock: None,
             latency: None,
+            engine_error: None,
         }
     }
 }
+
+/// What every run, download and toggle says once the worker has crashed.
+pub const ENGINE_STOPPED: &str = "the engine stopped on an internal error; reload the page to go on";
 
 /// Every stage name of a model of `depth`, in network order.
 pub fn stage_names(depth: usize) -> Vec<String> {
@@ -194,6 +201,9 @@ impl State {
 
     /// Whether `variant` of the shown dataset can run now, and with what.
     pub fn availability(&self, variant: Variant) -> Availability {
+        if self.engine_error.is_some() {
+            return Availability::Unavailable(ENGINE_STOPPED.into());
+        }
         match &self.catalog {
             Catalog::Loading => Availability::Pending,
             Catalog::Missing(_) => Availability::Random,
@@ -467,6 +477,21 @@ impl Reducible for State {
                     Response::Segmented { run, variant, model, mask, .. } => {
                         next.segment_runs.remove(&run);
                         next.masks.insert(variant, Segmentation { mask: Shared(Rc::new(mask)), model });
+                    }
+                    Response::Crashed { message } => {
+                        // Every question in flight gets this answer; availability() now
+                        // refuses every variant, so nothing new is sent.
+                        for t in next.traces.values_mut().filter(|t| t.running()) {
+                            t.error = Some(ENGINE_STOPPED.into());
+                        }
+                        for (_, variant) in std::mem::take(&mut next.segment_runs) {
+                            next.segment_errors.insert(variant, ENGINE_STOPPED.into());
+                        }
+                        for w in next.weights.values_mut().filter(|w| matches!(w, Weights::Loading)) {
+                            *w = Weights::Failed(ENGINE_STOPPED.into());
+                        }
+                        next.clock = None;
+                        next.engine_error = Some(message);
                     }
                     Response::Failed { run, message } => {
                         if let Some(variant) = next.segment_runs.remove(&run) {

@@ -3,6 +3,25 @@
 use crate::protocol::{Request, Response};
 use crate::trace::Engine;
 use gloo_worker::{HandlerId, Worker, WorkerScope};
+use std::cell::RefCell;
+
+thread_local! {
+    /// The page's bridge, for [`report_panic`]: recorded when the page connects.
+    static PAGE: RefCell<Option<(WorkerScope<EngineWorker>, HandlerId)>> = const { RefCell::new(None) };
+}
+
+/// The worker's panic hook. A panic aborts the WebAssembly instance, and a page that only
+/// waited for answers would wait forever; so the hook logs the panic and answers the page
+/// with [`Response::Crashed`] first.
+pub fn report_panic(info: &std::panic::PanicHookInfo) {
+    let message = info.to_string();
+    web_sys::console::error_1(&format!("SkipScope worker: {message}").into());
+    PAGE.with(|page| {
+        if let Some((scope, id)) = page.try_borrow().ok().as_deref().and_then(Option::as_ref) {
+            scope.respond(*id, Response::Crashed { message });
+        }
+    });
+}
 
 pub struct EngineWorker {
     engine: Engine,
@@ -18,6 +37,14 @@ impl Worker for EngineWorker {
     }
 
     fn update(&mut self, _scope: &WorkerScope<Self>, _msg: Self::Message) {}
+
+    fn connected(&mut self, scope: &WorkerScope<Self>, id: HandlerId) {
+        PAGE.with(|page| *page.borrow_mut() = Some((scope.clone(), id)));
+    }
+
+    fn disconnected(&mut self, _scope: &WorkerScope<Self>, id: HandlerId) {
+        PAGE.with(|page| page.borrow_mut().take_if(|(_, connected)| *connected == id));
+    }
 
     /// Requests are handled one at a time, in order; each answer is posted as soon as it
     /// exists (a trace posts every stage while the next is computed).

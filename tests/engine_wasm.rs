@@ -10,7 +10,7 @@ use skipscope::manifest;
 use skipscope::masks::{agreement, boundaries, disagreement, overlay};
 use skipscope::picture::{fit, label_classes, pad_rgb};
 use skipscope::protocol::{Dataset, InputImage, MapShape, Mask, Request, Response, Variant};
-use skipscope::state::{stage_names, Action, Availability, Catalog, State, Weights};
+use skipscope::state::{stage_names, Action, Availability, Catalog, State, Weights, ENGINE_STOPPED};
 use skipscope::trace::{gradient_image, Engine};
 use skipscope_engine::model::StageKind;
 use skipscope_engine::weights::{self, ModelMeta, Normalization, Storage};
@@ -234,13 +234,39 @@ fn protocol_messages_round_trip_through_the_worker_codec() {
         assert_eq!(&Bincode::decode::<Request>(Bincode::encode(r)), r);
     }
     let mut engine = Engine::new();
-    for r in trace(&mut engine, 5, v, image()) {
+    for r in trace(&mut engine, 5, v, image()).into_iter().chain([Response::Crashed { message: "panicked at x.rs:1:2".into() }]) {
         assert_eq!(Bincode::decode::<Response>(Bincode::encode(&r)), r);
     }
     assert_eq!(MapShape { channels: 16, height: 48, width: 64 }.to_string(), "16 x 48 x 64");
     assert_eq!(v.to_string(), "unpool-add");
     assert_eq!(skipscope::url::parse_variant("bilinear-concat"), Some(Variant::new(Upsample::Bilinear, Skip::Concat)));
     assert_eq!(skipscope::url::parse_variant("bilinear-sum"), None);
+}
+
+#[wasm_bindgen_test]
+fn a_crashed_worker_fails_what_was_in_flight_and_nothing_more_runs() {
+    let (tn, ta) = (Variant::new(Upsample::Transposed, Skip::None), Variant::new(Upsample::Transposed, Skip::Add));
+    let camvid = Dataset::Camvid;
+    let mut state = Rc::new(State::default()).reduce(Action::CatalogLoaded(Ok(manifest_with(&["camvid-transposed-none", "camvid-transposed-add"]))));
+    state = state.reduce(Action::FetchDone { dataset: camvid, variant: tn });
+    state = state.reduce(Action::StartTrace { run: 1, variant: ta });
+    state = state.reduce(Action::StartSegment { run: 2, variant: tn });
+    assert!(state.running());
+    state = state.reduce(Action::Response(Response::Crashed { message: "panicked at engine.rs:1:1".into() }));
+    assert_eq!(state.engine_error.as_deref(), Some("panicked at engine.rs:1:1"));
+    let stopped = ENGINE_STOPPED.to_string();
+    assert!(!state.running());
+    assert_eq!(state.trace().unwrap().error.as_ref(), Some(&stopped));
+    assert_eq!(state.segment_errors.get(&tn), Some(&stopped));
+    assert!(state.segment_runs.is_empty());
+    assert_eq!(state.weights.get(&(camvid, tn)), Some(&Weights::Failed(stopped.clone())));
+    for v in [tn, ta] {
+        assert_eq!(state.availability(v), Availability::Unavailable(stopped.clone()));
+    }
+    // Even without a manifest (random weights), nothing can run any more.
+    let random = Rc::new(State::default()).reduce(Action::CatalogLoaded(Err("none".into())));
+    let random = random.reduce(Action::Response(Response::Crashed { message: "x".into() }));
+    assert!(!random.availability(ta).runnable());
 }
 
 /// A manifest listing `ids` like `camvid-transposed-none`.

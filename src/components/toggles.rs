@@ -8,6 +8,9 @@ pub struct Props {
     pub variant: Variant,
     /// The availability of every variant.
     pub availability: Vec<(Variant, Availability)>,
+    /// The engine crashed: every button is disabled for that reason, not for missing weights.
+    #[prop_or_default]
+    pub engine_stopped: bool,
     pub on_change: Callback<Variant>,
 }
 
@@ -39,7 +42,7 @@ pub fn Toggles(props: &Props) -> Html {
             <button class={classes!("toggle", pressed.then_some("on"))} aria-pressed={pressed.to_string()} {disabled} {title} {onclick}
                 data-variant={target.to_string()}>
                 { label }
-                if disabled { <small>{ " (no weights)" }</small> }
+                if disabled && !props.engine_stopped { <small>{ " (no weights)" }</small> }
             </button>
         }
     };

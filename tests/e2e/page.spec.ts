@@ -146,6 +146,32 @@ test('uploads work through the file input, a drop and a paste; a bad file keeps 
   await waitForMask(page);
 });
 
+test('a crash in the worker is reported, and nothing waits for it', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await noManifest(page);
+  await page.goto('index.html');
+  await waitForMask(page);
+  // A message the worker cannot decode: gloo-worker's codec panics inside the worker's Rust
+  // code, a real panic (the engine itself has no way to be made to panic).
+  await expect.poll(() => page.workers().length).toBe(1);
+  await page.workers()[0].evaluate(() => { self.dispatchEvent(new MessageEvent('message', { data: new Uint8Array([255, 255, 255]) })); });
+  const alert = page.locator('p.error.fatal[role="alert"]');
+  await expect(alert).toContainText('engine stopped on an internal error');
+  await expect(alert).toContainText("can't deserialize");
+  await expect(alert).toContainText('reload the page');
+  // Nothing can run any more, and nothing says it is running.
+  await expect(page.locator('.toggles button.toggle:not([disabled])')).toHaveCount(0);
+  await expect(page.locator('.toggles small')).toHaveCount(0);
+  await page.locator('.sample[data-sample="coffee"]').click();
+  await expect(page.locator('.sample.on')).toHaveAttribute('data-sample', 'coffee');
+  await expect(page.locator('p.status')).toHaveAttribute('data-running', 'false');
+  await expect(page.locator('p.status.failed')).toContainText('reload the page');
+  await page.screenshot({ path: path.join(ART, 'worker-crash.png'), fullPage: true });
+  // The only error is the worker's own abort after its panic hook ran.
+  expect(errors.filter((e) => !e.includes('RuntimeError: unreachable'))).toEqual([]);
+});
+
 test('a label image scores each skip mode; a label of another shape is refused', async ({ page }) => {
   await noManifest(page);
   await page.goto('index.html');

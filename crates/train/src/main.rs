@@ -1,5 +1,5 @@
 //! `skipscope`: the native command line for the engine: `train`, `eval`, `export`,
-//! `compare` and `bench`. See the README for the commands that produced the shipped models.
+//! `publish`, `compare` and `bench`. See the README for the commands that produced the shipped models.
 
 mod augment;
 mod compare;
