@@ -359,6 +359,8 @@ impl Reducible for State {
                 next.settle_variant();
             }
             Action::CatalogLoaded(Err(message)) => next.catalog = Catalog::Missing(message),
+            // After a crash nothing is loaded any more: late download news changes nothing.
+            Action::FetchProgress { .. } | Action::FetchDone { .. } if self.engine_error.is_some() => return self,
             Action::FetchProgress { dataset, variant, loaded, total } => {
                 next.weights.insert((dataset, variant), Weights::Fetching { loaded, total });
             }
@@ -487,11 +489,12 @@ impl Reducible for State {
                         for (_, variant) in std::mem::take(&mut next.segment_runs) {
                             next.segment_errors.insert(variant, ENGINE_STOPPED.into());
                         }
-                        for w in next.weights.values_mut().filter(|w| matches!(w, Weights::Loading)) {
+                        for w in next.weights.values_mut().filter(|w| matches!(w, Weights::Loading | Weights::Fetching { .. })) {
                             *w = Weights::Failed(ENGINE_STOPPED.into());
                         }
                         next.clock = None;
-                        next.engine_error = Some(message);
+                        // The first panic is the cause; later ones are its consequences.
+                        next.engine_error.get_or_insert(message);
                     }
                     Response::Failed { run, message } => {
                         if let Some(variant) = next.segment_runs.remove(&run) {

@@ -3,19 +3,25 @@
 use crate::protocol::{Request, Response};
 use crate::trace::Engine;
 use gloo_worker::{HandlerId, Worker, WorkerScope};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 thread_local! {
     /// The page's bridge, for [`report_panic`]: recorded when the page connects.
     static PAGE: RefCell<Option<(WorkerScope<EngineWorker>, HandlerId)>> = const { RefCell::new(None) };
+    static REPORTED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// The worker's panic hook. A panic aborts the WebAssembly instance, and a page that only
 /// waited for answers would wait forever; so the hook logs the panic and answers the page
 /// with [`Response::Crashed`] first.
+/// Only the first panic is reported: after it, gloo's state stays borrowed and every later
+/// message panics too ("already borrowed"), which says nothing new.
 pub fn report_panic(info: &std::panic::PanicHookInfo) {
     let message = info.to_string();
     web_sys::console::error_1(&format!("SkipScope worker: {message}").into());
+    if REPORTED.with(|reported| reported.replace(true)) {
+        return;
+    }
     PAGE.with(|page| {
         if let Some((scope, id)) = page.try_borrow().ok().as_deref().and_then(Option::as_ref) {
             scope.respond(*id, Response::Crashed { message });

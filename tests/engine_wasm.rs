@@ -249,6 +249,7 @@ fn a_crashed_worker_fails_what_was_in_flight_and_nothing_more_runs() {
     let camvid = Dataset::Camvid;
     let mut state = Rc::new(State::default()).reduce(Action::CatalogLoaded(Ok(manifest_with(&["camvid-transposed-none", "camvid-transposed-add"]))));
     state = state.reduce(Action::FetchDone { dataset: camvid, variant: tn });
+    state = state.reduce(Action::FetchProgress { dataset: camvid, variant: ta, loaded: 1.0, total: None });
     state = state.reduce(Action::StartTrace { run: 1, variant: ta });
     state = state.reduce(Action::StartSegment { run: 2, variant: tn });
     assert!(state.running());
@@ -259,10 +260,15 @@ fn a_crashed_worker_fails_what_was_in_flight_and_nothing_more_runs() {
     assert_eq!(state.trace().unwrap().error.as_ref(), Some(&stopped));
     assert_eq!(state.segment_errors.get(&tn), Some(&stopped));
     assert!(state.segment_runs.is_empty());
-    assert_eq!(state.weights.get(&(camvid, tn)), Some(&Weights::Failed(stopped.clone())));
     for v in [tn, ta] {
+        assert_eq!(state.weights.get(&(camvid, v)), Some(&Weights::Failed(stopped.clone())), "{v}");
         assert_eq!(state.availability(v), Availability::Unavailable(stopped.clone()));
     }
+    // A download finishing later, or a later panic, changes nothing: the first cause stays.
+    let after = state.clone().reduce(Action::FetchDone { dataset: camvid, variant: ta });
+    assert!(Rc::ptr_eq(&after, &state));
+    let after = state.clone().reduce(Action::Response(Response::Crashed { message: "already borrowed".into() }));
+    assert_eq!(after.engine_error.as_deref(), Some("panicked at engine.rs:1:1"));
     // Even without a manifest (random weights), nothing can run any more.
     let random = Rc::new(State::default()).reduce(Action::CatalogLoaded(Err("none".into())));
     let random = random.reduce(Action::Response(Response::Crashed { message: "x".into() }));
