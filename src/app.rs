@@ -439,6 +439,7 @@ pub fn App() -> Html {
             } else {
                 match state.availability(v) {
                     Availability::Unavailable(why) => Slot::Missing(why),
+                    Availability::Stopped => Slot::Missing(ENGINE_STOPPED.into()),
                     _ => Slot::Pending,
                 }
             };
@@ -462,7 +463,7 @@ pub fn App() -> Html {
             <ImagePicker samples={samples} hint={samples::upload_hint(state.dataset)} current_sample={state.sample.clone().map(AttrValue::from)}
                 loading={state.picture_loading.clone().map(AttrValue::from)} error={state.picture_error.clone().map(AttrValue::from)}
                 {on_sample} {on_file} />
-            <Toggles variant={state.variant} availability={availability} engine_stopped={state.engine_error.is_some()} on_change={on_variant} />
+            <Toggles variant={state.variant} availability={availability} on_change={on_variant} />
             <ModelBanner dataset={state.dataset} variant={state.variant} catalog={state.catalog.clone()} entry={state.entry(state.variant).cloned()}
                 weights={state.weights.get(&(state.dataset, state.variant)).cloned()} model={model.clone()} />
             <StatusLine running={state.running()} stages={shapes.len()} total_stages={stage_names(depth).len()}

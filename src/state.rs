@@ -54,6 +54,8 @@ pub enum Availability {
     /// Other variants of the dataset have weights but this one has none: its toggle is
     /// disabled.
     Unavailable(String),
+    /// The worker crashed ([`ENGINE_STOPPED`]): nothing runs until the page is reloaded.
+    Stopped,
 }
 
 impl Availability {
@@ -202,7 +204,7 @@ impl State {
     /// Whether `variant` of the shown dataset can run now, and with what.
     pub fn availability(&self, variant: Variant) -> Availability {
         if self.engine_error.is_some() {
-            return Availability::Unavailable(ENGINE_STOPPED.into());
+            return Availability::Stopped;
         }
         match &self.catalog {
             Catalog::Loading => Availability::Pending,

@@ -262,7 +262,7 @@ fn a_crashed_worker_fails_what_was_in_flight_and_nothing_more_runs() {
     assert!(state.segment_runs.is_empty());
     for v in [tn, ta] {
         assert_eq!(state.weights.get(&(camvid, v)), Some(&Weights::Failed(stopped.clone())), "{v}");
-        assert_eq!(state.availability(v), Availability::Unavailable(stopped.clone()));
+        assert_eq!(state.availability(v), Availability::Stopped);
     }
     // A download finishing later, or a later panic, changes nothing: the first cause stays.
     let after = state.clone().reduce(Action::FetchDone { dataset: camvid, variant: ta });

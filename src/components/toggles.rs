@@ -1,5 +1,5 @@
 use crate::protocol::Variant;
-use crate::state::Availability;
+use crate::state::{Availability, ENGINE_STOPPED};
 use skipscope_engine::{Skip, Upsample};
 use yew::prelude::*;
 
@@ -8,9 +8,6 @@ pub struct Props {
     pub variant: Variant,
     /// The availability of every variant.
     pub availability: Vec<(Variant, Availability)>,
-    /// The engine crashed: every button is disabled for that reason, not for missing weights.
-    #[prop_or_default]
-    pub engine_stopped: bool,
     pub on_change: Callback<Variant>,
 }
 
@@ -20,7 +17,13 @@ fn describe(a: &Availability) -> &'static str {
         Availability::Random => "random weights",
         Availability::Pending => "weights downloading",
         Availability::Unavailable(_) => "no weights",
+        Availability::Stopped => ENGINE_STOPPED,
     }
+}
+
+/// Whether a toggle may lead to a variant: it has or will have weights (pending counts).
+fn selectable(a: &Availability) -> bool {
+    !matches!(a, Availability::Unavailable(_) | Availability::Stopped)
 }
 
 /// Two button groups: skip none / add / concat and upsampling unpool / transposed /
@@ -32,9 +35,10 @@ pub fn Toggles(props: &Props) -> Html {
     let find = |v: Variant| props.availability.iter().find(|(w, _)| *w == v).map(|(_, a)| a.clone()).unwrap_or(Availability::Pending);
     let button = |target: Variant, label: &'static str, pressed: bool| {
         let a = find(target);
-        let disabled = matches!(a, Availability::Unavailable(_));
+        let disabled = !selectable(&a);
         let title = match &a {
             Availability::Unavailable(why) => why.clone(),
+            Availability::Stopped => ENGINE_STOPPED.into(),
             other => format!("{target}: {}", describe(other)),
         };
         let onclick = props.on_change.reform(move |_| target);
@@ -42,14 +46,14 @@ pub fn Toggles(props: &Props) -> Html {
             <button class={classes!("toggle", pressed.then_some("on"))} aria-pressed={pressed.to_string()} {disabled} {title} {onclick}
                 data-variant={target.to_string()}>
                 { label }
-                if disabled && !props.engine_stopped { <small>{ " (no weights)" }</small> }
+                if matches!(a, Availability::Unavailable(_)) { <small>{ " (no weights)" }</small> }
             </button>
         }
     };
     let v = props.variant;
     // The variant a choice leads to: with the other group's current choice, or else with
     // the first choice of the other group that has weights.
-    let runnable = |w: Variant| !matches!(find(w), Availability::Unavailable(_));
+    let runnable = |w: Variant| selectable(&find(w));
     let via_skip = |s: Skip| {
         Some(v.with_skip(s))
             .filter(|w| runnable(*w))
