@@ -151,8 +151,9 @@ pub struct ConvBnRelu<T> {
 pub struct ConvBnReluCache<T> {
     conv: Conv2dCache<T>,
     bn: Option<BatchNormCache<T>>,
-    /// The block's output after ReLU (what ReLU's backward needs).
-    output: Array4<T>,
+    /// The block's output after ReLU, kept only without batch norm: with it, ReLU's
+    /// backward recomputes its input from `bn`'s normalised map.
+    output: Option<Array4<T>>,
 }
 
 impl<T: Scalar> ConvBnRelu<T> {
@@ -160,25 +161,32 @@ impl<T: Scalar> ConvBnRelu<T> {
         Self { conv: Conv2d::new(Conv2dConfig::same(in_channels, out_channels, 3), rng), bn: Some(BatchNorm::new(out_channels)) }
     }
 
-    fn forward_train(&mut self, x: &Array4<T>) -> Result<(Array4<T>, ConvBnReluCache<T>)> {
-        let (mut y, conv) = self.conv.forward(x)?;
+    /// Takes `x` by value: it becomes the convolution's cache without a copy.
+    fn forward_train(&mut self, x: Array4<T>) -> Result<(Array4<T>, ConvBnReluCache<T>)> {
+        let (mut y, conv) = self.conv.forward_owned(x)?;
         let bn = match self.bn.as_mut() {
             Some(bn) => {
-                let (normed, cache) = bn.forward_train(&y);
+                let (normed, cache) = bn.forward_train(y);
                 y = normed;
                 Some(cache)
             }
             None => None,
         };
         relu::forward_inplace(y.view_mut());
-        Ok((y.clone(), ConvBnReluCache { conv, bn, output: y }))
+        let output = bn.is_none().then(|| y.clone());
+        Ok((y, ConvBnReluCache { conv, bn, output }))
     }
 
-    fn backward(&mut self, cache: &ConvBnReluCache<T>, dy: ArrayView4<T>) -> Array4<T> {
-        let mut d = relu::backward(cache.output.view(), dy);
-        if let (Some(bn), Some(bc)) = (self.bn.as_mut(), cache.bn.as_ref()) {
-            d = bn.backward(bc, d.view());
-        }
+    /// Consumes `dy`: ReLU and batch norm work in its memory.
+    fn backward(&mut self, cache: &ConvBnReluCache<T>, dy: Array4<T>) -> Array4<T> {
+        let d = match (self.bn.as_mut(), cache.bn.as_ref(), cache.output.as_ref()) {
+            (Some(bn), Some(bc), _) => {
+                let d = bn.relu_backward(bc, dy);
+                bn.backward(bc, d)
+            }
+            (None, None, Some(output)) => relu::backward(output.view(), dy.view()),
+            _ => unreachable!("forward_train caches batch norm or the output, as the block has"),
+        };
         self.conv.backward(&cache.conv, d.view())
     }
 
@@ -226,15 +234,15 @@ impl<T: Scalar> DoubleConv<T> {
         Self { first: ConvBnRelu::new(in_channels, mid_channels, rng), second: ConvBnRelu::new(mid_channels, out_channels, rng) }
     }
 
-    fn forward_train(&mut self, x: &Array4<T>) -> Result<(Array4<T>, DoubleConvCache<T>)> {
+    fn forward_train(&mut self, x: Array4<T>) -> Result<(Array4<T>, DoubleConvCache<T>)> {
         let (h, first) = self.first.forward_train(x)?;
-        let (y, second) = self.second.forward_train(&h)?;
+        let (y, second) = self.second.forward_train(h)?;
         Ok((y, DoubleConvCache { first, second }))
     }
 
-    fn backward(&mut self, cache: &DoubleConvCache<T>, dy: ArrayView4<T>) -> Array4<T> {
+    fn backward(&mut self, cache: &DoubleConvCache<T>, dy: Array4<T>) -> Array4<T> {
         let dh = self.second.backward(&cache.second, dy);
-        self.first.backward(&cache.first, dh.view())
+        self.first.backward(&cache.first, dh)
     }
 
     /// `[N, H, W, C_in]` -> `[N, H, W, C_out]`, using two pool buffers.
@@ -454,14 +462,14 @@ impl<T: Scalar> Model<T> {
         let mut pools = Vec::with_capacity(depth);
         let mut h = x.clone();
         for block in &mut self.encoder {
-            let (e, cache) = block.forward_train(&h)?;
+            let (e, cache) = block.forward_train(h)?;
             let (pooled, indices) = max_pool::forward(&e)?;
             pools.push((indices, shape4(&e)));
             encoder.push(cache);
             skips.push(e);
             h = pooled;
         }
-        let (mut h, bottleneck) = self.bottleneck.forward_train(&h)?;
+        let (mut h, bottleneck) = self.bottleneck.forward_train(h)?;
         let mut decoder: Vec<Option<DecoderCache<T>>> = (0..depth).map(|_| None).collect();
         for k in (0..depth).rev() {
             let stage = &mut self.decoder[k];
@@ -480,16 +488,16 @@ impl<T: Scalar> Model<T> {
                 Skip::None => (upsampled, None),
                 Skip::Add => {
                     let layer = stage.proj.as_ref().ok_or_else(|| missing("skip projection"))?;
-                    let (p, cache) = layer.forward(&skips[k])?;
+                    let (p, cache) = layer.forward_owned(std::mem::take(&mut skips[k]))?;
                     (fuse::add(&upsampled, &p)?, Some(cache))
                 }
                 Skip::Concat => (fuse::concat(&upsampled, &skips[k])?, None),
             };
-            let (y, block) = stage.block.forward_train(&fused)?;
+            let (y, block) = stage.block.forward_train(fused)?;
             decoder[k] = Some(DecoderCache { up, input_shape, proj, block });
             h = y;
         }
-        let (scores, head) = self.head.forward(&h)?;
+        let (scores, head) = self.head.forward_owned(h)?;
         let decoder = decoder.into_iter().map(|c| c.expect("every level ran")).collect();
         Ok((scores, ModelCache { encoder, pools, bottleneck, decoder, head }))
     }
@@ -503,7 +511,7 @@ impl<T: Scalar> Model<T> {
         for k in 0..depth {
             let stage = &mut self.decoder[k];
             let dc = &cache.decoder[k];
-            let d_fused = stage.block.backward(&dc.block, d.view());
+            let d_fused = stage.block.backward(&dc.block, d);
             let d_up = match cfg.skip {
                 Skip::None => d_fused,
                 Skip::Add => {
@@ -523,14 +531,14 @@ impl<T: Scalar> Model<T> {
                 UpCache::Bilinear => upsample_bilinear::backward(d_up.view(), dc.input_shape),
             };
         }
-        d = self.bottleneck.backward(&cache.bottleneck, d.view());
+        d = self.bottleneck.backward(&cache.bottleneck, d);
         for k in (0..depth).rev() {
             let (indices, shape) = &cache.pools[k];
             let mut d_enc = max_pool::backward(indices.view(), d.view(), *shape);
             if let Some(ds) = &d_skips[k] {
                 d_enc += ds;
             }
-            d = self.encoder[k].backward(&cache.encoder[k], d_enc.view());
+            d = self.encoder[k].backward(&cache.encoder[k], d_enc);
         }
         d
     }

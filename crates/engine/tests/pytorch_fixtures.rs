@@ -247,11 +247,11 @@ fn batch_norm_train_and_eval() {
         running_mean: f.array("running_mean"),
         running_var: f.array("running_var"),
     };
-    let (y, cache) = bn.forward_train(&f.array4("x"));
+    let (y, cache) = bn.forward_train(f.array4("x"));
     check(&f, "y", &y);
     check(&f, "running_mean_after", &bn.running_mean);
     check(&f, "running_var_after", &bn.running_var);
-    let dx = bn.backward(&cache, f.array4("dy").view());
+    let dx = bn.backward(&cache, f.array4("dy"));
     check(&f, "dx", &dx);
     check(&f, "dgamma", &bn.gamma.grad);
     check(&f, "dbeta", &bn.beta.grad);

@@ -1,6 +1,12 @@
 //! `skipscope`: the native command line for the engine: `train`, `eval`, `export`,
 //! `publish`, `compare` and `bench`. See the README for the commands that produced the shipped models.
 
+/// Training frees and reallocates every activation map (megabytes each) on every step;
+/// glibc's malloc handed much of that memory back to the kernel and faulted it in again
+/// (1.7 M page faults in a 96-image epoch, against 40 k with mimalloc; BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod augment;
 mod compare;
 mod data;

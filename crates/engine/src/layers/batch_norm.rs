@@ -8,7 +8,7 @@
 use super::conv2d::Conv2d;
 use crate::param::{join, Module, Param, TensorRole};
 use crate::Scalar;
-use ndarray::{Array1, Array4, ArrayD, ArrayView4, ArrayViewMut4};
+use ndarray::{Array1, Array4, ArrayD, ArrayViewMut4};
 
 pub const EPS: f64 = 1e-5;
 pub const MOMENTUM: f64 = 0.1;
@@ -73,9 +73,10 @@ impl<T: Scalar> BatchNorm<T> {
 
     /// Training forward: normalises `x` `[N, H, W, C]` with its own statistics and moves
     /// the running averages towards them.
-    pub fn forward_train(&mut self, x: &Array4<T>) -> (Array4<T>, BatchNormCache<T>) {
+    /// `x` is normalised in place and becomes the cache's `normalized`.
+    pub fn forward_train(&mut self, x: Array4<T>) -> (Array4<T>, BatchNormCache<T>) {
         let c = self.channels();
-        let mut normalized = x.as_standard_layout().into_owned();
+        let mut normalized = if x.is_standard_layout() { x } else { x.as_standard_layout().into_owned() };
         let xs = normalized.as_slice_mut().expect("standard layout");
         let count = xs.len() / c;
         let (mean, var) = Self::statistics(xs, c);
@@ -103,11 +104,11 @@ impl<T: Scalar> BatchNorm<T> {
         Self::affine(x.as_slice_mut().expect("standard layout"), &scale, &shift);
     }
 
-    /// Accumulates `gamma` and `beta` gradients and returns `dx`:
-    /// `dx = inv_std / M * (M * g - sum(g) - x_hat * sum(g * x_hat))` with `g = dy * gamma`.
-    pub fn backward(&mut self, cache: &BatchNormCache<T>, dy: ArrayView4<T>) -> Array4<T> {
+    /// Accumulates `gamma` and `beta` gradients and returns `dx`, computed in the memory
+    /// of `dy`: `dx = inv_std / M * (M * g - sum(g) - x_hat * sum(g * x_hat))` with `g = dy * gamma`.
+    pub fn backward(&mut self, cache: &BatchNormCache<T>, dy: Array4<T>) -> Array4<T> {
         let c = self.channels();
-        let dy = dy.as_standard_layout();
+        let mut dy = if dy.is_standard_layout() { dy } else { dy.as_standard_layout().into_owned() };
         let dys = dy.as_slice().expect("standard layout");
         let xhat = cache.normalized.as_slice().expect("standard layout");
         let mut sum_dy_xhat = vec![0.0f64; c];
@@ -124,13 +125,30 @@ impl<T: Scalar> BatchNorm<T> {
         }
         let m = T::of((dys.len() / c) as f64);
         let k: Vec<T> = (0..c).map(|i| self.gamma.value[i] * cache.inv_std[i] / m).collect();
-        let mut dx = Array4::zeros(dy.raw_dim());
-        for ((d, g), x) in dx.as_slice_mut().expect("fresh array").chunks_exact_mut(c).zip(dys.chunks_exact(c)).zip(xhat.chunks_exact(c)) {
+        for (g, x) in dy.as_slice_mut().expect("standard layout").chunks_exact_mut(c).zip(xhat.chunks_exact(c)) {
             for i in 0..c {
-                d[i] = k[i] * (m * g[i] - sum_dy[i] - x[i] * sum_dy_xhat[i]);
+                g[i] = k[i] * (m * g[i] - sum_dy[i] - x[i] * sum_dy_xhat[i]);
             }
         }
-        dx
+        dy
+    }
+
+    /// Zeroes `dy` where the ReLU that follows this layer had a non-positive input, that is
+    /// where `x_hat * gamma + beta <= 0`: the same expression, in the same order, as
+    /// [`Self::forward_train`], so the ReLU's output need not be kept.
+    pub fn relu_backward(&self, cache: &BatchNormCache<T>, dy: Array4<T>) -> Array4<T> {
+        let (gamma, beta) = (Self::slice(&self.gamma.value), Self::slice(&self.beta.value));
+        let xhat = cache.normalized.as_slice().expect("standard layout");
+        let c = gamma.len();
+        let mut dy = if dy.is_standard_layout() { dy } else { dy.as_standard_layout().into_owned() };
+        for (g, x) in dy.as_slice_mut().expect("standard layout").chunks_exact_mut(c).zip(xhat.chunks_exact(c)) {
+            for i in 0..c {
+                if x[i] * gamma[i] + beta[i] <= T::zero() {
+                    g[i] = T::zero();
+                }
+            }
+        }
+        dy
     }
 
     /// Folds the running statistics into `conv` (the convolution this layer follows), so
@@ -187,10 +205,10 @@ mod tests {
         let mut rng = Rng::new(8);
         let mut bn = random_bn(3, &mut rng);
         let x = random(ndarray::Ix4(2, 3, 4, 3), &mut rng);
-        let (y, cache) = bn.clone().forward_train(&x);
+        let (y, cache) = bn.clone().forward_train(x.clone());
         let probe = random(y.raw_dim(), &mut rng);
-        let dx = bn.backward(&cache, probe.view());
-        let loss = |bn: &BatchNorm<f64>, x: &Array4<f64>| dot(&bn.clone().forward_train(x).0, &probe);
+        let dx = bn.backward(&cache, probe.clone());
+        let loss = |bn: &BatchNorm<f64>, x: &Array4<f64>| dot(&bn.clone().forward_train(x.clone()).0, &probe);
         assert!(input_error(&x, &dx, |x| loss(&bn, x)) < 1e-5);
         let dg = bn.gamma.grad.clone();
         assert!(param_error(&bn, |b| &mut b.gamma.value, &dg, |b| loss(b, &x)) < 1e-6);
@@ -199,10 +217,23 @@ mod tests {
     }
 
     #[test]
+    fn relu_backward_masks_exactly_where_relu_of_the_output_does() {
+        let mut rng = Rng::new(9);
+        let mut bn = random_bn(5, &mut rng);
+        let x = random(ndarray::Ix4(2, 3, 4, 5), &mut rng);
+        let (mut y, cache) = bn.forward_train(x);
+        crate::layers::relu::forward_inplace(y.view_mut());
+        let dy = random(y.raw_dim(), &mut rng);
+        let expected = crate::layers::relu::backward(y.view(), dy.view());
+        assert!(expected.iter().any(|&v| v == 0.0) && expected.iter().any(|&v| v != 0.0));
+        assert_eq!(bn.relu_backward(&cache, dy), expected);
+    }
+
+    #[test]
     fn running_statistics_follow_pytorch() {
         let mut bn = BatchNorm::<f64>::new(1);
         let x = Array4::from_shape_vec((1, 2, 2, 1), vec![1.0, 2.0, 3.0, 6.0]).unwrap();
-        bn.forward_train(&x);
+        bn.forward_train(x.clone());
         // mean 3, unbiased variance 14/3; momentum 0.1 from (0, 1).
         assert!((bn.running_mean[0] - 0.3).abs() < 1e-12);
         assert!((bn.running_var[0] - (0.9 + 0.1 * 14.0 / 3.0)).abs() < 1e-12);

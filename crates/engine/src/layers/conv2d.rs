@@ -121,10 +121,17 @@ impl<T: Scalar> Conv2d<T> {
 
     /// Allocating forward for training: returns `[N, OH, OW, C_out]` and the cache.
     pub fn forward(&self, x: &Array4<T>) -> Result<(Array4<T>, Conv2dCache<T>)> {
+        self.forward_owned(x.clone())
+    }
+
+    /// [`Self::forward`] that keeps `x` itself as the cache instead of a copy of it (for
+    /// callers that no longer need their input).
+    pub fn forward_owned(&self, x: Array4<T>) -> Result<(Array4<T>, Conv2dCache<T>)> {
         let shape = self.output_shape(super::dims(&x.view()))?;
+        let input = if x.is_standard_layout() { x } else { x.as_standard_layout().into_owned() };
         let mut y = Array4::zeros(shape);
-        self.forward_into(x.view(), y.view_mut(), &mut Vec::new());
-        Ok((y, Conv2dCache { input: x.as_standard_layout().into_owned() }))
+        self.forward_into(input.view(), y.view_mut(), &mut Vec::new());
+        Ok((y, Conv2dCache { input }))
     }
 
     /// Given `dy` `[N, OH, OW, C_out]`, accumulates `weight.grad` and `bias.grad` and
