@@ -133,9 +133,10 @@ impl<T: Scalar> BatchNorm<T> {
         dy
     }
 
-    /// Zeroes `dy` where the ReLU that follows this layer had a non-positive input, that is
-    /// where `x_hat * gamma + beta <= 0`: the same expression, in the same order, as
+    /// Zeroes `dy` where the ReLU that follows this layer had a non-positive (or NaN) input,
+    /// that is where `x_hat * gamma + beta > 0` fails: the same expression, in the same order, as
     /// [`Self::forward_train`], so the ReLU's output need not be kept.
+    #[allow(clippy::neg_cmp_op_on_partial_ord)] // a NaN input must count as non-positive
     pub fn relu_backward(&self, cache: &BatchNormCache<T>, dy: Array4<T>) -> Array4<T> {
         let (gamma, beta) = (Self::slice(&self.gamma.value), Self::slice(&self.beta.value));
         let xhat = cache.normalized.as_slice().expect("standard layout");
@@ -143,7 +144,7 @@ impl<T: Scalar> BatchNorm<T> {
         let mut dy = if dy.is_standard_layout() { dy } else { dy.as_standard_layout().into_owned() };
         for (g, x) in dy.as_slice_mut().expect("standard layout").chunks_exact_mut(c).zip(xhat.chunks_exact(c)) {
             for i in 0..c {
-                if x[i] * gamma[i] + beta[i] <= T::zero() {
+                if !(x[i] * gamma[i] + beta[i] > T::zero()) {
                     g[i] = T::zero();
                 }
             }
@@ -220,6 +221,7 @@ mod tests {
     fn relu_backward_masks_exactly_where_relu_of_the_output_does() {
         let mut rng = Rng::new(9);
         let mut bn = random_bn(5, &mut rng);
+        bn.beta.value[0] = f64::NAN; // ReLU zeroes NaN, so its gradient must be zero there
         let x = random(ndarray::Ix4(2, 3, 4, 5), &mut rng);
         let (mut y, cache) = bn.forward_train(x);
         crate::layers::relu::forward_inplace(y.view_mut());

@@ -121,7 +121,7 @@ impl<T: Scalar> Conv2d<T> {
 
     /// Allocating forward for training: returns `[N, OH, OW, C_out]` and the cache.
     pub fn forward(&self, x: &Array4<T>) -> Result<(Array4<T>, Conv2dCache<T>)> {
-        self.forward_owned(x.clone())
+        self.forward_owned(x.as_standard_layout().into_owned())
     }
 
     /// [`Self::forward`] that keeps `x` itself as the cache instead of a copy of it (for
