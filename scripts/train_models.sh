@@ -27,6 +27,11 @@ for v in "${variants[@]}"; do
   ./target/release/skipscope train --dataset "$dataset" --out "runs/$dataset-$v" --upsample "$up" --skip "$skip" \
     --channels "$channels" --depth 4 --height "$height" --width "$width" --epochs "$epochs" --batch 8 --lr 2e-3 \
     --weight-decay 1e-4 --max-zoom 1.5 --seed 1 --threads 2 --resume
-  ./target/release/skipscope export --run "runs/$dataset-$v" --to "runs/$dataset-models"
+  staged="runs/$dataset-models/$dataset-$v.safetensors"
+  if [ "$staged" -nt "runs/$dataset-$v/best.safetensors" ]; then
+    echo "$dataset-$v: staged weights are newer than the run's best checkpoint; not exporting again"
+  else
+    ./target/release/skipscope export --run "runs/$dataset-$v" --to "runs/$dataset-models"
+  fi
 done
 ./target/release/skipscope publish --from "runs/$dataset-models" --to www/models "${variants[@]/#/$dataset-}"
