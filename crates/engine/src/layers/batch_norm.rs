@@ -76,7 +76,7 @@ impl<T: Scalar> BatchNorm<T> {
     /// `x` is normalised in place and becomes the cache's `normalized`.
     pub fn forward_train(&mut self, x: Array4<T>) -> (Array4<T>, BatchNormCache<T>) {
         let c = self.channels();
-        let mut normalized = if x.is_standard_layout() { x } else { x.as_standard_layout().into_owned() };
+        let mut normalized = super::into_standard_layout(x);
         let xs = normalized.as_slice_mut().expect("standard layout");
         let count = xs.len() / c;
         let (mean, var) = Self::statistics(xs, c);
@@ -108,7 +108,7 @@ impl<T: Scalar> BatchNorm<T> {
     /// of `dy`: `dx = inv_std / M * (M * g - sum(g) - x_hat * sum(g * x_hat))` with `g = dy * gamma`.
     pub fn backward(&mut self, cache: &BatchNormCache<T>, dy: Array4<T>) -> Array4<T> {
         let c = self.channels();
-        let mut dy = if dy.is_standard_layout() { dy } else { dy.as_standard_layout().into_owned() };
+        let mut dy = super::into_standard_layout(dy);
         let dys = dy.as_slice().expect("standard layout");
         let xhat = cache.normalized.as_slice().expect("standard layout");
         let mut sum_dy_xhat = vec![0.0f64; c];
@@ -141,7 +141,7 @@ impl<T: Scalar> BatchNorm<T> {
         let (gamma, beta) = (Self::slice(&self.gamma.value), Self::slice(&self.beta.value));
         let xhat = cache.normalized.as_slice().expect("standard layout");
         let c = gamma.len();
-        let mut dy = if dy.is_standard_layout() { dy } else { dy.as_standard_layout().into_owned() };
+        let mut dy = super::into_standard_layout(dy);
         for (g, x) in dy.as_slice_mut().expect("standard layout").chunks_exact_mut(c).zip(xhat.chunks_exact(c)) {
             for i in 0..c {
                 if !(x[i] * gamma[i] + beta[i] > T::zero()) {

@@ -128,7 +128,7 @@ impl<T: Scalar> Conv2d<T> {
     /// callers that no longer need their input).
     pub fn forward_owned(&self, x: Array4<T>) -> Result<(Array4<T>, Conv2dCache<T>)> {
         let shape = self.output_shape(super::dims(&x.view()))?;
-        let input = if x.is_standard_layout() { x } else { x.as_standard_layout().into_owned() };
+        let input = super::into_standard_layout(x);
         let mut y = Array4::zeros(shape);
         self.forward_into(input.view(), y.view_mut(), &mut Vec::new());
         Ok((y, Conv2dCache { input }))

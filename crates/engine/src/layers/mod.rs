@@ -17,7 +17,7 @@ pub mod relu;
 pub mod upsample_bilinear;
 
 use crate::Scalar;
-use ndarray::{ArrayView2, ArrayView4, ArrayViewMut2};
+use ndarray::{Array4, ArrayView2, ArrayView4, ArrayViewMut2};
 
 /// Elements of one im2col / col2im block: big enough to amortise GEMM packing, small
 /// enough to stay in cache (512 KiB of f32; 2^15..2^18 measured alike, 2^20 slower).
@@ -29,6 +29,15 @@ pub(crate) fn gemm<T: Scalar>(alpha: T, a: &ArrayView2<T>, b: &ArrayView2<T>, be
 }
 
 /// The shape of an activation as an array.
+/// `a` itself when already in standard layout, else a standard-layout copy.
+pub(crate) fn into_standard_layout<T: Clone>(a: Array4<T>) -> Array4<T> {
+    if a.is_standard_layout() {
+        a
+    } else {
+        a.as_standard_layout().into_owned()
+    }
+}
+
 pub(crate) fn dims<T>(x: &ArrayView4<T>) -> [usize; 4] {
     let d = x.dim();
     [d.0, d.1, d.2, d.3]
