@@ -10,8 +10,8 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 #[wasm_bindgen_test]
 #[ignore]
-fn bench_transposed_add_widths_8_and_16() {
-    for width in [8, 16] {
+fn bench_transposed_add_widths_8_10_and_16() {
+    for width in [8, 10, 16] {
         let config = BenchConfig {
             model: ModelConfig { in_channels: 3, n_classes: 11, depth: 4, width, upsample: Upsample::Transposed, skip: Skip::Add },
             height: 192,
