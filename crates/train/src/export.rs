@@ -48,7 +48,7 @@ pub fn export(run_dir: &Path, data_dir: Option<&Path>, to: &Path) -> Result<()> 
         test: scores,
     });
     write_manifest(to, &manifest)?;
-    eprintln!("published {id} ({} bytes) to {}", out.len(), to.display());
+    eprintln!("exported {id} ({} bytes) to {}", out.len(), to.display());
     Ok(())
 }
 
