@@ -8,6 +8,7 @@ Usage: scripts/results_tables.py camvid|ccp [MANIFEST]
 """
 import json
 import pathlib
+import statistics
 import sys
 
 CLASSES = {
@@ -44,7 +45,7 @@ def main(dataset, manifest=None):
         log = root / "runs" / f"{dataset}-{v}" / "log.jsonl"
         if v in models and log.exists():
             speeds = sorted(json.loads(line)["images_per_second"] for line in log.read_text().splitlines() if line.strip())
-            print(f"| {v} | {speeds[len(speeds) // 2]:.1f} | {speeds[-1]:.1f} | {speeds[0]:.1f} |")
+            print(f"| {v} | {statistics.median(speeds):.1f} | {speeds[-1]:.1f} | {speeds[0]:.1f} |")
 
 
 if __name__ == "__main__":
