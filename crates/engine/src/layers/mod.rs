@@ -28,7 +28,6 @@ pub(crate) fn gemm<T: Scalar>(alpha: T, a: &ArrayView2<T>, b: &ArrayView2<T>, be
     ndarray::linalg::general_mat_mul(alpha, a, b, beta, c);
 }
 
-/// The shape of an activation as an array.
 /// `a` itself when already in standard layout, else a standard-layout copy.
 pub(crate) fn into_standard_layout<T: Clone>(a: Array4<T>) -> Array4<T> {
     if a.is_standard_layout() {
@@ -38,6 +37,7 @@ pub(crate) fn into_standard_layout<T: Clone>(a: Array4<T>) -> Array4<T> {
     }
 }
 
+/// The shape of an activation as an array.
 pub(crate) fn dims<T>(x: &ArrayView4<T>) -> [usize; 4] {
     let d = x.dim();
     [d.0, d.1, d.2, d.3]
