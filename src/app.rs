@@ -21,12 +21,13 @@ use crate::manifest::{self, ManifestEntry};
 use crate::picture;
 use crate::protocol::{Dataset, Request, Variant};
 use crate::samples;
-use crate::state::{stage_names, Action, Availability, State, ENGINE_STOPPED};
+use crate::state::{Action, Availability, State, ENGINE_STOPPED};
 use crate::url::{self, UrlState};
 use crate::worker::EngineWorker;
 use gloo::events::EventListener;
 use gloo_worker::Spawnable;
-use skipscope_engine::{Skip, Upsample};
+use skipscope_engine::stage_names;
+use skipscope_engine::Skip;
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
@@ -38,10 +39,6 @@ const WORKER_PATH: &str = "worker.js";
 
 /// Input sides are padded to a multiple of this (`2^depth` of the published models).
 const MULTIPLE: usize = 1 << crate::trace::RANDOM_DEPTH;
-
-fn all_variants() -> Vec<Variant> {
-    Upsample::ALL.into_iter().flat_map(|u| Skip::ALL.into_iter().map(move |s| Variant::new(u, s))).collect()
-}
 
 type Bridge = Rc<gloo_worker::WorkerBridge<EngineWorker>>;
 
@@ -412,7 +409,7 @@ pub fn App() -> Html {
         Callback::from(move |x| d.dispatch(Action::SetOpacity(x)))
     };
 
-    let availability: Vec<(Variant, Availability)> = all_variants().into_iter().map(|v| (v, state.availability(v))).collect();
+    let availability: Vec<(Variant, Availability)> = Variant::all().map(|v| (v, state.availability(v))).collect();
     let trace = state.trace();
     let model = trace.and_then(|t| t.model.clone());
     let depth = state.depth();

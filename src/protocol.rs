@@ -14,34 +14,8 @@ use serde::{Deserialize, Serialize};
 pub use skipscope_engine::catalog::Dataset;
 use skipscope_engine::model::StageKind;
 use skipscope_engine::weights::ClassInfo;
-use skipscope_engine::{Skip, Upsample};
+pub use skipscope_engine::Variant;
 use std::fmt;
-
-/// One of the nine networks: how the decoder upsamples and how the skip joins.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Variant {
-    pub upsample: Upsample,
-    pub skip: Skip,
-}
-
-impl Variant {
-    pub const fn new(upsample: Upsample, skip: Skip) -> Self {
-        Self { upsample, skip }
-    }
-    pub fn with_skip(self, skip: Skip) -> Self {
-        Self { skip, ..self }
-    }
-    pub fn with_upsample(self, upsample: Upsample) -> Self {
-        Self { upsample, ..self }
-    }
-}
-
-impl fmt::Display for Variant {
-    /// `upsample-skip`, e.g. `transposed-add` (the engine's `ModelConfig::variant`).
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}-{}", self.upsample.name(), self.skip.name())
-    }
-}
 
 /// An image ready for the network: RGB bytes, row-major, `height x width x 3`, where both
 /// sides are multiples of `2^depth`; the picture itself is the top-left

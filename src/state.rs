@@ -6,7 +6,7 @@ use crate::manifest::{Manifest, ManifestEntry};
 use crate::picture::{Label, Picture};
 use crate::protocol::{Dataset, Mask, ModelSummary, Response, StageData, Variant};
 use crate::Shared;
-use skipscope_engine::{Skip, Upsample};
+use skipscope_engine::{stage_names, Skip, Upsample};
 use std::collections::HashMap;
 use std::rc::Rc;
 use yew::Reducible;
@@ -170,21 +170,6 @@ impl Default for State {
 
 /// What every run, download and toggle says once the worker has crashed.
 pub const ENGINE_STOPPED: &str = "the engine stopped on an internal error; reload the page to go on";
-
-/// Every stage name of a model of `depth`, in network order.
-pub fn stage_names(depth: usize) -> Vec<String> {
-    let mut names = vec!["input".to_string()];
-    for k in 0..depth {
-        names.push(format!("enc.{k}"));
-        names.push(format!("pool.{k}"));
-    }
-    names.push("bottleneck".into());
-    for k in (0..depth).rev() {
-        names.push(format!("dec.{k}"));
-    }
-    names.push("head".into());
-    names
-}
 
 impl State {
     /// The manifest's entries of `dataset`, in manifest order.

@@ -2,7 +2,6 @@
 //! `?data=ccp&model=transposed-add&sample=astronaut&stage=dec.1`. Unknown values are ignored.
 
 use crate::protocol::{Dataset, Variant};
-use skipscope_engine::{Skip, Upsample};
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UrlState {
@@ -12,20 +11,13 @@ pub struct UrlState {
     pub stage: Option<String>,
 }
 
-pub fn parse_variant(s: &str) -> Option<Variant> {
-    let (u, k) = s.split_once('-')?;
-    let upsample = Upsample::ALL.into_iter().find(|x| x.name() == u)?;
-    let skip = Skip::ALL.into_iter().find(|x| x.name() == k)?;
-    Some(Variant::new(upsample, skip))
-}
-
 /// Reads the current location's query.
 pub fn read() -> UrlState {
     let Some(search) = web_sys::window().and_then(|w| w.location().search().ok()) else { return UrlState::default() };
     let Ok(params) = web_sys::UrlSearchParams::new_with_str(&search) else { return UrlState::default() };
     UrlState {
-        dataset: params.get("data").and_then(|d| Dataset::from_name(&d)),
-        variant: params.get("model").and_then(|m| parse_variant(&m)),
+        dataset: params.get("data").and_then(|d| d.parse().ok()),
+        variant: params.get("model").and_then(|m| m.parse().ok()),
         sample: params.get("sample").filter(|s| crate::samples::is_sample(s)),
         stage: params.get("stage").filter(|s| s.len() < 32),
     }

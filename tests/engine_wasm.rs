@@ -10,11 +10,11 @@ use skipscope::manifest;
 use skipscope::masks::{agreement, boundaries, disagreement, overlay};
 use skipscope::picture::{fit, label_classes, pad_rgb};
 use skipscope::protocol::{Dataset, InputImage, MapShape, Mask, Request, Response, Variant};
-use skipscope::state::{stage_names, Action, Availability, Catalog, State, Weights, ENGINE_STOPPED};
+use skipscope::state::{Action, Availability, Catalog, State, Weights, ENGINE_STOPPED};
 use skipscope::trace::{gradient_image, Engine};
 use skipscope_engine::model::StageKind;
 use skipscope_engine::weights::{self, ModelMeta, Normalization, Storage};
-use skipscope_engine::{EngineError, Model, ModelConfig, Skip, Upsample};
+use skipscope_engine::{stage_names, EngineError, Model, ModelConfig, Skip, Upsample};
 use std::rc::Rc;
 use wasm_bindgen_test::*;
 use yew::Reducible;
@@ -239,8 +239,8 @@ fn protocol_messages_round_trip_through_the_worker_codec() {
     }
     assert_eq!(MapShape { channels: 16, height: 48, width: 64 }.to_string(), "16 x 48 x 64");
     assert_eq!(v.to_string(), "unpool-add");
-    assert_eq!(skipscope::url::parse_variant("bilinear-concat"), Some(Variant::new(Upsample::Bilinear, Skip::Concat)));
-    assert_eq!(skipscope::url::parse_variant("bilinear-sum"), None);
+    assert_eq!("bilinear-concat".parse::<Variant>().ok(), Some(Variant::new(Upsample::Bilinear, Skip::Concat)));
+    assert_eq!("bilinear-sum".parse::<Variant>().ok(), None);
 }
 
 #[wasm_bindgen_test]
@@ -282,7 +282,7 @@ fn manifest_with(ids: &[&str]) -> manifest::Manifest {
         .map(|id| {
             let mut parts = id.split('-');
             let (d, u, s) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
-            let [h, w] = Dataset::from_name(d).unwrap().working_size();
+            let [h, w] = d.parse::<Dataset>().unwrap().working_size();
             format!(
                 r#"{{"id":"{id}","dataset":"{d}","upsample":"{u}","skip":"{s}","file":"{id}.safetensors","bytes":100,"parameters":10,
                 "working_size":[{h},{w}],"epochs":1,"train_seconds":1.0,"test":{{"g":0.5,"c":0.4,"miou":0.3,"bf":null,"iou":[0.1,null],"pixels":9,"images":1}}}}"#

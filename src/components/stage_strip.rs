@@ -1,4 +1,4 @@
-use crate::state::stage_names;
+use skipscope_engine::stage_names;
 use std::collections::HashSet;
 use yew::prelude::*;
 

@@ -51,6 +51,8 @@ pub enum Dataset {
     Ccp,
 }
 
+crate::model::named_enum!(Dataset, "dataset");
+
 impl Dataset {
     pub const ALL: [Dataset; 2] = [Dataset::Camvid, Dataset::Ccp];
 
@@ -60,10 +62,6 @@ impl Dataset {
             Dataset::Camvid => "camvid",
             Dataset::Ccp => "ccp",
         }
-    }
-
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|d| d.name() == name)
     }
 
     /// What its models segment, for people.
@@ -190,10 +188,11 @@ mod tests {
     #[test]
     fn dataset_names_round_trip_and_class_lists_match() {
         for d in Dataset::ALL {
-            assert_eq!(Dataset::from_name(d.name()), Some(d));
+            assert_eq!(d.name().parse::<Dataset>().unwrap(), d);
+            assert_eq!(d.to_string(), d.name());
             assert_eq!(serde_json::to_string(&d).unwrap(), format!("\"{}\"", d.name()));
         }
-        assert_eq!(Dataset::from_name("cityscapes"), None);
+        assert!("cityscapes".parse::<Dataset>().unwrap_err().to_string().contains("camvid, ccp"));
         assert_eq!(Dataset::Camvid.classes().len(), 11);
         assert_eq!(Dataset::Ccp.classes().len(), 4);
         assert_eq!(Dataset::Camvid.void_label(), Some(CAMVID_VOID));

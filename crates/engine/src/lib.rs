@@ -39,5 +39,5 @@ pub mod training;
 pub mod weights;
 
 pub use error::{EngineError, Result};
-pub use model::{Model, ModelConfig, Skip, Upsample};
+pub use model::{stage_names, Model, ModelConfig, Skip, Upsample, Variant};
 pub use scalar::Scalar;

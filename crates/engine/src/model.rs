@@ -79,6 +79,91 @@ impl Skip {
     }
 }
 
+/// Prints and parses the lowercase names used everywhere (CLI, URL, manifest, file names).
+macro_rules! named_enum {
+    ($ty:ident, $what:literal) => {
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+
+        impl std::str::FromStr for $ty {
+            type Err = EngineError;
+
+            fn from_str(s: &str) -> Result<Self> {
+                Self::ALL.into_iter().find(|x| x.name() == s).ok_or_else(|| {
+                    let names: Vec<&str> = Self::ALL.iter().map(|x| x.name()).collect();
+                    EngineError::Config(format!("unknown {} {s:?}: expected one of {}", $what, names.join(", ")))
+                })
+            }
+        }
+    };
+}
+pub(crate) use named_enum;
+
+named_enum!(Upsample, "upsampling");
+named_enum!(Skip, "skip");
+
+/// One of the nine networks of a dataset: how the decoder upsamples and how the skip joins.
+/// Prints and parses as `upsample-skip`, e.g. `transposed-add`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Variant {
+    pub upsample: Upsample,
+    pub skip: Skip,
+}
+
+impl Variant {
+    pub const fn new(upsample: Upsample, skip: Skip) -> Self {
+        Self { upsample, skip }
+    }
+
+    pub fn with_skip(self, skip: Skip) -> Self {
+        Self { skip, ..self }
+    }
+
+    pub fn with_upsample(self, upsample: Upsample) -> Self {
+        Self { upsample, ..self }
+    }
+
+    /// All nine, upsampling-major (`unpool-none`, `unpool-add`, ...).
+    pub fn all() -> impl Iterator<Item = Variant> {
+        Upsample::ALL.into_iter().flat_map(|u| Skip::ALL.into_iter().map(move |s| Variant::new(u, s)))
+    }
+}
+
+impl std::fmt::Display for Variant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.upsample, self.skip)
+    }
+}
+
+impl std::str::FromStr for Variant {
+    type Err = EngineError;
+
+    fn from_str(s: &str) -> Result<Self> {
+        let (u, k) = s.split_once('-').ok_or_else(|| EngineError::Config(format!("a variant is upsample-skip, e.g. transposed-add; got {s:?}")))?;
+        Ok(Variant::new(u.parse()?, k.parse()?))
+    }
+}
+
+/// Every stage name of a model of `depth`, in network order: `input`, `enc.0`, `pool.0`,
+/// ..., `enc.{depth-1}`, `pool.{depth-1}`, `bottleneck`, `dec.{depth-1}`, ..., `dec.0`,
+/// `head`. The same in every variant, so variants compare stage by stage.
+pub fn stage_names(depth: usize) -> Vec<String> {
+    let mut names = vec!["input".to_string()];
+    for k in 0..depth {
+        names.push(format!("enc.{k}"));
+        names.push(format!("pool.{k}"));
+    }
+    names.push("bottleneck".into());
+    for k in (0..depth).rev() {
+        names.push(format!("dec.{k}"));
+    }
+    names.push("head".into());
+    names
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModelConfig {
     pub in_channels: usize,
@@ -123,8 +208,8 @@ impl ModelConfig {
     }
 
     /// A short name for the variant, e.g. `transposed-add`.
-    pub fn variant(&self) -> String {
-        format!("{}-{}", self.upsample.name(), self.skip.name())
+    pub fn variant(&self) -> Variant {
+        Variant::new(self.upsample, self.skip)
     }
 
     /// Checks an input shape `[N, H, W, C]`.

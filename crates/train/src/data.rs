@@ -96,7 +96,7 @@ pub fn default_root(dataset: Dataset) -> PathBuf {
 
 /// A dataset by its manifest name (`camvid`, `ccp`), or an error naming the known ones.
 pub fn dataset_named(name: &str) -> Result<Dataset> {
-    Dataset::from_name(name).with_context(|| format!("unknown dataset {name:?} (camvid or ccp)"))
+    name.parse::<Dataset>().ok().with_context(|| format!("unknown dataset {name:?} (camvid or ccp)"))
 }
 
 /// One split (`train`, `val`, `test`) of `dataset` from `root`, validated.
