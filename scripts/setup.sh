@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building and testing SkipScope needs, only what is missing. Idempotent:
-# a second run checks versions and returns in well under a second. Offline-safe: it uses
-# only the package registries (crates.io, npm, Debian) and never downloads a browser.
+# a second run checks versions and returns in well under a second. What it installs comes
+# from the package registries alone (crates.io, npm, Debian): no browser or prebuilt tool
+# is downloaded from anywhere else. Once everything is installed it needs no network
+# (the crates are fetched offline first; the registries are asked only for what is missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,4 +46,7 @@ if [ -f package-lock.json ]; then
 fi
 
 # Trunk builds offline (Trunk.toml), so every crate must already be in the local registry.
-cargo fetch --quiet
+if ! cargo fetch --offline --quiet 2>/dev/null; then
+  say "fetching crates from crates.io"
+  cargo fetch --quiet
+fi

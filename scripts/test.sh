@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test: the engine and trainer natively, then the page built with Trunk, the
+# Runs every test: the lint gates, the engine and trainer natively, then the page built with Trunk, the
 # wasm-bindgen tests in headless Chromium, and the browser tests of the whole page.
 # This is what CI runs (.ci/run).
 set -euo pipefail
@@ -11,6 +11,12 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 # Runs a test command, keeping its output for the summary at the end.
 run_tests() { "$@" 2>&1 | tee -a "$log"; }
+
+step "lint: rustfmt, clippy (native and wasm32), rustdoc"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy --target wasm32-unknown-unknown -p skipscope -p skipscope-engine --all-targets -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --quiet
 
 step "native tests: engine and trainer (release)"
 run_tests cargo test --release --workspace --exclude skipscope
