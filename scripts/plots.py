@@ -57,7 +57,7 @@ def plot_val_miou(out):
             runs[(u, s)] = read_log(log)
     epochs = max(e for pts in runs.values() for e, _ in pts)
     top = 10 * (int(max(m for pts in runs.values() for _, m in pts)) // 10 + 1)
-    left, right, upper, lower, width, height = 60, 170, 30, 50, 820, 420
+    left, right, upper, lower, width, height = 60, 200, 30, 50, 860, 420
     pw, ph = width - left - right, height - upper - lower
     x = lambda e: left + pw * (e - 1) / max(epochs - 1, 1)
     y = lambda m: upper + ph * (1 - m / top)
@@ -77,7 +77,7 @@ def plot_val_miou(out):
         body.append(f'<line x1="{left + pw + 14}" x2="{left + pw + 44}" y1="{ly - 4}" y2="{ly - 4}" stroke="{COLOURS[u]}" stroke-width="2" {dash}/>')
         best = max(m for _, m in pts)
         body.append(text(left + pw + 50, ly, f"{u}-{s} ({best:.1f})"))
-    body.append(text(left + pw + 14, upper + 14 + 20 * 9 + 6, "(best epoch)", extra='fill="#555"'))
+    body.append(text(left + pw + 14, upper + 14 + 20 * 9 + 6, "(best validation mIoU)", extra='fill="#555"'))
     out.write_text(svg(width, height, body))
 
 
