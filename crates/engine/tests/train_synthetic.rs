@@ -6,7 +6,7 @@ use skipscope_engine::model::Workspace;
 use skipscope_engine::optim::Adam;
 use skipscope_engine::rng::Rng;
 use skipscope_engine::synthetic::{thin_shapes, CLASSES, LINE};
-use skipscope_engine::training::train_step;
+use skipscope_engine::training::loss_and_gradients;
 use skipscope_engine::{Model, ModelConfig, Skip, Upsample};
 
 struct Scores {
@@ -23,7 +23,8 @@ fn train(skip: Skip) -> Scores {
     let mut rng = Rng::new(1);
     for _ in 0..250 {
         let (images, labels) = thin_shapes(8, 32, &mut rng);
-        train_step(&mut model, &mut optimizer, &loss, &images, &labels).unwrap();
+        loss_and_gradients(&mut model, &loss, &images, &labels).unwrap();
+        optimizer.step(&mut model);
     }
     model.fold_batch_norm();
     let (images, labels) = thin_shapes(16, 32, &mut Rng::new(12345));

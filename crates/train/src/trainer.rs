@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use skipscope_engine::layers::loss::CrossEntropy;
 use skipscope_engine::metrics::Scores;
 use skipscope_engine::optim::Adam;
-use skipscope_engine::param::{Module, TensorRole};
+use skipscope_engine::param::{Module, TensorMut};
 use skipscope_engine::rng::Rng;
 use skipscope_engine::training::loss_and_gradients;
 use skipscope_engine::weights::{self, ClassInfo, ModelMeta, Normalization, Storage};
@@ -138,37 +138,27 @@ pub fn parallel_step(
     });
     let mut replicas = results.into_iter().collect::<Result<Vec<_>>>()?;
     let fractions: Vec<f32> = bounds.iter().map(|(a, b)| (b - a) as f32 / n as f32).collect();
-    let mut grads: Vec<Vec<ArrayD<f32>>> = Vec::new();
-    let mut buffers: Vec<Vec<ArrayD<f32>>> = Vec::new();
+    // Per replica, in visiting order: each parameter's gradient and each buffer's value.
+    let mut shards: Vec<Vec<ArrayD<f32>>> = Vec::new();
     for (_, replica) in &mut replicas {
-        let mut g = Vec::new();
-        replica.visit_params("", &mut |_, p| g.push(std::mem::take(&mut p.grad)));
-        grads.push(g);
-        let mut b = Vec::new();
-        replica.visit_tensors("", &mut |_, role, t| {
-            if role == TensorRole::Buffer {
-                b.push(t.clone());
-            }
+        let mut tensors = Vec::new();
+        replica.visit("", &mut |_, t| match t {
+            TensorMut::Param(p) => tensors.push(std::mem::take(&mut p.grad)),
+            TensorMut::Buffer(b) => tensors.push(std::mem::take(b)),
         });
-        buffers.push(b);
+        shards.push(tensors);
     }
     let mut i = 0;
-    model.visit_params("", &mut |_, p| {
-        p.grad.fill(0.0);
-        for (shard, f) in grads.iter().zip(&fractions) {
-            p.grad.scaled_add(*f, &shard[i]);
+    model.visit("", &mut |_, t| {
+        let target = match t {
+            TensorMut::Param(p) => &mut p.grad,
+            TensorMut::Buffer(b) => b,
+        };
+        target.fill(0.0);
+        for (shard, f) in shards.iter().zip(&fractions) {
+            target.scaled_add(*f, &shard[i]);
         }
         i += 1;
-    });
-    let mut j = 0;
-    model.visit_tensors("", &mut |_, role, t| {
-        if role == TensorRole::Buffer {
-            t.fill(0.0);
-            for (shard, f) in buffers.iter().zip(&fractions) {
-                t.scaled_add(*f, &shard[j]);
-            }
-            j += 1;
-        }
     });
     optimizer.step(model);
     Ok(replicas.iter().zip(&fractions).map(|((l, _), f)| l * f).sum())
@@ -441,7 +431,7 @@ mod tests {
             let tensors = |dir: &Path| {
                 let (mut model, meta) = weights::load(&std::fs::read(dir.join("last.safetensors")).unwrap()).unwrap();
                 let mut all = Vec::new();
-                model.visit_tensors("", &mut |name, _, t| all.push((name.to_string(), t.clone())));
+                model.visit("", &mut |name, mut t| all.push((name.to_string(), t.value().clone())));
                 (all, meta)
             };
             let (a, meta_a) = tensors(straight.path());
@@ -467,11 +457,9 @@ mod tests {
                 let mut model = start.clone();
                 parallel_step(&mut model, &mut Adam::new(0.0, 0.0), &loss, &images, &labels, threads).unwrap();
                 let mut tensors = Vec::new();
-                model.visit_params("", &mut |_, p| tensors.push(p.grad.clone()));
-                model.visit_tensors("", &mut |_, role, t| {
-                    if role == TensorRole::Buffer {
-                        tensors.push(t.clone());
-                    }
+                model.visit("", &mut |_, t| match t {
+                    TensorMut::Param(p) => tensors.push(p.grad.clone()),
+                    TensorMut::Buffer(b) => tensors.push(b.clone()),
                 });
                 tensors
             };
