@@ -219,6 +219,33 @@ fn no_bytes_make_loading_panic() {
 }
 
 #[test]
+fn every_published_model_loads_suits_its_entry_and_counts_its_parameters() {
+    use skipscope_engine::catalog::{self, Manifest};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../www/models");
+    let manifest = Manifest::parse(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest.models.len(), 12);
+    for entry in &manifest.models {
+        let bytes = std::fs::read(dir.join(&entry.file)).unwrap();
+        assert_eq!(bytes.len(), entry.bytes, "{}", entry.id);
+        let (mut model, meta) = weights::load(&bytes).unwrap_or_else(|e| panic!("{}: {e}", entry.id));
+        let variant = skipscope_engine::Variant::new(entry.upsample, entry.skip);
+        catalog::check_suits(entry.dataset, variant, &meta).unwrap();
+        assert_eq!(model.parameter_count(), entry.parameters, "{}: the count export recorded", entry.id);
+        // Saved again, the file holds the same tensors under the same names.
+        let again = weights::save(&mut model, &meta, Storage::F16).unwrap();
+        let (a, b) = (SafeTensors::deserialize(&bytes).unwrap(), SafeTensors::deserialize(&again).unwrap());
+        let mut names = a.names();
+        names.sort();
+        let mut names_again = b.names();
+        names_again.sort();
+        assert_eq!(names, names_again, "{}", entry.id);
+        for name in names {
+            assert_eq!(a.tensor(name).unwrap().data(), b.tensor(name).unwrap().data(), "{}: {name}", entry.id);
+        }
+    }
+}
+
+#[test]
 fn tensor_names_and_order_are_the_weights_format() {
     let config = |upsample, skip| ModelConfig { in_channels: 3, n_classes: 2, depth: 1, width: 2, upsample, skip };
     let names = |config| {

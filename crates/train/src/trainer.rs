@@ -21,6 +21,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::{s, Array3, Array4, ArrayD};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
+use skipscope_engine::catalog::Dataset;
 use skipscope_engine::layers::loss::CrossEntropy;
 use skipscope_engine::metrics::Scores;
 use skipscope_engine::optim::Adam;
@@ -36,7 +37,7 @@ use std::time::Instant;
 /// Everything that defines a training run; stored in `recipe.json` and in the weights.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Recipe {
-    pub dataset: String,
+    pub dataset: Dataset,
     pub model: ModelConfig,
     /// Working size (height, width) of training crops and of inference.
     pub height: usize,
@@ -49,8 +50,7 @@ pub struct Recipe {
     pub weight_decay: f64,
     /// Random zoom of training crops, up to this factor.
     pub max_zoom: f64,
-    /// "median-frequency" or "uniform".
-    pub class_weighting: String,
+    pub class_weighting: ClassWeighting,
     pub seed: u64,
     pub threads: usize,
     /// Only the first N images of each split (smoke runs); `None` for all.
@@ -74,6 +74,15 @@ impl Recipe {
     }
 }
 
+/// How the loss weights the classes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClassWeighting {
+    /// SegNet's median frequency balancing over the training labels.
+    MedianFrequency,
+    Uniform,
+}
+
 /// Progress between epochs (`state.json`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TrainState {
@@ -94,7 +103,8 @@ pub struct EpochLog {
     pub val: Scores,
 }
 
-pub struct Dataset<'a> {
+/// The splits a run trains and validates on, and what the weights file says about them.
+pub struct TrainingData<'a> {
     pub train: &'a Split,
     pub val: &'a Split,
     pub classes: Vec<ClassInfo>,
@@ -164,7 +174,7 @@ pub fn parallel_step(
     Ok(replicas.iter().zip(&fractions).map(|((l, _), f)| l * f).sum())
 }
 
-fn meta(recipe: &Recipe, data: &Dataset, metrics: serde_json::Value) -> ModelMeta {
+fn meta(recipe: &Recipe, data: &TrainingData, metrics: serde_json::Value) -> ModelMeta {
     ModelMeta {
         config: recipe.model,
         classes: data.classes.clone(),
@@ -249,7 +259,7 @@ impl Run {
 
 /// Trains (or, with `resume`, continues) the run in `dir` until `recipe.epochs`, or until
 /// `stop_after` more epochs. Returns the final state.
-pub fn train(recipe: &Recipe, data: &Dataset, dir: &Path, resume: bool, stop_after: Option<usize>, quiet: bool) -> Result<TrainState> {
+pub fn train(recipe: &Recipe, data: &TrainingData, dir: &Path, resume: bool, stop_after: Option<usize>, quiet: bool) -> Result<TrainState> {
     recipe.validate()?;
     ensure!(!data.train.samples.is_empty() && !data.val.samples.is_empty(), "the training and validation splits must not be empty");
     let run = Run { dir: dir.to_path_buf() };
@@ -290,10 +300,9 @@ pub fn train(recipe: &Recipe, data: &Dataset, dir: &Path, resume: bool, stop_aft
         write_atomic(&run.path("recipe.json"), serde_json::to_string_pretty(recipe)?.as_bytes())?;
         std::fs::write(run.path("log.jsonl"), b"")?;
     }
-    let class_weights = match recipe.class_weighting.as_str() {
-        "median-frequency" => median_frequency_weights(data.train),
-        "uniform" => vec![1.0; recipe.model.n_classes],
-        other => bail!("unknown class weighting {other:?} (median-frequency or uniform)"),
+    let class_weights = match recipe.class_weighting {
+        ClassWeighting::MedianFrequency => median_frequency_weights(data.train),
+        ClassWeighting::Uniform => vec![1.0; recipe.model.n_classes],
     };
     let loss = CrossEntropy { class_weights, ignore_label: data.train.void };
     let n = data.train.samples.len();
@@ -376,7 +385,7 @@ mod tests {
 
     fn recipe(epochs: usize) -> Recipe {
         Recipe {
-            dataset: "synthetic".into(),
+            dataset: Dataset::Camvid,
             model: ModelConfig { in_channels: 3, n_classes: 3, depth: 2, width: 4, upsample: Upsample::Transposed, skip: Skip::Add },
             height: 16,
             width: 16,
@@ -385,21 +394,21 @@ mod tests {
             lr: 1e-2,
             weight_decay: 1e-4,
             max_zoom: 1.5,
-            class_weighting: "median-frequency".into(),
+            class_weighting: ClassWeighting::MedianFrequency,
             seed: 5,
             threads: 2,
             limit: None,
         }
     }
 
-    fn with_data(f: impl FnOnce(&Dataset)) {
+    fn with_data(f: impl FnOnce(&TrainingData)) {
         let dir = tempfile::tempdir().unwrap();
         write_synthetic(dir.path(), "train", 7, 24, 1);
         write_synthetic(dir.path(), "val", 3, 24, 2);
         let train = load_split(dir.path(), "train", 3, None, None).unwrap();
         let val = load_split(dir.path(), "val", 3, None, None).unwrap();
         let classes = (0..3).map(|i| ClassInfo { name: format!("c{i}"), color: [i * 80, 0, 0] }).collect();
-        f(&Dataset { train: &train, val: &val, classes, normalization: Normalization::imagenet() });
+        f(&TrainingData { train: &train, val: &val, classes, normalization: Normalization::imagenet() });
     }
 
     #[test]
@@ -416,6 +425,18 @@ mod tests {
             assert!(line.loss.is_finite() && line.val.g > 0.0);
             assert!(train(&recipe(1), data, out.path(), false, None, true).is_err(), "refuses to overwrite a run");
         });
+    }
+
+    #[test]
+    fn the_published_models_recipes_parse() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../www/models");
+        let manifest = skipscope_engine::catalog::Manifest::parse(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+        for entry in &manifest.models {
+            let meta = weights::read_meta(&std::fs::read(dir.join(&entry.file)).unwrap()).unwrap();
+            let recipe: Recipe = serde_json::from_value(meta.recipe.clone()).unwrap_or_else(|e| panic!("{}: {e}", entry.id));
+            assert_eq!((recipe.dataset, recipe.model), (entry.dataset, meta.config), "{}", entry.id);
+            assert_eq!(serde_json::to_value(&recipe).unwrap(), meta.recipe, "{}: the recipe writes back as it was", entry.id);
+        }
     }
 
     #[test]
