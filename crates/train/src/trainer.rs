@@ -418,11 +418,23 @@ mod tests {
             let state = train(&recipe(1), data, out.path(), false, None, true).unwrap();
             assert_eq!(state.epochs_done, 1);
             let run = Run { dir: out.path().to_path_buf() };
-            let (_, meta) = weights::load(&std::fs::read(run.best_weights()).unwrap()).unwrap();
+            let (mut best, meta) = weights::load(&std::fs::read(run.best_weights()).unwrap()).unwrap();
             assert_eq!(meta.metrics["epoch"], 1);
             let log = std::fs::read_to_string(out.path().join("log.jsonl")).unwrap();
-            let line: EpochLog = serde_json::from_str(log.lines().next().unwrap()).unwrap();
-            assert!(line.loss.is_finite() && line.val.g > 0.0);
+            let text = log.lines().next().unwrap();
+            let line: EpochLog = serde_json::from_str(text).unwrap();
+            assert!(line.loss.is_finite() && line.loss > 0.0, "loss {}", line.loss);
+            // The logged and stored scores are those of the saved weights on the whole val split.
+            best.fold_batch_norm();
+            let r = recipe(1);
+            let rescored = evaluate(&best, data.val, &data.normalization, r.height, r.width, Resolution::Working).unwrap();
+            // (Compared as written: parsing JSON numbers back may move the last digit.)
+            let written = format!("\"val\":{}}}", serde_json::to_string(&rescored).unwrap());
+            assert!(text.ends_with(&written), "the log's validation scores are the saved weights' scores: {text} vs {written}");
+            let stored: Scores = serde_json::from_value(meta.metrics["val"].clone()).unwrap();
+            assert_eq!(stored, line.val, "the weights store the logged scores");
+            assert_eq!((rescored.images, rescored.iou.len()), (data.val.samples.len(), 3));
+            assert!(rescored.pixels > 0 && (0.0..=1.0).contains(&rescored.g) && (0.0..=1.0).contains(&rescored.miou));
             assert!(train(&recipe(1), data, out.path(), false, None, true).is_err(), "refuses to overwrite a run");
         });
     }
