@@ -190,7 +190,8 @@ impl<T: Scalar> Module<T> for DoubleConv<T> {
 
 /// How a decoder level doubles the resolution; only the transposed convolution learns.
 #[derive(Clone, Debug)]
-#[allow(clippy::large_enum_variant, reason = "one per decoder level, and a layer is a few hundred bytes of shapes")]
+// One per decoder level: the unboxed layer costs a few hundred bytes, once.
+#[allow(clippy::large_enum_variant)]
 pub enum Upsampler<T> {
     /// Max unpooling with the indices of the matching encoder pool.
     Unpool,
@@ -267,7 +268,8 @@ impl<T: Scalar> Upsampler<T> {
 
 /// How the encoder map joins the upsampled map; only the added projection learns.
 #[derive(Clone, Debug)]
-#[allow(clippy::large_enum_variant, reason = "one per decoder level, and a layer is a few hundred bytes of shapes")]
+// One per decoder level: the unboxed layer costs a few hundred bytes, once.
+#[allow(clippy::large_enum_variant)]
 pub enum Fusion<T> {
     /// The skip is dropped.
     None,
