@@ -4,7 +4,7 @@
 
 use crate::layers::conv2d::Conv2d;
 use crate::layers::{max_pool, max_unpool, upsample_bilinear};
-use crate::model::Workspace;
+use crate::model::{Fusion, Upsampler, Workspace};
 use crate::rng::Rng;
 use crate::{Model, ModelConfig, Result};
 use ndarray::Array4;
@@ -82,7 +82,7 @@ pub fn run(config: &BenchConfig, now_ms: &dyn Fn() -> f64) -> Result<BenchReport
     convs.push(("bottleneck.conv1".into(), mc.depth, model.bottleneck.first.conv.clone()));
     convs.push(("bottleneck.conv2".into(), mc.depth, model.bottleneck.second.conv.clone()));
     for (k, s) in model.decoder.iter().enumerate().rev() {
-        if let Some(p) = &s.proj {
+        if let Fusion::Add(p) = &s.fusion {
             convs.push((format!("dec.{k}.proj"), k, p.clone()));
         }
         convs.push((format!("dec.{k}.conv1"), k, s.block.first.conv.clone()));
@@ -106,7 +106,7 @@ pub fn run(config: &BenchConfig, now_ms: &dyn Fn() -> f64) -> Result<BenchReport
     }
 
     for (k, s) in model.decoder.iter_mut().enumerate().rev() {
-        let Some(up) = s.up.as_mut() else { continue };
+        let Upsampler::Transposed(up) = &mut s.up else { continue };
         let shape = [1, h >> (k + 1), w >> (k + 1), up.config.in_channels];
         let x = random_input(shape, &mut rng);
         let mut y = Array4::zeros(up.output_shape(shape)?);

@@ -3,8 +3,8 @@
 
 use crate::error::{EngineError, Result};
 use crate::metrics::Scores;
-use crate::weights::ClassInfo;
-use crate::{Skip, Upsample};
+use crate::weights::{ClassInfo, ModelMeta};
+use crate::{Skip, Upsample, Variant};
 use serde::{Deserialize, Serialize};
 
 /// The manifest format this build writes and reads.
@@ -97,6 +97,26 @@ impl Dataset {
     }
 }
 
+/// Checks that the weights described by `meta` are `variant` of `dataset`'s models: that
+/// variant, RGB input, the dataset's number of classes and, where the recipe names the
+/// dataset it was trained on, that one. The one check for "these weights suit this dataset",
+/// used by the page when it loads weights and by the trainer when it evaluates them.
+pub fn check_suits(dataset: Dataset, variant: Variant, meta: &ModelMeta) -> Result<()> {
+    let c = &meta.config;
+    let unsuited = |why: String| Err(EngineError::Unsuited(format!("the weights file for {dataset}-{variant} {why}")));
+    if c.variant() != variant || c.in_channels != 3 {
+        return unsuited(format!("holds a {} model with {} input channels", c.variant(), c.in_channels));
+    }
+    if let Some(trained_on) = meta.recipe.get("dataset").and_then(|d| d.as_str()).filter(|d| *d != dataset.name()) {
+        return unsuited(format!("was trained on {trained_on}, not {dataset}"));
+    }
+    let expected = dataset.classes().len();
+    if c.n_classes != expected || meta.classes.len() != expected {
+        return unsuited(format!("has {} classes; {} models have {expected}", c.n_classes, dataset.title()));
+    }
+    Ok(())
+}
+
 /// `www/models/manifest.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
@@ -108,7 +128,7 @@ pub struct Manifest {
 pub struct ManifestEntry {
     /// `dataset-upsample-skip`, e.g. `camvid-transposed-add`.
     pub id: String,
-    pub dataset: String,
+    pub dataset: Dataset,
     pub upsample: Upsample,
     pub skip: Skip,
     /// The weights file, relative to the manifest's folder.
@@ -159,7 +179,7 @@ mod tests {
         let test = Scores { g: 0.5, c: 0.5, miou, bf: None, iou: vec![], pixels: 1, images: 1 };
         ManifestEntry {
             id: id.into(),
-            dataset: "camvid".into(),
+            dataset: Dataset::Camvid,
             upsample: Upsample::Transposed,
             skip: Skip::Add,
             file: format!("{id}.safetensors"),
@@ -196,6 +216,53 @@ mod tests {
         assert_eq!(Dataset::Camvid.classes().len(), 11);
         assert_eq!(Dataset::Ccp.classes().len(), 4);
         assert_eq!(Dataset::Camvid.void_label(), Some(CAMVID_VOID));
+    }
+
+    #[test]
+    fn the_published_manifest_parses_with_typed_datasets() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../www/models/manifest.json");
+        let text = std::fs::read(path).unwrap();
+        let m = Manifest::parse(&text).unwrap();
+        assert!(!m.models.is_empty());
+        for e in &m.models {
+            assert_eq!(e.id, format!("{}-{}", e.dataset, Variant::new(e.upsample, e.skip)), "the id names dataset and variant");
+        }
+        assert!(m.models.iter().any(|e| e.dataset == Dataset::Ccp) && m.models.iter().any(|e| e.dataset == Dataset::Camvid));
+        let json = serde_json::to_value(&m).unwrap();
+        assert_eq!(json["models"][0]["dataset"], m.models[0].dataset.name(), "serialised as the lowercase name");
+    }
+
+    #[test]
+    fn check_suits_names_what_does_not_fit() {
+        use crate::weights::Normalization;
+        use crate::ModelConfig;
+        let variant: Variant = "transposed-add".parse().unwrap();
+        let meta = |dataset: Dataset, n_classes: usize, recipe: serde_json::Value| ModelMeta {
+            config: ModelConfig { in_channels: 3, n_classes, depth: 2, width: 4, upsample: variant.upsample, skip: variant.skip },
+            classes: dataset.classes().into_iter().cycle().take(n_classes).collect(),
+            normalization: Normalization::imagenet(),
+            recipe,
+            metrics: serde_json::Value::Null,
+        };
+        let camvid = meta(Dataset::Camvid, 11, serde_json::json!({ "dataset": "camvid" }));
+        check_suits(Dataset::Camvid, variant, &camvid).unwrap();
+        check_suits(Dataset::Camvid, variant, &meta(Dataset::Camvid, 11, serde_json::Value::Null)).unwrap();
+        let err = |dataset, variant, meta: &ModelMeta| match check_suits(dataset, variant, meta) {
+            Err(EngineError::Unsuited(message)) => message,
+            other => panic!("expected Unsuited, got {other:?}"),
+        };
+        assert_eq!(
+            err(Dataset::Camvid, variant.with_skip(Skip::None), &camvid),
+            "the weights file for camvid-transposed-none holds a transposed-add model with 3 input channels"
+        );
+        assert_eq!(err(Dataset::Ccp, variant, &camvid), "the weights file for ccp-transposed-add was trained on camvid, not ccp");
+        assert_eq!(
+            err(Dataset::Ccp, variant, &meta(Dataset::Camvid, 11, serde_json::Value::Null)),
+            "the weights file for ccp-transposed-add has 11 classes; People (CCP) models have 4"
+        );
+        let mut grey = camvid.clone();
+        grey.config.in_channels = 1;
+        assert!(err(Dataset::Camvid, variant, &grey).contains("1 input channels"));
     }
 
     #[test]

@@ -39,6 +39,9 @@ pub enum EngineError {
     #[error("the metadata says {field} = {metadata}, but the tensors say {tensors}")]
     ConfigMismatch { field: String, metadata: String, tensors: String },
 
+    #[error("{0}")]
+    Unsuited(String),
+
     #[error("weights metadata: {0}")]
     Metadata(String),
 

@@ -35,14 +35,46 @@ pub enum TensorRole {
     Buffer,
 }
 
-/// A module whose tensors can be visited in a fixed order under names built by path
-/// (`enc.1.conv2.weight`). The order is the same on every call; optimisers rely on it.
-pub trait Module<T: Scalar> {
-    /// Visits every trainable parameter.
-    fn visit_params(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Param<T>));
+/// One tensor as [`Module::visit`] hands it out: a parameter (value and gradient) or a buffer.
+#[derive(Debug)]
+pub enum TensorMut<'a, T> {
+    Param(&'a mut Param<T>),
+    /// Batch-norm running statistics: saved and loaded, never optimised.
+    Buffer(&'a mut ArrayD<T>),
+}
 
-    /// Visits every tensor (parameters and buffers) with its role, for saving and loading.
-    fn visit_tensors(&mut self, prefix: &str, f: &mut dyn FnMut(&str, TensorRole, &mut ArrayD<T>));
+impl<T> TensorMut<'_, T> {
+    pub fn role(&self) -> TensorRole {
+        match self {
+            TensorMut::Param(_) => TensorRole::Trainable,
+            TensorMut::Buffer(_) => TensorRole::Buffer,
+        }
+    }
+
+    /// The tensor's values (a parameter's `value`, or the buffer), as saved and loaded.
+    pub fn value(&mut self) -> &mut ArrayD<T> {
+        match self {
+            TensorMut::Param(p) => &mut p.value,
+            TensorMut::Buffer(b) => b,
+        }
+    }
+}
+
+/// A module whose tensors can be visited in a fixed order under names built by path
+/// (`enc.1.conv2.weight`). The order is the same on every call; optimisers, the weights
+/// files and the trainer's shard averaging rely on it.
+pub trait Module<T: Scalar> {
+    /// Visits every tensor, parameters and buffers, in order: the one walk over the module.
+    fn visit(&mut self, prefix: &str, f: &mut dyn FnMut(&str, TensorMut<'_, T>));
+
+    /// [`Self::visit`], keeping only the trainable parameters.
+    fn visit_params(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Param<T>)) {
+        self.visit(prefix, &mut |name, t| {
+            if let TensorMut::Param(p) = t {
+                f(name, p)
+            }
+        });
+    }
 }
 
 /// Joins a path prefix and a name with a dot.

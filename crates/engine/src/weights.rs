@@ -12,7 +12,7 @@
 
 use crate::error::{EngineError, Result};
 use crate::model::{Model, ModelConfig, Skip, Upsample};
-use crate::param::{Module, TensorRole};
+use crate::param::Module;
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -70,7 +70,8 @@ pub fn save(model: &mut Model<f32>, meta: &ModelMeta, storage: Storage) -> Resul
     }
     check_meta(meta)?;
     let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
-    model.visit_tensors("", &mut |name, _, t| {
+    model.visit("", &mut |name, mut t| {
+        let t = t.value();
         let bytes = match storage {
             Storage::F32 => t.iter().flat_map(|v| v.to_le_bytes()).collect(),
             Storage::F16 => t.iter().flat_map(|v| half::f16::from_f32(*v).to_le_bytes()).collect(),
@@ -214,7 +215,8 @@ pub fn load(bytes: &[u8]) -> Result<(Model<f32>, ModelMeta)> {
     let mut model = Model::new(meta.config, 0)?;
     let mut used = BTreeSet::new();
     let mut failure: Option<EngineError> = None;
-    model.visit_tensors("", &mut |name, _role: TensorRole, t| {
+    model.visit("", &mut |name, mut t| {
+        let t = t.value();
         if failure.is_some() {
             return;
         }

@@ -7,7 +7,7 @@ use skipscope_engine::layers::loss::CrossEntropy;
 use skipscope_engine::model::{StageKind, Workspace};
 use skipscope_engine::param::Module;
 use skipscope_engine::rng::Rng;
-use skipscope_engine::{EngineError, Model, ModelConfig, Skip, Upsample};
+use skipscope_engine::{stage_names, EngineError, Model, ModelConfig, Skip, Upsample};
 
 fn variants() -> impl Iterator<Item = (Upsample, Skip)> {
     Upsample::ALL.into_iter().flat_map(|u| Skip::ALL.into_iter().map(move |s| (u, s)))
@@ -100,6 +100,7 @@ fn variants_share_stage_names_and_shapes() {
             "{}",
             config.variant()
         );
+        assert_eq!(names, stage_names(config.depth), "the trace names its stages by stage_names");
         for s in &stages {
             assert_eq!(s.data.shape()[1], 16 >> s.level, "{} {} height", config.variant(), s.name);
             assert_eq!(s.indices.is_some(), s.kind == StageKind::Pool, "{} {}", config.variant(), s.name);
@@ -178,13 +179,29 @@ fn invalid_configs_are_errors() {
 
 /// Within 1e-5 relative to the largest score (f32 rounding grows with the scores).
 #[test]
+fn parameter_count_is_what_the_visitor_sees() {
+    for (upsample, skip) in variants() {
+        for (depth, width, n_classes) in [(1, 2, 2), (2, 3, 5), (4, 8, 11)] {
+            let config = ModelConfig { depth, width, n_classes, ..tiny(upsample, skip) };
+            let mut model = Model::<f32>::new(config, 1).unwrap();
+            let mut visited = 0;
+            model.visit_params("", &mut |_, p| visited += p.value.len());
+            assert_eq!(model.parameter_count(), visited, "{} depth {depth} width {width}", config.variant());
+            model.fold_batch_norm();
+            assert_eq!(model.parameter_count(), visited, "{}: the count of the trained network, also once folded", config.variant());
+        }
+    }
+}
+
+#[test]
 fn folded_batch_norm_equals_unfolded() {
     for (upsample, skip) in variants() {
         let config = ModelConfig { depth: 3, width: 4, n_classes: 5, ..tiny(upsample, skip) };
         let mut model = Model::<f32>::new(config, 9).unwrap();
         let mut rng = Rng::new(4);
         // Non-trivial running statistics and affine parameters.
-        model.visit_tensors("", &mut |name, _, t| {
+        model.visit("", &mut |name, mut t| {
+            let t = t.value();
             if name.contains(".bn") {
                 let positive = name.ends_with("running_var");
                 t.mapv_inplace(|v| if positive { 0.5 + rng.uniform() as f32 } else { v + 0.5 * rng.normal() as f32 });

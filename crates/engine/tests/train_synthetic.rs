@@ -6,7 +6,7 @@ use skipscope_engine::model::Workspace;
 use skipscope_engine::optim::Adam;
 use skipscope_engine::rng::Rng;
 use skipscope_engine::synthetic::{thin_shapes, CLASSES, LINE};
-use skipscope_engine::training::train_step;
+use skipscope_engine::training::loss_and_gradients;
 use skipscope_engine::{Model, ModelConfig, Skip, Upsample};
 
 struct Scores {
@@ -23,7 +23,8 @@ fn train(skip: Skip) -> Scores {
     let mut rng = Rng::new(1);
     for _ in 0..250 {
         let (images, labels) = thin_shapes(8, 32, &mut rng);
-        train_step(&mut model, &mut optimizer, &loss, &images, &labels).unwrap();
+        loss_and_gradients(&mut model, &loss, &images, &labels).unwrap();
+        optimizer.step(&mut model);
     }
     model.fold_batch_norm();
     let (images, labels) = thin_shapes(16, 32, &mut Rng::new(12345));
@@ -47,8 +48,12 @@ fn skips_learn_thin_lines_that_no_skip_cannot_place() {
     );
     assert!(add.pixel_accuracy > 0.95, "add reaches {:.3}", add.pixel_accuracy);
     assert!(concat.pixel_accuracy > 0.95, "concat reaches {:.3}", concat.pixel_accuracy);
-    assert!(add.line_iou > none.line_iou + 0.1, "add {:.3} vs none {:.3}", add.line_iou, none.line_iou);
-    assert!(concat.line_iou > none.line_iou + 0.1, "concat {:.3} vs none {:.3}", concat.line_iou, none.line_iou);
+    // Measured: line IoU add 0.809, concat 0.763, none 0.547 (pixel accuracy 0.991, 0.988,
+    // 0.972). The bounds leave about 0.05 to 0.07 for another machine's rounding.
+    assert!(add.line_iou > 0.75 && concat.line_iou > 0.7, "skips place the lines: add {:.3}, concat {:.3}", add.line_iou, concat.line_iou);
+    assert!(none.line_iou < 0.62, "without a skip the lines blur: none {:.3}", none.line_iou);
+    assert!(add.line_iou > none.line_iou + 0.2, "add {:.3} vs none {:.3}", add.line_iou, none.line_iou);
+    assert!(concat.line_iou > none.line_iou + 0.15, "concat {:.3} vs none {:.3}", concat.line_iou, none.line_iou);
 }
 
 #[test]

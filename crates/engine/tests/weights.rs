@@ -3,7 +3,7 @@
 use ndarray::Array4;
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use skipscope_engine::model::Workspace;
-use skipscope_engine::param::Module;
+use skipscope_engine::param::{Module, TensorRole};
 use skipscope_engine::rng::Rng;
 use skipscope_engine::weights::{self, ClassInfo, ModelMeta, Normalization, Storage};
 use skipscope_engine::{EngineError, Model, ModelConfig, Skip, Upsample};
@@ -27,7 +27,8 @@ fn meta(config: ModelConfig) -> ModelMeta {
 fn saved(config: ModelConfig, storage: Storage) -> (Model<f32>, Vec<u8>) {
     let mut model = Model::<f32>::new(config, 3).unwrap();
     let mut rng = Rng::new(1);
-    model.visit_tensors("", &mut |name, _, t| {
+    model.visit("", &mut |name, mut t| {
+        let t = t.value();
         if name.ends_with("running_var") {
             t.mapv_inplace(|_| 0.5 + rng.uniform() as f32);
         } else if name.contains(".bn") {
@@ -215,4 +216,65 @@ fn no_bytes_make_loading_panic() {
         record(weights::read_meta(&mutated).map(|_| ()));
     }
     assert!(outcomes[0] > 1000 && outcomes[1] > 100, "both outcomes occur: {outcomes:?}");
+}
+
+#[test]
+fn every_published_model_loads_suits_its_entry_and_counts_its_parameters() {
+    use skipscope_engine::catalog::{self, Manifest};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../www/models");
+    let manifest = Manifest::parse(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest.models.len(), 12);
+    for entry in &manifest.models {
+        let bytes = std::fs::read(dir.join(&entry.file)).unwrap();
+        assert_eq!(bytes.len(), entry.bytes, "{}", entry.id);
+        let (mut model, meta) = weights::load(&bytes).unwrap_or_else(|e| panic!("{}: {e}", entry.id));
+        let variant = skipscope_engine::Variant::new(entry.upsample, entry.skip);
+        catalog::check_suits(entry.dataset, variant, &meta).unwrap();
+        assert_eq!(model.parameter_count(), entry.parameters, "{}: the count export recorded", entry.id);
+        // Saved again, the file holds the same tensors under the same names.
+        let again = weights::save(&mut model, &meta, Storage::F16).unwrap();
+        let (a, b) = (SafeTensors::deserialize(&bytes).unwrap(), SafeTensors::deserialize(&again).unwrap());
+        let mut names = a.names();
+        names.sort();
+        let mut names_again = b.names();
+        names_again.sort();
+        assert_eq!(names, names_again, "{}", entry.id);
+        for name in names {
+            assert_eq!(a.tensor(name).unwrap().data(), b.tensor(name).unwrap().data(), "{}: {name}", entry.id);
+        }
+    }
+}
+
+#[test]
+fn tensor_names_and_order_are_the_weights_format() {
+    let config = |upsample, skip| ModelConfig { in_channels: 3, n_classes: 2, depth: 1, width: 2, upsample, skip };
+    let names = |config| {
+        let mut model = Model::<f32>::new(config, 1).unwrap();
+        let mut names = Vec::new();
+        model.visit("", &mut |name, t| names.push(format!("{name}{}", if t.role() == TensorRole::Buffer { " (buffer)" } else { "" })));
+        names
+    };
+    let block = |prefix: &str| -> Vec<String> {
+        ["1", "2"]
+            .iter()
+            .flat_map(|i| {
+                ["weight", "bias"]
+                    .map(|t| format!("{prefix}.conv{i}.{t}"))
+                    .into_iter()
+                    .chain(["weight", "bias", "running_mean (buffer)", "running_var (buffer)"].map(|t| format!("{prefix}.bn{i}.{t}")))
+            })
+            .collect()
+    };
+    let expected = |middle: &[&str]| -> Vec<String> {
+        let mut all = block("enc.0");
+        all.extend(block("bottleneck"));
+        all.extend(middle.iter().map(|s| s.to_string()));
+        all.extend(block("dec.0"));
+        all.extend(["head.weight".to_string(), "head.bias".to_string()]);
+        all
+    };
+    assert_eq!(names(config(Upsample::Transposed, Skip::Add)), expected(&["dec.0.up.weight", "dec.0.up.bias", "dec.0.proj.weight", "dec.0.proj.bias"]));
+    assert_eq!(names(config(Upsample::Transposed, Skip::Concat)), expected(&["dec.0.up.weight", "dec.0.up.bias"]));
+    assert_eq!(names(config(Upsample::Unpool, Skip::Add)), expected(&["dec.0.proj.weight", "dec.0.proj.bias"]));
+    assert_eq!(names(config(Upsample::Bilinear, Skip::None)), expected(&[]));
 }

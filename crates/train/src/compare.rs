@@ -7,6 +7,7 @@ use crate::data::Split;
 use crate::evaluate::{predict, Resolution};
 use anyhow::{ensure, Context, Result};
 use ndarray::Array2;
+use skipscope_engine::catalog::{self, Dataset};
 use skipscope_engine::model::Workspace;
 use skipscope_engine::weights::{self, ModelMeta};
 use skipscope_engine::Model;
@@ -14,7 +15,7 @@ use std::path::Path;
 
 const GAP: u32 = 4;
 
-pub fn compare(weight_files: &[std::path::PathBuf], split: &Split, out: &Path, scale: u32) -> Result<()> {
+pub fn compare(dataset: Dataset, weight_files: &[std::path::PathBuf], split: &Split, out: &Path, scale: u32) -> Result<()> {
     ensure!(!weight_files.is_empty(), "name at least one weights file");
     let mut models: Vec<(Model<f32>, ModelMeta, [usize; 2])> = Vec::new();
     for path in weight_files {
@@ -22,7 +23,7 @@ pub fn compare(weight_files: &[std::path::PathBuf], split: &Split, out: &Path, s
         let (mut model, meta) = weights::load(&bytes).with_context(|| format!("loading {}", path.display()))?;
         model.fold_batch_norm();
         let recipe: crate::trainer::Recipe = serde_json::from_value(meta.recipe.clone()).context("the weights carry no recipe")?;
-        crate::evaluate::check_compatible(&meta, split)?;
+        catalog::check_suits(dataset, meta.config.variant(), &meta).with_context(|| path.display().to_string())?;
         models.push((model, meta, [recipe.height, recipe.width]));
     }
     let (h, w) = split.samples[0].label.dim();

@@ -94,11 +94,6 @@ pub fn default_root(dataset: Dataset) -> PathBuf {
     PathBuf::from(format!("../shared/data/{}", dataset.name()))
 }
 
-/// A dataset by its manifest name (`camvid`, `ccp`), or an error naming the known ones.
-pub fn dataset_named(name: &str) -> Result<Dataset> {
-    name.parse::<Dataset>().ok().with_context(|| format!("unknown dataset {name:?} (camvid or ccp)"))
-}
-
 /// One split (`train`, `val`, `test`) of `dataset` from `root`, validated.
 pub fn load(dataset: Dataset, root: &Path, split: &str, limit: Option<usize>) -> Result<Split> {
     match dataset {

@@ -4,13 +4,13 @@
 
 use crate::augment::{self, Window};
 use crate::data::Split;
-use anyhow::{ensure, Result};
+use anyhow::Result;
 use ndarray::{s, Array2, Array4};
 use skipscope_engine::layers::loss::argmax;
 use skipscope_engine::layers::upsample_bilinear;
 use skipscope_engine::metrics::{Evaluation, Scores};
 use skipscope_engine::model::Workspace;
-use skipscope_engine::weights::{ModelMeta, Normalization};
+use skipscope_engine::weights::Normalization;
 use skipscope_engine::Model;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -46,18 +46,6 @@ pub fn predict(
             Ok((argmax(full.view()).slice_move(s![0, .., ..]), sample.label.clone()))
         }
     }
-}
-
-/// Checks that weights fit a dataset: RGB input, normalisation for three channels, and
-/// the dataset's class count.
-pub fn check_compatible(meta: &ModelMeta, split: &crate::data::Split) -> Result<()> {
-    ensure!(
-        meta.config.in_channels == 3 && meta.normalization.mean.len() == 3,
-        "the weights expect {} input channels; images are RGB",
-        meta.config.in_channels
-    );
-    ensure!(meta.classes.len() == split.n_classes, "the weights have {} classes, the dataset {}", meta.classes.len(), split.n_classes);
-    Ok(())
 }
 
 /// G, C, mIoU, BF and per-class IoU of `model` on `split`.

@@ -7,7 +7,7 @@ use crate::data;
 use crate::evaluate::{evaluate, Resolution};
 use crate::trainer::{write_atomic, Run};
 use anyhow::{Context, Result};
-use skipscope_engine::catalog::{Manifest, ManifestEntry};
+use skipscope_engine::catalog::{self, Manifest, ManifestEntry};
 use skipscope_engine::weights::{self, Storage};
 use std::path::Path;
 
@@ -22,9 +22,9 @@ pub fn export(run_dir: &Path, data_dir: Option<&Path>, to: &Path) -> Result<()> 
     // Score what the page will load: the F16 file, read back and folded.
     let (mut published, _) = weights::load(&weights::save(&mut model, &meta, Storage::F16)?).context("the F16 weights do not load back")?;
     published.fold_batch_norm();
-    let dataset = data::dataset_named(&recipe.dataset)?;
+    let dataset = recipe.dataset;
+    catalog::check_suits(dataset, meta.config.variant(), &meta)?;
     let test = data::load(dataset, &data_dir.map_or_else(|| data::default_root(dataset), Path::to_path_buf), "test", None)?;
-    crate::evaluate::check_compatible(&meta, &test)?;
     let scores = evaluate(&published, &test, &meta.normalization, recipe.height, recipe.width, Resolution::Full)?;
     eprintln!("test: G {:.3} C {:.3} mIoU {:.3} BF {:.3}", scores.g, scores.c, scores.miou, scores.bf.unwrap_or(f64::NAN));
     meta.metrics = serde_json::json!({ "test": scores, "best_epoch": state.best_epoch, "epochs": state.epochs_done });
@@ -36,7 +36,7 @@ pub fn export(run_dir: &Path, data_dir: Option<&Path>, to: &Path) -> Result<()> 
     let mut manifest = read_manifest(to, false)?;
     manifest.upsert(ManifestEntry {
         id: id.clone(),
-        dataset: recipe.dataset.clone(),
+        dataset,
         upsample: meta.config.upsample,
         skip: meta.config.skip,
         file,
@@ -101,6 +101,7 @@ fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use skipscope_engine::catalog::Dataset;
     use skipscope_engine::metrics::Scores;
     use skipscope_engine::{Skip, Upsample};
 
@@ -111,7 +112,7 @@ mod tests {
         let test = Scores { g: 0.5, c: 0.5, miou, bf: None, iou: vec![], pixels: 1, images: 1 };
         let entry = ManifestEntry {
             id: id.into(),
-            dataset: "camvid".into(),
+            dataset: Dataset::Camvid,
             upsample: Upsample::Transposed,
             skip,
             file,

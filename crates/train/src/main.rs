@@ -1,6 +1,9 @@
 //! `skipscope`: the native command line for the engine: `train`, `eval`, `export`,
 //! `publish`, `compare` and `bench`. See the README for the commands that produced the shipped models.
 
+// The options' doc comments are the `--help` text, where `<dataset>` is a placeholder, not HTML.
+#![allow(rustdoc::invalid_html_tags)]
+
 /// Training frees and reallocates every activation map (megabytes each) on every step;
 /// glibc's malloc handed much of that memory back to the kernel and faulted it in again
 /// (1.7 M page faults in a 96-image epoch, against 40 k with mimalloc; BENCHMARKS.md).
@@ -15,9 +18,9 @@ mod export;
 mod trainer;
 
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 use skipscope_engine::bench::{self, BenchConfig};
-use skipscope_engine::catalog::Dataset;
+use skipscope_engine::catalog::{self, Dataset};
 use skipscope_engine::weights::{self, Normalization};
 use skipscope_engine::{ModelConfig, Skip, Upsample};
 use std::path::PathBuf;
@@ -30,26 +33,12 @@ struct Cli {
     command: Command,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum UpsampleArg {
-    Unpool,
-    Transposed,
-    Bilinear,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum SkipArg {
-    None,
-    Add,
-    Concat,
-}
-
 #[derive(clap::Args)]
 struct ModelArgs {
-    #[arg(long, value_enum, default_value = "transposed")]
-    upsample: UpsampleArg,
-    #[arg(long, value_enum, default_value = "add")]
-    skip: SkipArg,
+    #[arg(long, default_value = "transposed")]
+    upsample: Upsample,
+    #[arg(long, default_value = "add")]
+    skip: Skip,
     /// Number of poolings.
     #[arg(long, default_value_t = 4)]
     depth: usize,
@@ -60,17 +49,7 @@ struct ModelArgs {
 
 impl ModelArgs {
     fn config(&self, n_classes: usize) -> ModelConfig {
-        let upsample = match self.upsample {
-            UpsampleArg::Unpool => Upsample::Unpool,
-            UpsampleArg::Transposed => Upsample::Transposed,
-            UpsampleArg::Bilinear => Upsample::Bilinear,
-        };
-        let skip = match self.skip {
-            SkipArg::None => Skip::None,
-            SkipArg::Add => Skip::Add,
-            SkipArg::Concat => Skip::Concat,
-        };
-        ModelConfig { in_channels: 3, n_classes, depth: self.depth, width: self.channels, upsample, skip }
+        ModelConfig { in_channels: 3, n_classes, depth: self.depth, width: self.channels, upsample: self.upsample, skip: self.skip }
     }
 }
 
@@ -78,7 +57,7 @@ impl ModelArgs {
 enum Command {
     /// Train one variant, checkpointing every epoch.
     Train {
-        #[arg(long, value_parser = data::dataset_named, default_value = "camvid")]
+        #[arg(long, default_value = "camvid")]
         dataset: Dataset,
         /// The dataset's folder (default ../shared/data/<dataset>).
         #[arg(long)]
@@ -104,8 +83,8 @@ enum Command {
         weight_decay: f64,
         #[arg(long, default_value_t = 1.5)]
         max_zoom: f64,
-        #[arg(long, value_parser = ["median-frequency", "uniform"], default_value = "median-frequency")]
-        class_weighting: String,
+        #[arg(long, value_enum, default_value = "median-frequency")]
+        class_weighting: trainer::ClassWeighting,
         #[arg(long, default_value_t = 1)]
         seed: u64,
         /// Threads for data-parallel training (the batch is split between them).
@@ -162,7 +141,7 @@ enum Command {
     },
     /// Draw the masks of several models on the same test images side by side (PNG).
     Compare {
-        #[arg(long, value_parser = data::dataset_named, default_value = "camvid")]
+        #[arg(long, default_value = "camvid")]
         dataset: Dataset,
         #[arg(long)]
         data: Option<PathBuf>,
@@ -222,7 +201,7 @@ fn main() -> Result<()> {
             let [default_height, default_width] = dataset.working_size();
             let (height, width) = (height.unwrap_or(default_height), width.unwrap_or(default_width));
             let recipe = trainer::Recipe {
-                dataset: dataset.name().into(),
+                dataset,
                 model: model.config(classes.len()),
                 height,
                 width,
@@ -240,8 +219,8 @@ fn main() -> Result<()> {
             eprintln!("loading {} from {}", dataset.name(), data.display());
             let train = data::load(dataset, &data, "train", limit)?;
             let val = data::load(dataset, &data, "val", limit)?;
-            let dataset = trainer::Dataset { train: &train, val: &val, classes, normalization: Normalization::imagenet() };
-            let state = trainer::train(&recipe, &dataset, &out, resume, epochs_now, false)?;
+            let data = trainer::TrainingData { train: &train, val: &val, classes, normalization: Normalization::imagenet() };
+            let state = trainer::train(&recipe, &data, &out, resume, epochs_now, false)?;
             eprintln!(
                 "{} epochs done in {:.0} s; best validation mIoU {:.3} at epoch {:?}",
                 state.epochs_done, state.train_seconds, state.best_val_miou, state.best_epoch
@@ -252,9 +231,9 @@ fn main() -> Result<()> {
             let (mut model, meta) = weights::load(&bytes).with_context(|| format!("loading {}", path.display()))?;
             model.fold_batch_norm();
             let recipe: trainer::Recipe = serde_json::from_value(meta.recipe.clone()).context("the weights carry no training recipe")?;
-            let dataset = data::dataset_named(&recipe.dataset)?;
+            let dataset = recipe.dataset;
+            catalog::check_suits(dataset, meta.config.variant(), &meta)?;
             let split = data::load(dataset, &data.unwrap_or_else(|| data::default_root(dataset)), &split, None)?;
-            evaluate::check_compatible(&meta, &split)?;
             let started = Instant::now();
             let scores = evaluate::evaluate(&model, &split, &meta.normalization, recipe.height, recipe.width, at)?;
             eprintln!("{} images in {:.1} s", split.samples.len(), started.elapsed().as_secs_f64());
@@ -276,7 +255,7 @@ fn main() -> Result<()> {
                 .map(|name| all.samples.iter().find(|s| &s.name == name).cloned().with_context(|| format!("no test image named {name}")))
                 .collect::<Result<Vec<_>>>()?;
             let split = data::Split { samples, ..all };
-            compare::compare(&files, &split, &out, scale)?;
+            compare::compare(dataset, &files, &split, &out, scale)?;
             eprintln!("wrote {}", out.display());
         }
         Command::Bench { model, classes, height, width, repeats, forward_only } => {
@@ -287,4 +266,28 @@ fn main() -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn train(args: &[&str]) -> Command {
+        let argv = ["skipscope", "train", "--out", "runs/x"].iter().chain(args);
+        Cli::try_parse_from(argv).unwrap().command
+    }
+
+    #[test]
+    fn the_scripts_flags_parse_into_the_engines_types() {
+        let Command::Train { dataset, model, class_weighting, .. } = train(&["--upsample", "unpool", "--skip", "concat", "--dataset", "ccp"]) else {
+            panic!("train parses as train")
+        };
+        assert_eq!((dataset, model.upsample, model.skip), (Dataset::Ccp, Upsample::Unpool, Skip::Concat));
+        assert_eq!(class_weighting, trainer::ClassWeighting::MedianFrequency);
+        let Command::Train { dataset, model, class_weighting, .. } = train(&["--class-weighting", "uniform"]) else { panic!("train parses as train") };
+        assert_eq!((dataset, model.upsample, model.skip, model.depth, model.channels), (Dataset::Camvid, Upsample::Transposed, Skip::Add, 4, 8), "defaults");
+        assert_eq!(class_weighting, trainer::ClassWeighting::Uniform);
+        let err = Cli::try_parse_from(["skipscope", "train", "--out", "x", "--skip", "sum"]).err().unwrap().to_string();
+        assert!(err.contains("none, add, concat"), "{err}");
+    }
 }

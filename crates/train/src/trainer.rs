@@ -21,10 +21,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::{s, Array3, Array4, ArrayD};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
+use skipscope_engine::catalog::Dataset;
 use skipscope_engine::layers::loss::CrossEntropy;
 use skipscope_engine::metrics::Scores;
 use skipscope_engine::optim::Adam;
-use skipscope_engine::param::{Module, TensorRole};
+use skipscope_engine::param::{Module, TensorMut};
 use skipscope_engine::rng::Rng;
 use skipscope_engine::training::loss_and_gradients;
 use skipscope_engine::weights::{self, ClassInfo, ModelMeta, Normalization, Storage};
@@ -36,7 +37,7 @@ use std::time::Instant;
 /// Everything that defines a training run; stored in `recipe.json` and in the weights.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Recipe {
-    pub dataset: String,
+    pub dataset: Dataset,
     pub model: ModelConfig,
     /// Working size (height, width) of training crops and of inference.
     pub height: usize,
@@ -49,8 +50,7 @@ pub struct Recipe {
     pub weight_decay: f64,
     /// Random zoom of training crops, up to this factor.
     pub max_zoom: f64,
-    /// "median-frequency" or "uniform".
-    pub class_weighting: String,
+    pub class_weighting: ClassWeighting,
     pub seed: u64,
     pub threads: usize,
     /// Only the first N images of each split (smoke runs); `None` for all.
@@ -74,6 +74,15 @@ impl Recipe {
     }
 }
 
+/// How the loss weights the classes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClassWeighting {
+    /// SegNet's median frequency balancing over the training labels.
+    MedianFrequency,
+    Uniform,
+}
+
 /// Progress between epochs (`state.json`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TrainState {
@@ -94,7 +103,8 @@ pub struct EpochLog {
     pub val: Scores,
 }
 
-pub struct Dataset<'a> {
+/// The splits a run trains and validates on, and what the weights file says about them.
+pub struct TrainingData<'a> {
     pub train: &'a Split,
     pub val: &'a Split,
     pub classes: Vec<ClassInfo>,
@@ -138,43 +148,33 @@ pub fn parallel_step(
     });
     let mut replicas = results.into_iter().collect::<Result<Vec<_>>>()?;
     let fractions: Vec<f32> = bounds.iter().map(|(a, b)| (b - a) as f32 / n as f32).collect();
-    let mut grads: Vec<Vec<ArrayD<f32>>> = Vec::new();
-    let mut buffers: Vec<Vec<ArrayD<f32>>> = Vec::new();
+    // Per replica, in visiting order: each parameter's gradient and each buffer's value.
+    let mut shards: Vec<Vec<ArrayD<f32>>> = Vec::new();
     for (_, replica) in &mut replicas {
-        let mut g = Vec::new();
-        replica.visit_params("", &mut |_, p| g.push(std::mem::take(&mut p.grad)));
-        grads.push(g);
-        let mut b = Vec::new();
-        replica.visit_tensors("", &mut |_, role, t| {
-            if role == TensorRole::Buffer {
-                b.push(t.clone());
-            }
+        let mut tensors = Vec::new();
+        replica.visit("", &mut |_, t| match t {
+            TensorMut::Param(p) => tensors.push(std::mem::take(&mut p.grad)),
+            TensorMut::Buffer(b) => tensors.push(std::mem::take(b)),
         });
-        buffers.push(b);
+        shards.push(tensors);
     }
     let mut i = 0;
-    model.visit_params("", &mut |_, p| {
-        p.grad.fill(0.0);
-        for (shard, f) in grads.iter().zip(&fractions) {
-            p.grad.scaled_add(*f, &shard[i]);
+    model.visit("", &mut |_, t| {
+        let target = match t {
+            TensorMut::Param(p) => &mut p.grad,
+            TensorMut::Buffer(b) => b,
+        };
+        target.fill(0.0);
+        for (shard, f) in shards.iter().zip(&fractions) {
+            target.scaled_add(*f, &shard[i]);
         }
         i += 1;
-    });
-    let mut j = 0;
-    model.visit_tensors("", &mut |_, role, t| {
-        if role == TensorRole::Buffer {
-            t.fill(0.0);
-            for (shard, f) in buffers.iter().zip(&fractions) {
-                t.scaled_add(*f, &shard[j]);
-            }
-            j += 1;
-        }
     });
     optimizer.step(model);
     Ok(replicas.iter().zip(&fractions).map(|((l, _), f)| l * f).sum())
 }
 
-fn meta(recipe: &Recipe, data: &Dataset, metrics: serde_json::Value) -> ModelMeta {
+fn meta(recipe: &Recipe, data: &TrainingData, metrics: serde_json::Value) -> ModelMeta {
     ModelMeta {
         config: recipe.model,
         classes: data.classes.clone(),
@@ -259,7 +259,7 @@ impl Run {
 
 /// Trains (or, with `resume`, continues) the run in `dir` until `recipe.epochs`, or until
 /// `stop_after` more epochs. Returns the final state.
-pub fn train(recipe: &Recipe, data: &Dataset, dir: &Path, resume: bool, stop_after: Option<usize>, quiet: bool) -> Result<TrainState> {
+pub fn train(recipe: &Recipe, data: &TrainingData, dir: &Path, resume: bool, stop_after: Option<usize>, quiet: bool) -> Result<TrainState> {
     recipe.validate()?;
     ensure!(!data.train.samples.is_empty() && !data.val.samples.is_empty(), "the training and validation splits must not be empty");
     let run = Run { dir: dir.to_path_buf() };
@@ -300,10 +300,9 @@ pub fn train(recipe: &Recipe, data: &Dataset, dir: &Path, resume: bool, stop_aft
         write_atomic(&run.path("recipe.json"), serde_json::to_string_pretty(recipe)?.as_bytes())?;
         std::fs::write(run.path("log.jsonl"), b"")?;
     }
-    let class_weights = match recipe.class_weighting.as_str() {
-        "median-frequency" => median_frequency_weights(data.train),
-        "uniform" => vec![1.0; recipe.model.n_classes],
-        other => bail!("unknown class weighting {other:?} (median-frequency or uniform)"),
+    let class_weights = match recipe.class_weighting {
+        ClassWeighting::MedianFrequency => median_frequency_weights(data.train),
+        ClassWeighting::Uniform => vec![1.0; recipe.model.n_classes],
     };
     let loss = CrossEntropy { class_weights, ignore_label: data.train.void };
     let n = data.train.samples.len();
@@ -386,7 +385,7 @@ mod tests {
 
     fn recipe(epochs: usize) -> Recipe {
         Recipe {
-            dataset: "synthetic".into(),
+            dataset: Dataset::Camvid,
             model: ModelConfig { in_channels: 3, n_classes: 3, depth: 2, width: 4, upsample: Upsample::Transposed, skip: Skip::Add },
             height: 16,
             width: 16,
@@ -395,21 +394,21 @@ mod tests {
             lr: 1e-2,
             weight_decay: 1e-4,
             max_zoom: 1.5,
-            class_weighting: "median-frequency".into(),
+            class_weighting: ClassWeighting::MedianFrequency,
             seed: 5,
             threads: 2,
             limit: None,
         }
     }
 
-    fn with_data(f: impl FnOnce(&Dataset)) {
+    fn with_data(f: impl FnOnce(&TrainingData)) {
         let dir = tempfile::tempdir().unwrap();
         write_synthetic(dir.path(), "train", 7, 24, 1);
         write_synthetic(dir.path(), "val", 3, 24, 2);
         let train = load_split(dir.path(), "train", 3, None, None).unwrap();
         let val = load_split(dir.path(), "val", 3, None, None).unwrap();
         let classes = (0..3).map(|i| ClassInfo { name: format!("c{i}"), color: [i * 80, 0, 0] }).collect();
-        f(&Dataset { train: &train, val: &val, classes, normalization: Normalization::imagenet() });
+        f(&TrainingData { train: &train, val: &val, classes, normalization: Normalization::imagenet() });
     }
 
     #[test]
@@ -419,13 +418,37 @@ mod tests {
             let state = train(&recipe(1), data, out.path(), false, None, true).unwrap();
             assert_eq!(state.epochs_done, 1);
             let run = Run { dir: out.path().to_path_buf() };
-            let (_, meta) = weights::load(&std::fs::read(run.best_weights()).unwrap()).unwrap();
+            let (mut best, meta) = weights::load(&std::fs::read(run.best_weights()).unwrap()).unwrap();
             assert_eq!(meta.metrics["epoch"], 1);
             let log = std::fs::read_to_string(out.path().join("log.jsonl")).unwrap();
-            let line: EpochLog = serde_json::from_str(log.lines().next().unwrap()).unwrap();
-            assert!(line.loss.is_finite() && line.val.g > 0.0);
+            let text = log.lines().next().unwrap();
+            let line: EpochLog = serde_json::from_str(text).unwrap();
+            assert!(line.loss.is_finite() && line.loss > 0.0, "loss {}", line.loss);
+            // The logged and stored scores are those of the saved weights on the whole val split.
+            best.fold_batch_norm();
+            let r = recipe(1);
+            let rescored = evaluate(&best, data.val, &data.normalization, r.height, r.width, Resolution::Working).unwrap();
+            // (Compared as written: parsing JSON numbers back may move the last digit.)
+            let written = format!("\"val\":{}}}", serde_json::to_string(&rescored).unwrap());
+            assert!(text.ends_with(&written), "the log's validation scores are the saved weights' scores: {text} vs {written}");
+            let stored: Scores = serde_json::from_value(meta.metrics["val"].clone()).unwrap();
+            assert_eq!(stored, line.val, "the weights store the logged scores");
+            assert_eq!((rescored.images, rescored.iou.len()), (data.val.samples.len(), 3));
+            assert!(rescored.pixels > 0 && (0.0..=1.0).contains(&rescored.g) && (0.0..=1.0).contains(&rescored.miou));
             assert!(train(&recipe(1), data, out.path(), false, None, true).is_err(), "refuses to overwrite a run");
         });
+    }
+
+    #[test]
+    fn the_published_models_recipes_parse() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../www/models");
+        let manifest = skipscope_engine::catalog::Manifest::parse(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+        for entry in &manifest.models {
+            let meta = weights::read_meta(&std::fs::read(dir.join(&entry.file)).unwrap()).unwrap();
+            let recipe: Recipe = serde_json::from_value(meta.recipe.clone()).unwrap_or_else(|e| panic!("{}: {e}", entry.id));
+            assert_eq!((recipe.dataset, recipe.model), (entry.dataset, meta.config), "{}", entry.id);
+            assert_eq!(serde_json::to_value(&recipe).unwrap(), meta.recipe, "{}: the recipe writes back as it was", entry.id);
+        }
     }
 
     #[test]
@@ -441,7 +464,7 @@ mod tests {
             let tensors = |dir: &Path| {
                 let (mut model, meta) = weights::load(&std::fs::read(dir.join("last.safetensors")).unwrap()).unwrap();
                 let mut all = Vec::new();
-                model.visit_tensors("", &mut |name, _, t| all.push((name.to_string(), t.clone())));
+                model.visit("", &mut |name, mut t| all.push((name.to_string(), t.value().clone())));
                 (all, meta)
             };
             let (a, meta_a) = tensors(straight.path());
@@ -467,11 +490,9 @@ mod tests {
                 let mut model = start.clone();
                 parallel_step(&mut model, &mut Adam::new(0.0, 0.0), &loss, &images, &labels, threads).unwrap();
                 let mut tensors = Vec::new();
-                model.visit_params("", &mut |_, p| tensors.push(p.grad.clone()));
-                model.visit_tensors("", &mut |_, role, t| {
-                    if role == TensorRole::Buffer {
-                        tensors.push(t.clone());
-                    }
+                model.visit("", &mut |_, t| match t {
+                    TensorMut::Param(p) => tensors.push(p.grad.clone()),
+                    TensorMut::Buffer(b) => tensors.push(b.clone()),
                 });
                 tensors
             };

@@ -6,7 +6,7 @@
 //! layer is folded into the preceding convolution ([`BatchNorm::fold_into`]) and vanishes.
 
 use super::conv2d::Conv2d;
-use crate::param::{join, Module, Param, TensorRole};
+use crate::param::{join, Module, Param, TensorMut};
 use crate::Scalar;
 use ndarray::{Array1, Array4, ArrayD, ArrayViewMut4};
 
@@ -74,6 +74,10 @@ impl<T: Scalar> BatchNorm<T> {
     /// Training forward: normalises `x` `[N, H, W, C]` with its own statistics and moves
     /// the running averages towards them.
     /// `x` is normalised in place and becomes the cache's `normalized`.
+    ///
+    /// # Shapes
+    /// - x: `[N, H, W, C]`
+    /// - returns: `[N, H, W, C]` and the cache
     pub fn forward_train(&mut self, x: Array4<T>) -> (Array4<T>, BatchNormCache<T>) {
         let c = self.channels();
         let mut normalized = super::into_standard_layout(x);
@@ -95,6 +99,9 @@ impl<T: Scalar> BatchNorm<T> {
     }
 
     /// Inference forward with the running statistics, in place.
+    ///
+    /// # Shapes
+    /// - x: `[N, H, W, C]`, normalised in place
     pub fn forward_eval_inplace(&self, mut x: ArrayViewMut4<T>) {
         let c = self.channels();
         let (gamma, beta) = (Self::slice(&self.gamma.value), Self::slice(&self.beta.value));
@@ -106,6 +113,10 @@ impl<T: Scalar> BatchNorm<T> {
 
     /// Accumulates `gamma` and `beta` gradients and returns `dx`, computed in the memory
     /// of `dy`: `dx = inv_std / M * (M * g - sum(g) - x_hat * sum(g * x_hat))` with `g = dy * gamma`.
+    ///
+    /// # Shapes
+    /// - dy: `[N, H, W, C]`
+    /// - returns: dx `[N, H, W, C]`
     pub fn backward(&mut self, cache: &BatchNormCache<T>, dy: Array4<T>) -> Array4<T> {
         let c = self.channels();
         let mut dy = super::into_standard_layout(dy);
@@ -136,6 +147,10 @@ impl<T: Scalar> BatchNorm<T> {
     /// Zeroes `dy` where the ReLU that follows this layer had a non-positive (or NaN) input,
     /// that is where `x_hat * gamma + beta > 0` fails: the same expression, in the same order, as
     /// [`Self::forward_train`], so the ReLU's output need not be kept.
+    ///
+    /// # Shapes
+    /// - dy: `[N, H, W, C]`
+    /// - returns: `[N, H, W, C]`
     #[allow(clippy::neg_cmp_op_on_partial_ord)] // a NaN input must count as non-positive
     pub fn relu_backward(&self, cache: &BatchNormCache<T>, dy: Array4<T>) -> Array4<T> {
         let (gamma, beta) = (Self::slice(&self.gamma.value), Self::slice(&self.beta.value));
@@ -165,23 +180,18 @@ impl<T: Scalar> BatchNorm<T> {
                 *v *= *s;
             }
         }
-        for i in 0..c {
-            conv.bias.value[i] = (conv.bias.value[i] - self.running_mean[i]) * scale[i] + self.beta.value[i];
+        for (i, (b, s)) in conv.bias.value.iter_mut().zip(&scale).enumerate() {
+            *b = (*b - self.running_mean[i]) * *s + self.beta.value[i];
         }
     }
 }
 
 impl<T: Scalar> Module<T> for BatchNorm<T> {
-    fn visit_params(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Param<T>)) {
-        f(&join(prefix, "weight"), &mut self.gamma);
-        f(&join(prefix, "bias"), &mut self.beta);
-    }
-
-    fn visit_tensors(&mut self, prefix: &str, f: &mut dyn FnMut(&str, TensorRole, &mut ArrayD<T>)) {
-        f(&join(prefix, "weight"), TensorRole::Trainable, &mut self.gamma.value);
-        f(&join(prefix, "bias"), TensorRole::Trainable, &mut self.beta.value);
-        f(&join(prefix, "running_mean"), TensorRole::Buffer, &mut self.running_mean);
-        f(&join(prefix, "running_var"), TensorRole::Buffer, &mut self.running_var);
+    fn visit(&mut self, prefix: &str, f: &mut dyn FnMut(&str, TensorMut<'_, T>)) {
+        f(&join(prefix, "weight"), TensorMut::Param(&mut self.gamma));
+        f(&join(prefix, "bias"), TensorMut::Param(&mut self.beta));
+        f(&join(prefix, "running_mean"), TensorMut::Buffer(&mut self.running_mean));
+        f(&join(prefix, "running_var"), TensorMut::Buffer(&mut self.running_var));
     }
 }
 

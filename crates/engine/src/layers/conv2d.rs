@@ -1,13 +1,13 @@
 //! 2-D convolution, stride 1, symmetric zero padding (PyTorch `nn.Conv2d(stride=1)`).
 //!
-//! Computed as im2col + GEMM in row blocks of [`BLOCK_ELEMENTS`](super::BLOCK_ELEMENTS):
+//! Computed as im2col + GEMM in row blocks of `BLOCK_ELEMENTS` elements:
 //! an output pixel's column is its `KH x KW x C_in` input patch, so
 //! `y[pixels, C_out] = cols[pixels, KH*KW*C_in] @ w[KH*KW*C_in, C_out] + b`.
 //! A 1x1 convolution skips im2col: the NHWC input already is `[pixels, C_in]`.
 
 use super::{gemm, BLOCK_ELEMENTS};
 use crate::error::{EngineError, Result};
-use crate::param::{join, Module, Param, TensorRole};
+use crate::param::{join, Module, Param, TensorMut};
 use crate::rng::Rng;
 use crate::Scalar;
 use ndarray::{Array4, ArrayD, ArrayView2, ArrayView4, ArrayViewMut2, ArrayViewMut4};
@@ -32,6 +32,11 @@ impl Conv2dConfig {
     /// Elements of one im2col row: `KH * KW * C_in`.
     pub fn patch_len(&self) -> usize {
         self.kernel * self.kernel * self.in_channels
+    }
+
+    /// Weights and biases: `KH * KW * C_in * C_out + C_out`.
+    pub fn parameter_count(&self) -> usize {
+        (self.patch_len() + 1) * self.out_channels
     }
 }
 
@@ -62,7 +67,11 @@ impl<T: Scalar> Conv2d<T> {
         2.0 * (self.config.patch_len() * self.config.out_channels) as f64
     }
 
-    /// `[N, H, W, C_in]` -> `[N, H + 2p - K + 1, W + 2p - K + 1, C_out]`.
+    /// The output shape for an input shape, or an error naming the mismatch.
+    ///
+    /// # Shapes
+    /// - input: `[N, H, W, C_in]`
+    /// - returns: `[N, H + 2p - K + 1, W + 2p - K + 1, C_out]`
     pub fn output_shape(&self, input: [usize; 4]) -> Result<[usize; 4]> {
         let c = &self.config;
         let [n, h, w, ci] = input;
@@ -82,6 +91,10 @@ impl<T: Scalar> Conv2d<T> {
 
     /// Writes the convolution of `x` into `y` (shape from [`Self::output_shape`]).
     /// `scratch` holds one im2col block; it grows once and is reused.
+    ///
+    /// # Shapes
+    /// - x: `[N, H, W, C_in]`
+    /// - y: `[N, OH, OW, C_out]` (see [`Self::output_shape`]), overwritten
     pub fn forward_into(&self, x: ArrayView4<T>, mut y: ArrayViewMut4<T>, scratch: &mut Vec<T>) {
         let x = x.as_standard_layout();
         let (n, h, w, _) = x.dim();
@@ -120,12 +133,20 @@ impl<T: Scalar> Conv2d<T> {
     }
 
     /// Allocating forward for training: returns `[N, OH, OW, C_out]` and the cache.
+    ///
+    /// # Shapes
+    /// - x: `[N, H, W, C_in]`
+    /// - returns: `[N, OH, OW, C_out]` and the cache
     pub fn forward(&self, x: &Array4<T>) -> Result<(Array4<T>, Conv2dCache<T>)> {
         self.forward_owned(x.as_standard_layout().into_owned())
     }
 
     /// [`Self::forward`] that keeps `x` itself as the cache instead of a copy of it (for
     /// callers that no longer need their input).
+    ///
+    /// # Shapes
+    /// - x: `[N, H, W, C_in]`
+    /// - returns: `[N, OH, OW, C_out]` and the cache
     pub fn forward_owned(&self, x: Array4<T>) -> Result<(Array4<T>, Conv2dCache<T>)> {
         let shape = self.output_shape(super::dims(&x.view()))?;
         let input = super::into_standard_layout(x);
@@ -136,6 +157,10 @@ impl<T: Scalar> Conv2d<T> {
 
     /// Given `dy` `[N, OH, OW, C_out]`, accumulates `weight.grad` and `bias.grad` and
     /// returns `dx` `[N, H, W, C_in]`.
+    ///
+    /// # Shapes
+    /// - dy: `[N, OH, OW, C_out]`
+    /// - returns: dx `[N, H, W, C_in]`
     pub fn backward(&mut self, cache: &Conv2dCache<T>, dy: ArrayView4<T>) -> Array4<T> {
         let x = &cache.input;
         let (n, h, w, ci) = x.dim();
@@ -253,14 +278,9 @@ impl Geometry {
 }
 
 impl<T: Scalar> Module<T> for Conv2d<T> {
-    fn visit_params(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Param<T>)) {
-        f(&join(prefix, "weight"), &mut self.weight);
-        f(&join(prefix, "bias"), &mut self.bias);
-    }
-
-    fn visit_tensors(&mut self, prefix: &str, f: &mut dyn FnMut(&str, TensorRole, &mut ArrayD<T>)) {
-        f(&join(prefix, "weight"), TensorRole::Trainable, &mut self.weight.value);
-        f(&join(prefix, "bias"), TensorRole::Trainable, &mut self.bias.value);
+    fn visit(&mut self, prefix: &str, f: &mut dyn FnMut(&str, TensorMut<'_, T>)) {
+        f(&join(prefix, "weight"), TensorMut::Param(&mut self.weight));
+        f(&join(prefix, "bias"), TensorMut::Param(&mut self.bias));
     }
 }
 

@@ -7,7 +7,7 @@
 
 use super::{gemm, BLOCK_ELEMENTS};
 use crate::error::{EngineError, Result};
-use crate::param::{join, Module, Param, TensorRole};
+use crate::param::{join, Module, Param, TensorMut};
 #[cfg(test)]
 use crate::rng::Rng;
 use crate::Scalar;
@@ -32,6 +32,11 @@ impl ConvTranspose2dConfig {
     fn spread_len(&self) -> usize {
         self.kernel * self.kernel * self.out_channels
     }
+
+    /// Weights and biases: `C_in * KH * KW * C_out + C_out`.
+    pub fn parameter_count(&self) -> usize {
+        self.in_channels * self.spread_len() + self.out_channels
+    }
 }
 
 /// `weight`: `[C_in, KH, KW, C_out]`; `bias`: `[C_out]`.
@@ -54,7 +59,7 @@ impl<T: Scalar> ConvTranspose2d<T> {
     pub fn bilinear(config: ConvTranspose2dConfig) -> Self {
         let c = config;
         let k = c.kernel;
-        let factor = (k + 1) / 2;
+        let factor = k.div_ceil(2);
         let center = if k % 2 == 1 { factor as f64 - 1.0 } else { factor as f64 - 0.5 };
         let tap = |i: usize| 1.0 - (i as f64 - center).abs() / factor as f64;
         let mut weight = ArrayD::zeros(vec![c.in_channels, k, k, c.out_channels]);
@@ -81,7 +86,11 @@ impl<T: Scalar> ConvTranspose2d<T> {
         2.0 * (self.config.in_channels * self.config.spread_len()) as f64
     }
 
-    /// `[N, H, W, C_in]` -> `[N, (H-1)*s - 2p + K, (W-1)*s - 2p + K, C_out]`.
+    /// The output shape for an input shape, or an error naming the mismatch.
+    ///
+    /// # Shapes
+    /// - input: `[N, H, W, C_in]`
+    /// - returns: `[N, (H-1)*s - 2p + K, (W-1)*s - 2p + K, C_out]`
     pub fn output_shape(&self, input: [usize; 4]) -> Result<[usize; 4]> {
         let c = &self.config;
         let [n, h, w, ci] = input;
@@ -97,6 +106,10 @@ impl<T: Scalar> ConvTranspose2d<T> {
     }
 
     /// Writes the transposed convolution of `x` into `y`; `scratch` holds one block.
+    ///
+    /// # Shapes
+    /// - x: `[N, H, W, C_in]`
+    /// - y: `[N, OH, OW, C_out]` (see [`Self::output_shape`]), overwritten
     pub fn forward_into(&self, x: ArrayView4<T>, mut y: ArrayViewMut4<T>, scratch: &mut Vec<T>) {
         let x = x.as_standard_layout();
         let (n, h, w, ci) = x.dim();
@@ -127,6 +140,10 @@ impl<T: Scalar> ConvTranspose2d<T> {
     }
 
     /// Allocating forward for training.
+    ///
+    /// # Shapes
+    /// - x: `[N, H, W, C_in]`
+    /// - returns: `[N, OH, OW, C_out]` and the cache
     pub fn forward(&self, x: &Array4<T>) -> Result<(Array4<T>, ConvTranspose2dCache<T>)> {
         let shape = self.output_shape(super::dims(&x.view()))?;
         let mut y = Array4::zeros(shape);
@@ -135,6 +152,10 @@ impl<T: Scalar> ConvTranspose2d<T> {
     }
 
     /// Given `dy` `[N, OH, OW, C_out]`, accumulates the parameter gradients and returns `dx`.
+    ///
+    /// # Shapes
+    /// - dy: `[N, OH, OW, C_out]`
+    /// - returns: dx `[N, H, W, C_in]`
     pub fn backward(&mut self, cache: &ConvTranspose2dCache<T>, dy: ArrayView4<T>) -> Array4<T> {
         let x = &cache.input;
         let (n, h, w, ci) = x.dim();
@@ -231,14 +252,9 @@ impl Spread {
 }
 
 impl<T: Scalar> Module<T> for ConvTranspose2d<T> {
-    fn visit_params(&mut self, prefix: &str, f: &mut dyn FnMut(&str, &mut Param<T>)) {
-        f(&join(prefix, "weight"), &mut self.weight);
-        f(&join(prefix, "bias"), &mut self.bias);
-    }
-
-    fn visit_tensors(&mut self, prefix: &str, f: &mut dyn FnMut(&str, TensorRole, &mut ArrayD<T>)) {
-        f(&join(prefix, "weight"), TensorRole::Trainable, &mut self.weight.value);
-        f(&join(prefix, "bias"), TensorRole::Trainable, &mut self.bias.value);
+    fn visit(&mut self, prefix: &str, f: &mut dyn FnMut(&str, TensorMut<'_, T>)) {
+        f(&join(prefix, "weight"), TensorMut::Param(&mut self.weight));
+        f(&join(prefix, "bias"), TensorMut::Param(&mut self.bias));
     }
 }
 

@@ -7,22 +7,36 @@ use crate::Scalar;
 use ndarray::{s, Array4, ArrayView4, ArrayViewMut4};
 
 /// `y = a + b`; `a`, `b`, `y` all `[N, H, W, C]`.
+///
+/// # Shapes
+/// - a, b: `[N, H, W, C]`
+/// - y: `[N, H, W, C]`, overwritten
 pub fn add_into<T: Scalar>(a: ArrayView4<T>, b: ArrayView4<T>, mut y: ArrayViewMut4<T>) {
     ndarray::Zip::from(&mut y).and(&a).and(&b).for_each(|y, &a, &b| *y = a + b);
 }
 
+/// # Shapes
+/// - a, b: `[N, H, W, C]`
+/// - returns: `[N, H, W, C]`
 pub fn add<T: Scalar>(a: &Array4<T>, b: &Array4<T>) -> Result<Array4<T>> {
     check_shape("add: second operand", a.shape(), b.shape())?;
     Ok(a + b)
 }
 
 /// `y = [a | b]` along channels: `a` `[N, H, W, Ca]`, `b` `[N, H, W, Cb]` -> `[N, H, W, Ca + Cb]`.
+///
+/// # Shapes
+/// - a: `[N, H, W, Ca]`, b: `[N, H, W, Cb]`
+/// - y: `[N, H, W, Ca + Cb]`, overwritten
 pub fn concat_into<T: Scalar>(a: ArrayView4<T>, b: ArrayView4<T>, mut y: ArrayViewMut4<T>) {
     let ca = a.dim().3;
     y.slice_mut(s![.., .., .., ..ca]).assign(&a);
     y.slice_mut(s![.., .., .., ca..]).assign(&b);
 }
 
+/// # Shapes
+/// - a: `[N, H, W, Ca]`, b: `[N, H, W, Cb]`
+/// - returns: `[N, H, W, Ca + Cb]`
 pub fn concat<T: Scalar>(a: &Array4<T>, b: &Array4<T>) -> Result<Array4<T>> {
     let (n, h, w, _) = a.dim();
     check_shape("concat: second operand (batch, height, width)", &[n, h, w], &b.shape()[..3])?;
@@ -32,6 +46,10 @@ pub fn concat<T: Scalar>(a: &Array4<T>, b: &Array4<T>) -> Result<Array4<T>> {
 }
 
 /// Splits the gradient of a concatenation back into `(da, db)`; `ca` is `a`'s channel count.
+///
+/// # Shapes
+/// - dy: `[N, H, W, Ca + Cb]`
+/// - returns: `[N, H, W, Ca]` and `[N, H, W, Cb]`
 pub fn concat_backward<T: Scalar>(dy: ArrayView4<T>, ca: usize) -> (Array4<T>, Array4<T>) {
     (dy.slice(s![.., .., .., ..ca]).to_owned(), dy.slice(s![.., .., .., ca..]).to_owned())
 }

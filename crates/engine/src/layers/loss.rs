@@ -7,6 +7,9 @@ use crate::Scalar;
 use ndarray::{Array3, Array4, ArrayView3, ArrayView4, ArrayViewMut4};
 
 /// Softmax over the channel axis of `[N, H, W, K]` scores, in place.
+///
+/// # Shapes
+/// - scores: `[N, H, W, K]`, replaced by probabilities
 pub fn softmax_inplace<T: Scalar>(mut scores: ArrayViewMut4<T>) {
     let k = scores.dim().3;
     for px in scores.as_slice_mut().expect("standard layout").chunks_exact_mut(k.max(1)) {
@@ -23,6 +26,10 @@ pub fn softmax_inplace<T: Scalar>(mut scores: ArrayViewMut4<T>) {
 }
 
 /// Index of the largest score per pixel: `[N, H, W, K]` -> `[N, H, W]` (first on ties).
+///
+/// # Shapes
+/// - scores: `[N, H, W, K]`
+/// - returns: `[N, H, W]`
 pub fn argmax<T: Scalar>(scores: ArrayView4<T>) -> Array3<u8> {
     let (n, h, w, k) = scores.dim();
     let scores = scores.as_standard_layout();
@@ -63,6 +70,11 @@ impl CrossEntropy {
 
     /// The loss and its gradient with respect to `logits` `[N, H, W, K]`, for `labels`
     /// `[N, H, W]`. With no counted pixel the loss and gradient are zero.
+    ///
+    /// # Shapes
+    /// - logits: `[N, H, W, K]`
+    /// - labels: `[N, H, W]`
+    /// - returns: the loss (a scalar) and its gradient `[N, H, W, K]`
     pub fn forward_backward<T: Scalar>(&self, logits: ArrayView4<T>, labels: ArrayView3<u8>) -> Result<(T, Array4<T>)> {
         let (n, h, w, k) = logits.dim();
         check_shape("labels", &[n, h, w], labels.shape())?;

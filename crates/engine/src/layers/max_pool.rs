@@ -9,7 +9,11 @@ use crate::error::{EngineError, Result};
 use crate::Scalar;
 use ndarray::{Array4, ArrayView4, ArrayViewMut4};
 
-/// `[N, H, W, C]` -> `[N, H/2, W/2, C]`; `H` and `W` must be even.
+/// The output shape for an input shape, or an error for odd sides.
+///
+/// # Shapes
+/// - input: `[N, H, W, C]`, `H` and `W` even
+/// - returns: `[N, H/2, W/2, C]`
 pub fn output_shape(input: [usize; 4]) -> Result<[usize; 4]> {
     let [n, h, w, c] = input;
     if h % 2 != 0 || w % 2 != 0 || h == 0 || w == 0 {
@@ -19,6 +23,10 @@ pub fn output_shape(input: [usize; 4]) -> Result<[usize; 4]> {
 }
 
 /// Writes the pooled map into `y` and the argmax positions into `indices` (both `[N, H/2, W/2, C]`).
+///
+/// # Shapes
+/// - x: `[N, H, W, C]`
+/// - y, indices: `[N, H/2, W/2, C]`, overwritten
 pub fn forward_into<T: Scalar>(x: ArrayView4<T>, mut y: ArrayViewMut4<T>, mut indices: ArrayViewMut4<u32>) {
     let x = x.as_standard_layout();
     let (n, _, w, c) = x.dim();
@@ -53,6 +61,10 @@ pub fn forward_into<T: Scalar>(x: ArrayView4<T>, mut y: ArrayViewMut4<T>, mut in
 }
 
 /// Allocating forward: the pooled map and its indices.
+///
+/// # Shapes
+/// - x: `[N, H, W, C]`
+/// - returns: `[N, H/2, W/2, C]` twice: the pooled map and its indices
 pub fn forward<T: Scalar>(x: &Array4<T>) -> Result<(Array4<T>, Array4<u32>)> {
     let shape = output_shape(super::dims(&x.view()))?;
     let mut y = Array4::zeros(shape);
@@ -62,6 +74,11 @@ pub fn forward<T: Scalar>(x: &Array4<T>) -> Result<(Array4<T>, Array4<u32>)> {
 }
 
 /// Routes each output gradient to the input position that won: `dx` has `input_shape`.
+///
+/// # Shapes
+/// - indices, dy: `[N, H/2, W/2, C]`
+/// - input_shape: `[N, H, W, C]`
+/// - returns: dx `input_shape`
 pub fn backward<T: Scalar>(indices: ArrayView4<u32>, dy: ArrayView4<T>, input_shape: [usize; 4]) -> Array4<T> {
     let mut dx = Array4::zeros(input_shape);
     let w = input_shape[2];

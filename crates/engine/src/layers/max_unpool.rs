@@ -8,6 +8,10 @@ use ndarray::{Array4, ArrayView4, ArrayViewMut4};
 
 /// Writes the unpooled map into `y` (`[N, H_out, W_out, C]`, the pre-pooling size) from
 /// `x` and `indices` (both `[N, H, W, C]`, indices as in [`max_pool`](super::max_pool)).
+///
+/// # Shapes
+/// - x, indices: `[N, H, W, C]`
+/// - y: `[N, H_out, W_out, C]`, overwritten
 pub fn forward_into<T: Scalar>(x: ArrayView4<T>, indices: ArrayView4<u32>, mut y: ArrayViewMut4<T>) {
     let (x, indices) = (x.as_standard_layout(), indices.as_standard_layout());
     let (n, h, w, c) = x.dim();
@@ -28,6 +32,10 @@ pub fn forward_into<T: Scalar>(x: ArrayView4<T>, indices: ArrayView4<u32>, mut y
 }
 
 /// Allocating forward. `output_shape` is the shape of the map that was pooled.
+///
+/// # Shapes
+/// - x, indices: `[N, H, W, C]`
+/// - returns: `output_shape`, `[N, H_out, W_out, C]`
 pub fn forward<T: Scalar>(x: &Array4<T>, indices: &Array4<u32>, output_shape: [usize; 4]) -> Result<Array4<T>> {
     check_shape("max_unpool indices", x.shape(), indices.shape())?;
     let [n, h, w, c] = output_shape;
@@ -39,6 +47,11 @@ pub fn forward<T: Scalar>(x: &Array4<T>, indices: &Array4<u32>, output_shape: [u
 
 /// `dx[n, i, j, c] = dy` at the recorded position: the gradient flows back only through
 /// the positions that received a value.
+///
+/// # Shapes
+/// - indices: `[N, H, W, C]`
+/// - dy: `[N, H_out, W_out, C]`
+/// - returns: dx `[N, H, W, C]`
 pub fn backward<T: Scalar>(indices: ArrayView4<u32>, dy: ArrayView4<T>) -> Array4<T> {
     let w_out = dy.dim().2;
     Array4::from_shape_fn(indices.dim(), |(b, iy, ix, ch)| {

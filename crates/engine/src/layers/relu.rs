@@ -4,12 +4,19 @@ use crate::Scalar;
 use ndarray::{Array4, ArrayView4, ArrayViewMut4, Zip};
 
 /// Replaces every negative value of `x` by zero.
+///
+/// # Shapes
+/// - x: `[N, H, W, C]`, in place
 pub fn forward_inplace<T: Scalar>(mut x: ArrayViewMut4<T>) {
     x.mapv_inplace(|v| if v > T::zero() { v } else { T::zero() });
 }
 
 /// `dx = dy` where the output was positive, else 0. `output` is the forward's result
 /// (the cache: positive output and positive input are the same pixels).
+///
+/// # Shapes
+/// - output, dy: `[N, H, W, C]`
+/// - returns: dx `[N, H, W, C]`
 pub fn backward<T: Scalar>(output: ArrayView4<T>, dy: ArrayView4<T>) -> Array4<T> {
     let mut dx = dy.to_owned();
     Zip::from(&mut dx).and(&output).for_each(|d, &y| {

@@ -27,6 +27,10 @@ fn tap(o: usize, out: usize, input: usize) -> Taps {
 }
 
 /// Resizes `x` `[N, H, W, C]` into `y` `[N, OH, OW, C]`.
+///
+/// # Shapes
+/// - x: `[N, H, W, C]`
+/// - y: `[N, H_out, W_out, C]`, overwritten
 pub fn forward_into<T: Scalar>(x: ArrayView4<T>, mut y: ArrayViewMut4<T>) {
     let x = x.as_standard_layout();
     let (n, h, w, c) = x.dim();
@@ -57,6 +61,10 @@ pub fn forward_into<T: Scalar>(x: ArrayView4<T>, mut y: ArrayViewMut4<T>) {
 }
 
 /// Allocating forward to `(out_h, out_w)`.
+///
+/// # Shapes
+/// - x: `[N, H, W, C]`
+/// - returns: `[N, out_h, out_w, C]`
 pub fn forward<T: Scalar>(x: &Array4<T>, out_h: usize, out_w: usize) -> Array4<T> {
     let (n, _, _, c) = x.dim();
     let mut y = Array4::zeros((n, out_h, out_w, c));
@@ -65,6 +73,11 @@ pub fn forward<T: Scalar>(x: &Array4<T>, out_h: usize, out_w: usize) -> Array4<T
 }
 
 /// Spreads each output gradient back onto its four input taps; `input_shape` is `x`'s.
+///
+/// # Shapes
+/// - dy: `[N, H_out, W_out, C]`
+/// - input_shape: `[N, H, W, C]`
+/// - returns: dx `input_shape`
 pub fn backward<T: Scalar>(dy: ArrayView4<T>, input_shape: [usize; 4]) -> Array4<T> {
     let [n, h, w, c] = input_shape;
     let (_, oh, ow, _) = dy.dim();
