@@ -178,7 +178,7 @@ impl State {
             Catalog::Ready(m) => m.models.as_slice(),
             _ => &[],
         };
-        models.iter().filter(move |e| e.dataset == dataset.name())
+        models.iter().filter(move |e| e.dataset == dataset)
     }
 
     /// The manifest's entry for `variant` of the shown dataset.

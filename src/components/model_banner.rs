@@ -26,7 +26,7 @@ pub fn ModelBanner(props: &Props) -> Html {
     let v = props.variant;
     let random_why = match (&props.catalog, &props.weights) {
         (Catalog::Missing(why), _) => Some(format!("no trained weights are published yet ({why})")),
-        (Catalog::Ready(m), _) if !m.models.iter().any(|e| e.dataset == props.dataset.name()) => {
+        (Catalog::Ready(m), _) if !m.models.iter().any(|e| e.dataset == props.dataset) => {
             Some(format!("no trained weights are published yet for {}", props.dataset.title()))
         }
         (_, Some(Weights::Failed(why))) => Some(format!("the weights of {v} could not be loaded: {why}")),
