@@ -117,8 +117,9 @@ enum Command {
         #[arg(long)]
         json: Option<PathBuf>,
     },
-    /// Evaluate a run's best checkpoint on the test split and publish it to the page:
-    /// F16 weights with the measured metrics, and an entry in manifest.json.
+    /// Evaluate a run's best checkpoint on the test split and write it to a folder: F16
+    /// weights with the measured metrics, and an entry in that folder's manifest.json
+    /// (`publish` is the step that copies staged models to the page).
     Export {
         #[arg(long)]
         run: PathBuf,
