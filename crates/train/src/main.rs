@@ -117,7 +117,7 @@ enum Command {
         #[arg(long)]
         json: Option<PathBuf>,
     },
-    /// Evaluate a run's best checkpoint on the test split and write it to a folder: F16
+    /// Evaluate a run's best checkpoint on the test split and write it to `--to` (default the page's www/models): F16
     /// weights with the measured metrics, and an entry in that folder's manifest.json
     /// (`publish` is the step that copies staged models to the page).
     Export {
