@@ -13,7 +13,7 @@ trap 'rm -f "$log"' EXIT
 run_tests() { "$@" 2>&1 | tee -a "$log"; }
 
 step "native tests: engine and trainer (release)"
-run_tests cargo test --release --workspace --exclude skipscope
+run_tests cargo test --release --workspace
 
 step "build the page with Trunk (release)"
 trunk build --release
