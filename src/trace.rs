@@ -248,11 +248,18 @@ mod tests {
         for (dataset, variant) in
             [(Dataset::Camvid, Variant::new(Upsample::Unpool, Skip::Concat)), (Dataset::Ccp, Variant::new(Upsample::Transposed, Skip::Add))]
         {
-            assert_eq!(engine.workspace_allocations(dataset, variant), 0);
-            let (_, first) = engine.segment(dataset, variant, &image()).unwrap();
+            let segment = |engine: &mut Engine, serial| {
+                let mut out = Vec::new();
+                engine.handle(Request::Segment { serial, dataset, variant, image: image() }, &|| 0.0, &mut |r| out.push(r));
+                match out.as_slice() {
+                    [Response::Segmented { serial: s, mask, .. }] if *s == serial => mask.clone(),
+                    other => panic!("{other:?}"),
+                }
+            };
+            let first = segment(&mut engine, 1);
             let warm = engine.workspace_allocations(dataset, variant);
             assert!(warm > 0, "the first segmentation fills the workspace");
-            let (_, second) = engine.segment(dataset, variant, &image()).unwrap();
+            let second = segment(&mut engine, 2);
             assert_eq!(engine.workspace_allocations(dataset, variant), warm, "{variant}: the warm run reuses every buffer");
             assert_eq!(first, second);
         }
@@ -260,6 +267,14 @@ mod tests {
 
     #[test]
     fn the_random_fallback_has_the_published_architecture() {
+        // Every model the page publishes has its dataset's fallback depth and width.
+        let models = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("www/models");
+        let manifest = crate::manifest::parse(&std::fs::read(models.join("manifest.json")).unwrap()).unwrap();
+        for e in &manifest.models {
+            let (_, meta) = weights::load(&std::fs::read(models.join(&e.file)).unwrap()).unwrap();
+            let dataset: Dataset = e.dataset.parse().unwrap();
+            assert_eq!((meta.config.depth, meta.config.width), fallback_architecture(dataset), "{}", e.id);
+        }
         let mut engine = Engine::new();
         for (dataset, width) in [(Dataset::Camvid, 10), (Dataset::Ccp, 8)] {
             let (model, mask) = engine.segment(dataset, Variant::new(Upsample::Bilinear, Skip::None), &image()).unwrap();
