@@ -1,8 +1,9 @@
 // Browser tests of the built page (dist/): Debian's Chromium, never a downloaded browser.
 // Run by scripts/test.sh after `trunk build --release`; screenshots go to tests/e2e/artifacts.
+// The page is served on port PW_PORT (default 8765), so that two runs can share a machine.
 import { defineConfig } from '@playwright/test';
 
-const PORT = 8765;
+const PORT = Number(process.env.PW_PORT ?? 8765);
 
 export default defineConfig({
   testDir: 'tests/e2e',

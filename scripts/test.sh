@@ -19,7 +19,7 @@ cargo clippy --target wasm32-unknown-unknown -p skipscope -p skipscope-engine --
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --quiet
 
 step "native tests: engine and trainer (release)"
-run_tests cargo test --release --workspace --exclude skipscope
+run_tests cargo test --release --workspace
 
 step "build the page with Trunk (release)"
 trunk build --release

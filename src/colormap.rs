@@ -69,3 +69,22 @@ impl Scale {
         format!("linear-gradient(to right, {})", parts.join(", "))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signed_values_diverge_around_white_and_others_use_viridis() {
+        let signed = Scale::of(&[-1.0, 2.0]);
+        assert!(signed.signed && signed.lo == -2.0 && signed.hi == 2.0);
+        assert_eq!(signed.color(0.0), [247, 247, 247]);
+        let plain = Scale::of(&[0.0, 1.0, f32::NAN]);
+        assert!(!plain.signed);
+        assert_eq!(plain.color(0.0), [68, 1, 84]);
+        assert_eq!(plain.color(1.0), [253, 231, 37]);
+        assert_eq!(plain.color(f32::NAN), [68, 1, 84], "not a number: the low end");
+        assert_eq!(Scale::of(&[]).rgba(&[0.5]).len(), 4);
+        assert!(plain.css_gradient().starts_with("linear-gradient(to right, rgb(68,1,84)"));
+    }
+}

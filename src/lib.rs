@@ -5,7 +5,10 @@
 //! - [`trace`]: what the worker computes (models per variant, traces, masks); no web
 //!   dependency beyond the clock it is given.
 //! - [`worker`]: the `gloo_worker::Worker` that answers [`protocol::Request`]s.
-//! - [`state`]: the page's one reducer (`State`, `Action`).
+//! - [`state`]: the page's one reducer (`State`, `Action`), pure, and the view data it
+//!   derives.
+//! - [`hooks`]: the page's side effects, one hook each (worker, weights, picture, trace,
+//!   comparison, URL, keys, paste).
 //! - [`manifest`], [`samples`], [`fetch`], [`picture`], [`url`], [`colormap`], [`masks`]:
 //!   what the page reads and draws.
 //! - [`app`] and [`components`]: the page.
@@ -14,6 +17,7 @@ pub mod app;
 pub mod colormap;
 pub mod components;
 pub mod fetch;
+pub mod hooks;
 pub mod manifest;
 pub mod masks;
 pub mod picture;

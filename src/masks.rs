@@ -92,3 +92,31 @@ pub fn class_counts(mask: &Mask, n_classes: usize) -> Vec<usize> {
     }
     counts
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::Dataset;
+
+    #[test]
+    fn masks_compare_and_draw() {
+        let a = Mask { height: 2, width: 2, classes: vec![0, 0, 1, 1] };
+        let b = Mask { height: 2, width: 2, classes: vec![0, 1, 1, 1] };
+        assert_eq!(agreement(&a, &b), 0.75);
+        assert_eq!(disagreement(&[&a, &b]), vec![false, true, false, false]);
+        assert_eq!(boundaries(&a), vec![true, true, false, false]);
+        assert_eq!(class_counts(&b, 3), vec![1, 3, 0]);
+        let photo = vec![100u8; 16];
+        let classes = Dataset::Camvid.classes();
+        assert_eq!(overlay(&photo, &a, &classes, 0.0), photo);
+        assert_eq!(&overlay(&photo, &a, &classes, 1.0)[..3], &classes[0].color);
+        // Boundaries over the magenta disagreement over the dimmed grey photo.
+        let map = disagreement_map(&photo, &[(&a, [1, 2, 3]), (&b, [4, 5, 6])]);
+        assert_eq!(&map[..4], &[4, 5, 6, 255], "b's boundary is drawn over a's");
+        assert_eq!(&map[4..8], &[1, 2, 3, 255], "a's boundary over the disagreeing pixel");
+        assert_eq!(&map[8..12], &[90, 90, 90, 255], "dimmed grey: 100 / 2 + 40");
+        let (one, other) = (Mask { height: 1, width: 1, classes: vec![0] }, Mask { height: 1, width: 1, classes: vec![1] });
+        assert_eq!(disagreement_map(&photo[..4], &[(&one, [1, 2, 3]), (&other, [4, 5, 6])]), [230, 0, 200, 255], "magenta where they differ");
+        assert_eq!(disagreement_map(&photo[..4], &[(&one, [1, 2, 3]), (&one, [4, 5, 6])]), [90, 90, 90, 255], "grey where they agree");
+    }
+}

@@ -21,11 +21,19 @@ pub struct Picture {
     pub name: String,
     /// Size of the decoded original.
     pub original: (usize, usize),
-    /// The working size `(height, width)` it was fit into.
-    pub fitted_to: (usize, usize),
+    /// What it was fit to: the working size and the multiple its sides were padded to.
+    pub fitted_to: Fit,
     pub input: InputImage,
     /// RGBA of the scaled picture, `valid_height x valid_width`.
     pub rgba: Vec<u8>,
+}
+
+/// What a picture is fit to: the model's working size `[height, width]`, and the multiple
+/// (`2^depth`) its padded sides must be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fit {
+    pub size: [usize; 2],
+    pub multiple: usize,
 }
 
 /// The scaled size `(h, w)` of an `h x w` picture fit into `box_h x box_w` (aspect ratio
@@ -100,9 +108,9 @@ async fn open_bitmap(blob: &web_sys::Blob, name: &str) -> Result<ImageBitmap, St
     }
 }
 
-/// Decodes `blob` and prepares it for a model whose working size is `box_hw` and whose
-/// inputs must be multiples of `multiple`. Every failure is a sentence for the user.
-pub async fn decode(blob: web_sys::Blob, name: String, box_hw: (usize, usize), multiple: usize) -> Result<Rc<Picture>, String> {
+/// Decodes `blob` and prepares it for a model whose working size and input multiple are
+/// `to`. Every failure is a sentence for the user.
+pub async fn decode(blob: web_sys::Blob, name: String, to: Fit) -> Result<Rc<Picture>, String> {
     let size = blob.size();
     if size == 0.0 {
         return Err(format!("\u{201c}{name}\u{201d} is empty."));
@@ -116,11 +124,11 @@ pub async fn decode(blob: web_sys::Blob, name: String, box_hw: (usize, usize), m
         bitmap.close();
         return Err(format!("\u{201c}{name}\u{201d} is {w} x {h} pixels; the limit is {} megapixels.", MAX_PIXELS / 1_000_000));
     }
-    let ((sh, sw), (ph, pw)) = fit(h, w, box_hw.0, box_hw.1, multiple);
+    let ((sh, sw), (ph, pw)) = fit(h, w, to.size[0], to.size[1], to.multiple);
     let rgba = draw_scaled(bitmap, (sh, sw), true)?;
     let rgb = pad_rgb(&rgba, (sh, sw), (ph, pw));
     let input = InputImage { height: ph, width: pw, valid_height: sh, valid_width: sw, rgb };
-    Ok(Rc::new(Picture { name, original: (h, w), fitted_to: box_hw, input, rgba }))
+    Ok(Rc::new(Picture { name, original: (h, w), fitted_to: to, input, rgba }))
 }
 
 /// A ground-truth label image, resized (nearest neighbour) to the picture's scaled size.
@@ -166,4 +174,29 @@ pub async fn decode_label(
     let (sh, sw) = size;
     let rgba = draw_scaled(bitmap, (sh, sw), false)?;
     Ok(Label { name, height: sh, width: sw, classes: label_classes(&rgba, &palette, void), void })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pictures_fit_the_working_size_and_pad_to_the_multiple() {
+        assert_eq!(fit(512, 512, 192, 256, 16), ((192, 192), (192, 192)));
+        assert_eq!(fit(300, 451, 192, 256, 16), ((170, 256), (176, 256)));
+        assert_eq!(fit(4000, 10, 192, 256, 16), ((192, 1), (192, 16)));
+        // A shallower model pads less.
+        assert_eq!(fit(300, 451, 192, 256, 4), ((170, 256), (172, 256)));
+        let rgba = vec![1, 2, 3, 255, 4, 5, 6, 255];
+        assert_eq!(pad_rgb(&rgba, (1, 2), (2, 3)), vec![1, 2, 3, 4, 5, 6, 4, 5, 6, 1, 2, 3, 4, 5, 6, 4, 5, 6]);
+    }
+
+    #[test]
+    fn labels_are_class_indices_or_palette_colours() {
+        let palette = [[128, 128, 128], [128, 0, 0]];
+        assert_eq!(label_classes(&[0, 0, 0, 255, 1, 1, 1, 255, 11, 11, 11, 255], &palette, 11), vec![0, 1, 11], "class indices");
+        assert_eq!(label_classes(&[128, 0, 0, 255, 128, 128, 128, 255, 1, 2, 3, 255], &palette, 11), vec![1, 0, 11], "colours");
+        // A grey value above the void label is no index: then it must be a palette colour.
+        assert_eq!(label_classes(&[12, 12, 12, 255, 128, 128, 128, 255], &palette, 11), vec![11, 0]);
+    }
 }

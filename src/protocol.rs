@@ -6,7 +6,11 @@
 //!   mask); or by [`Response::Failed`] at any point.
 //! - [`Request::Segment`] is answered by [`Response::Segmented`] or [`Response::Failed`].
 //!
-//! Every answer to a run names that run. Maps travel as `f32` planes, channel-major
+//! Every request carries a `serial` from the page's one counter (which also numbers picture
+//! decodes and label decodes), and every answer repeats it with the variant it is about.
+//! The page's state keeps the serial it expects per slot (a variant's trace, its mask for the
+//! comparison, a download's load) and drops any answer with another: that is the only
+//! staleness rule. [`Response::Crashed`] answers everything. Maps travel as `f32` planes, channel-major
 //! (`[C, H, W]`), already cropped to the image (the padding added to reach a multiple of
 //! `2^depth` is removed).
 
@@ -34,52 +38,59 @@ pub struct InputImage {
 pub enum Request {
     /// Trained weights for `variant` on `dataset` (a safetensors file). Replaces any
     /// earlier model of that pair.
-    Load { dataset: Dataset, variant: Variant, bytes: Vec<u8> },
+    Load { serial: u32, dataset: Dataset, variant: Variant, bytes: Vec<u8> },
     /// Trace one image through `variant` of `dataset`: trained weights if loaded, else
     /// random ones with the dataset's classes.
-    Trace { run: u32, dataset: Dataset, variant: Variant, image: InputImage },
+    Trace { serial: u32, dataset: Dataset, variant: Variant, image: InputImage },
     /// Only the mask of one image through `variant` of `dataset` (for comparisons).
-    Segment { run: u32, dataset: Dataset, variant: Variant, image: InputImage },
+    Segment { serial: u32, dataset: Dataset, variant: Variant, image: InputImage },
 }
 
 /// Worker to page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Response {
     Loaded {
+        serial: u32,
         dataset: Dataset,
         variant: Variant,
         model: ModelSummary,
     },
     LoadFailed {
+        serial: u32,
         dataset: Dataset,
         variant: Variant,
         message: String,
     },
     /// The model is ready.
     Started {
-        run: u32,
+        serial: u32,
+        variant: Variant,
         model: ModelSummary,
     },
     /// One stage of the forward pass, in network order.
     Stage {
-        run: u32,
+        serial: u32,
+        variant: Variant,
         stage: StageData,
     },
     /// The forward pass is done; `forward_ms` counts every stage.
     Finished {
-        run: u32,
+        serial: u32,
+        variant: Variant,
         forward_ms: f64,
         mask: Mask,
     },
     Segmented {
-        run: u32,
+        serial: u32,
         variant: Variant,
         model: ModelSummary,
         mask: Mask,
         ms: f64,
     },
+    /// A trace or a segmentation failed.
     Failed {
-        run: u32,
+        serial: u32,
+        variant: Variant,
         message: String,
     },
     /// The worker hit an internal error (a Rust panic, `message`) and stops: no other
@@ -89,16 +100,27 @@ pub enum Response {
     },
 }
 
-impl Response {
-    /// The run this answers, if it answers a run.
-    pub fn run(&self) -> Option<u32> {
+impl Request {
+    /// The serial its answers carry.
+    pub fn serial(&self) -> u32 {
         match self {
-            Response::Started { run, .. }
-            | Response::Stage { run, .. }
-            | Response::Finished { run, .. }
-            | Response::Segmented { run, .. }
-            | Response::Failed { run, .. } => Some(*run),
-            Response::Loaded { .. } | Response::LoadFailed { .. } | Response::Crashed { .. } => None,
+            Request::Load { serial, .. } | Request::Trace { serial, .. } | Request::Segment { serial, .. } => *serial,
+        }
+    }
+}
+
+impl Response {
+    /// The serial of the request this answers (none for a crash, which answers all).
+    pub fn serial(&self) -> Option<u32> {
+        match self {
+            Response::Loaded { serial, .. }
+            | Response::LoadFailed { serial, .. }
+            | Response::Started { serial, .. }
+            | Response::Stage { serial, .. }
+            | Response::Finished { serial, .. }
+            | Response::Segmented { serial, .. }
+            | Response::Failed { serial, .. } => Some(*serial),
+            Response::Crashed { .. } => None,
         }
     }
 }

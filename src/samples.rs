@@ -34,3 +34,25 @@ pub fn upload_hint(dataset: Dataset) -> &'static str {
         Dataset::Ccp => "Photos of one standing person work best: this model was trained on CCP's full-body street-fashion photos.",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_dataset_offers_samples_and_a_hint() {
+        for d in Dataset::ALL {
+            let offered = for_dataset(d);
+            assert!(!offered.is_empty(), "{d:?} has no sample");
+            assert!(offered.iter().all(|s| is_sample(s.id) && s.suits.contains(&d)));
+            assert!(!upload_hint(d).is_empty());
+        }
+        assert!(for_dataset(Dataset::Ccp).iter().any(|s| s.id == "astronaut"));
+        assert!(!is_sample("../etc"));
+        // Every sample ships with the page.
+        for s in &SAMPLES {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("www/samples/{}.jpg", s.id));
+            assert!(path.is_file(), "{}", path.display());
+        }
+    }
+}

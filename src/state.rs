@@ -1,22 +1,35 @@
-//! The page's state: one reducer. Everything the page shows is derived from [`State`];
-//! every change goes through an [`Action`]. Side effects (worker requests, downloads,
-//! decoding) live in `app.rs` and report back as actions.
+//! The page's state: one pure reducer. Everything the page shows is derived from [`State`]
+//! by its methods; every change goes through an [`Action`], which carries the time when it
+//! matters (`at_ms`): the reducer reads no clock and touches no web type. Side effects
+//! (worker requests, downloads, decoding) live in `hooks/` and report back as actions.
+//!
+//! Staleness has one rule: every request (a trace, a segmentation, a weights load, a picture
+//! or label decode) carries a serial from the page's one counter; the state keeps the serial
+//! it expects per slot and drops any answer with another.
+//!
+//! The big maps sit behind `Rc`s, so an action clones only what it changes.
 
 use crate::manifest::{Manifest, ManifestEntry};
-use crate::picture::{Label, Picture};
-use crate::protocol::{Dataset, Mask, ModelSummary, Response, StageData, Variant};
+use crate::picture::{Fit, Label, Picture};
+use crate::protocol::{Dataset, MapShape, Mask, ModelSummary, Response, StageData, Variant};
+use crate::url::UrlState;
 use crate::Shared;
+use skipscope_engine::weights::ClassInfo;
 use skipscope_engine::{stage_names, Skip, Upsample};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 use yew::Reducible;
 
 /// The variant shown first when the URL names none.
 pub const DEFAULT_VARIANT: Variant = Variant::new(Upsample::Transposed, Skip::Add);
-/// The stage selected first: the deepest decoder stage's output at full resolution.
+/// The stage selected first: the last decoder stage (the shallowest), whose output is at
+/// full resolution just before the head.
 pub const DEFAULT_STAGE: &str = "dec.0";
 /// The dataset whose models are shown first when the URL names none.
 pub const DEFAULT_DATASET: Dataset = Dataset::Camvid;
+
+/// What every run, download and toggle says once the worker has crashed.
+pub const ENGINE_STOPPED: &str = "the engine stopped on an internal error; reload the page to go on";
 
 /// What the page knows about the published models.
 #[derive(Clone, Debug, PartialEq)]
@@ -36,8 +49,10 @@ pub enum Weights {
         loaded: f64,
         total: Option<f64>,
     },
-    /// Downloaded; the worker is reading them.
-    Loading,
+    /// Downloaded; the worker is reading them (request `serial`).
+    Loading {
+        serial: u32,
+    },
     Ready(ModelSummary),
     Failed(String),
 }
@@ -74,7 +89,8 @@ pub enum ScaleMode {
 /// One traced run of the current picture through one variant.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Trace {
-    pub run: u32,
+    /// The serial of its request: only answers with it are taken.
+    pub serial: u32,
     pub model: Option<ModelSummary>,
     /// In network order, as they arrive.
     pub stages: Vec<Shared<StageData>>,
@@ -96,35 +112,58 @@ pub struct Segmentation {
     pub model: ModelSummary,
 }
 
+/// A comparison run without its mask yet.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SegmentRun {
+    /// Sent to the worker as request `serial`.
+    Running(u32),
+    Failed(String),
+}
+
+/// One skip mode's column in the comparison.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Slot {
+    Ready(Segmentation),
+    Pending,
+    /// Why there is no mask (no weights, or an error).
+    Missing(String),
+}
+
+/// A picture request awaited: a sample or file being read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PictureRequest {
+    pub serial: u32,
+    pub name: String,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct State {
-    pub catalog: Catalog,
+    pub catalog: Rc<Catalog>,
     /// Every download, of any dataset (switching back finds them).
-    pub weights: HashMap<(Dataset, Variant), Weights>,
+    pub weights: Rc<HashMap<(Dataset, Variant), Weights>>,
     /// Whose models are shown: traces, masks and the label below are of this dataset.
     pub dataset: Dataset,
     pub variant: Variant,
-    /// The picture shown, with a serial that changes with every new picture.
+    /// The picture shown, and the serial of the request that brought it (0: none yet).
     pub picture: Option<Shared<Picture>>,
     pub picture_serial: u32,
-    /// The sample being fetched or the file being decoded.
-    pub picture_loading: Option<String>,
+    /// The sample being fetched or the file being decoded: only its answer is taken.
+    pub picture_request: Option<PictureRequest>,
     /// Why the last file was refused (the previous picture and results stay).
     pub picture_error: Option<String>,
     /// A ground-truth label for the picture, to score each skip mode.
     pub label: Option<Shared<Label>>,
     pub label_error: Option<String>,
+    /// The serial of the label decode awaited.
+    pub label_request: Option<u32>,
     /// The sample shown, for the URL (none for uploads).
     pub sample: Option<String>,
     /// Traces of the current picture, per variant (a cache: toggling back is instant).
-    pub traces: HashMap<Variant, Trace>,
+    pub traces: Rc<HashMap<Variant, Trace>>,
     /// Masks of the current picture, per variant (from traces and comparisons).
-    pub masks: HashMap<Variant, Segmentation>,
-    /// Comparison runs in flight: run -> variant.
-    pub segment_runs: HashMap<u32, Variant>,
-    pub segment_errors: HashMap<Variant, String>,
-    /// Responses of runs below this belong to an earlier picture.
-    pub first_run_of_picture: u32,
+    pub masks: Rc<HashMap<Variant, Segmentation>>,
+    /// Comparison runs of the current picture without a mask yet, per variant.
+    pub segments: Rc<HashMap<Variant, SegmentRun>>,
     pub selected: String,
     pub channel: Option<usize>,
     pub scale: ScaleMode,
@@ -141,22 +180,21 @@ pub struct State {
 impl Default for State {
     fn default() -> Self {
         Self {
-            catalog: Catalog::Loading,
-            weights: HashMap::new(),
+            catalog: Rc::new(Catalog::Loading),
+            weights: Rc::default(),
             dataset: DEFAULT_DATASET,
             variant: DEFAULT_VARIANT,
             picture: None,
             picture_serial: 0,
-            picture_loading: None,
+            picture_request: None,
             picture_error: None,
             label: None,
             label_error: None,
+            label_request: None,
             sample: None,
-            traces: HashMap::new(),
-            masks: HashMap::new(),
-            segment_runs: HashMap::new(),
-            segment_errors: HashMap::new(),
-            first_run_of_picture: 0,
+            traces: Rc::default(),
+            masks: Rc::default(),
+            segments: Rc::default(),
             selected: DEFAULT_STAGE.into(),
             channel: None,
             scale: ScaleMode::PerChannel,
@@ -168,13 +206,42 @@ impl Default for State {
     }
 }
 
-/// What every run, download and toggle says once the worker has crashed.
-pub const ENGINE_STOPPED: &str = "the engine stopped on an internal error; reload the page to go on";
+/// The value of unlabelled pixels in label images of `dataset`: its void label, or the
+/// first value after its classes.
+pub fn label_void(dataset: Dataset) -> u8 {
+    dataset.void_label().unwrap_or(dataset.classes().len() as u8)
+}
+
+/// What a picture for `dataset`'s models is fit to before its models are known: the
+/// dataset's working size, padded for its published depth.
+pub fn default_fit(dataset: Dataset) -> Fit {
+    Fit { size: dataset.working_size(), multiple: 1 << crate::trace::fallback_architecture(dataset).0 }
+}
 
 impl State {
+    /// The state a URL asks for (unknown values were dropped when it was read).
+    pub fn from_url(url: &UrlState) -> Self {
+        let mut s = State::default();
+        if let Some(d) = url.dataset {
+            s.dataset = d;
+        }
+        if let Some(v) = url.variant {
+            s.variant = v;
+        }
+        if let Some(stage) = &url.stage {
+            s.selected = stage.clone();
+        }
+        s
+    }
+
+    /// The view for the URL.
+    pub fn url(&self) -> UrlState {
+        UrlState { dataset: Some(self.dataset), variant: Some(self.variant), sample: self.sample.clone(), stage: Some(self.selected.clone()) }
+    }
+
     /// The manifest's entries of `dataset`, in manifest order.
     pub fn published(&self, dataset: Dataset) -> impl Iterator<Item = &ManifestEntry> {
-        let models = match &self.catalog {
+        let models = match &*self.catalog {
             Catalog::Ready(m) => m.models.as_slice(),
             _ => &[],
         };
@@ -186,22 +253,50 @@ impl State {
         self.published(self.dataset).find(|e| e.upsample == variant.upsample && e.skip == variant.skip)
     }
 
+    /// The download state of `variant` of the shown dataset.
+    pub fn weights_of(&self, variant: Variant) -> Option<&Weights> {
+        self.weights.get(&(self.dataset, variant))
+    }
+
     /// Whether `variant` of the shown dataset can run now, and with what.
     pub fn availability(&self, variant: Variant) -> Availability {
         if self.engine_error.is_some() {
             return Availability::Stopped;
         }
-        match &self.catalog {
+        match &*self.catalog {
             Catalog::Loading => Availability::Pending,
             Catalog::Missing(_) => Availability::Random,
             Catalog::Ready(_) if self.published(self.dataset).next().is_none() => Availability::Random,
-            Catalog::Ready(_) => match (self.entry(variant), self.weights.get(&(self.dataset, variant))) {
+            Catalog::Ready(_) => match (self.entry(variant), self.weights_of(variant)) {
                 (None, _) => Availability::Unavailable(format!("no trained weights for {variant} yet")),
-                (Some(_), None | Some(Weights::Fetching { .. }) | Some(Weights::Loading)) => Availability::Pending,
+                (Some(_), None | Some(Weights::Fetching { .. }) | Some(Weights::Loading { .. })) => Availability::Pending,
                 (Some(_), Some(Weights::Ready(_))) => Availability::Trained,
                 (Some(_), Some(Weights::Failed(_))) => Availability::Random,
             },
         }
+    }
+
+    /// The availability of every variant, for the toggles.
+    pub fn availability_all(&self) -> Vec<(Variant, Availability)> {
+        Variant::all().map(|v| (v, self.availability(v))).collect()
+    }
+
+    /// The downloads the shown variant wants, in order: its own weights, then those of the
+    /// other skip modes at its upsampling (for the comparison), each with its entry; each
+    /// only once (a download leaves its trace in `weights`, failed or not).
+    pub fn wanted_weights(&self) -> Vec<(Variant, &ManifestEntry)> {
+        if self.engine_error.is_some() {
+            return Vec::new();
+        }
+        let order = std::iter::once(self.variant).chain(Skip::ALL.into_iter().map(|s| self.variant.with_skip(s)));
+        let mut wanted: Vec<(Variant, &ManifestEntry)> = Vec::new();
+        for v in order {
+            let fresh = !self.weights.contains_key(&(self.dataset, v)) && !wanted.iter().any(|(w, _)| *w == v);
+            if let Some(e) = self.entry(v).filter(|_| fresh) {
+                wanted.push((v, e));
+            }
+        }
+        wanted
     }
 
     /// The working size of the current variant's model (the dataset's until the manifest
@@ -214,9 +309,55 @@ impl State {
         self.traces.get(&self.variant)
     }
 
-    /// The depth of the current model (from its trace, else the published default).
+    /// The summary of the shown model: from its trace, else from its loaded weights.
+    pub fn model(&self) -> Option<&ModelSummary> {
+        self.trace().and_then(|t| t.model.as_ref()).or(match self.weights_of(self.variant) {
+            Some(Weights::Ready(m)) => Some(m),
+            _ => None,
+        })
+    }
+
+    /// The depth of the shown model (from its trace or its loaded weights, else that of the
+    /// dataset's published models).
     pub fn depth(&self) -> usize {
-        self.trace().and_then(|t| t.model.as_ref()).map(|m| m.depth).unwrap_or(crate::trace::RANDOM_DEPTH)
+        self.model().map(|m| m.depth).unwrap_or(crate::trace::fallback_architecture(self.dataset).0)
+    }
+
+    /// What the picture must be fit to for the shown model: its working size, and sides
+    /// padded to `2^depth`.
+    pub fn fit(&self) -> Fit {
+        Fit { size: self.working_size(), multiple: 1 << self.depth() }
+    }
+
+    /// Whether the shown picture (if any) is fit for the shown model.
+    pub fn fits(&self) -> bool {
+        self.picture.as_ref().is_none_or(|p| p.fitted_to == self.fit())
+    }
+
+    /// Whether the shown picture must be read again for the shown model (and no other
+    /// picture is on its way).
+    pub fn needs_refit(&self) -> bool {
+        !self.fits() && self.picture_request.is_none()
+    }
+
+    /// The variant to trace now, if any: the shown one, when the picture fits its model,
+    /// it can run and nothing is cached for it.
+    pub fn wanted_trace(&self) -> Option<Variant> {
+        let ready = self.picture.is_some() && self.fits() && self.availability(self.variant).runnable() && !self.traces.contains_key(&self.variant);
+        ready.then_some(self.variant)
+    }
+
+    /// The variants to segment now for the comparison: once the shown trace is done, the
+    /// other skip modes that can run and have no mask, run or error yet.
+    pub fn wanted_segments(&self) -> Vec<Variant> {
+        if self.picture.is_none() || self.trace().is_none_or(Trace::running) {
+            return Vec::new();
+        }
+        Skip::ALL
+            .into_iter()
+            .map(|s| self.variant.with_skip(s))
+            .filter(|v| *v != self.variant && self.availability(*v).runnable() && !self.masks.contains_key(v) && !self.segments.contains_key(v))
+            .collect()
     }
 
     /// The mask of the shown variant: from its trace, or from the comparison.
@@ -228,27 +369,116 @@ impl State {
         self.trace().is_some_and(Trace::running)
     }
 
-    fn trace_of_run(&mut self, run: u32) -> Option<&mut Trace> {
-        self.traces.values_mut().find(|t| t.run == run)
+    /// The classes of the shown model (the dataset's until a trace says).
+    pub fn classes(&self) -> Vec<ClassInfo> {
+        self.trace().and_then(|t| t.model.as_ref()).map(|m| m.classes.clone()).unwrap_or_else(|| self.dataset.classes())
+    }
+
+    /// The shape of every stage traced so far, by name.
+    pub fn shapes(&self) -> HashMap<String, MapShape> {
+        self.trace().map(|t| t.stages.iter().map(|s| (s.name.clone(), s.planes.shape)).collect()).unwrap_or_default()
+    }
+
+    /// The names of the stages traced so far.
+    pub fn ready_stages(&self) -> HashSet<String> {
+        self.trace().map(|t| t.stages.iter().map(|s| s.name.clone()).collect()).unwrap_or_default()
+    }
+
+    /// The selected stage, once traced.
+    pub fn selected_stage(&self) -> Option<Shared<StageData>> {
+        self.trace().and_then(|t| t.stages.iter().find(|s| s.name == self.selected).cloned())
+    }
+
+    /// What the status line reports as failed: the shown trace's error, or the crash.
+    pub fn status_error(&self) -> Option<String> {
+        self.trace().and_then(|t| t.error.clone()).or(self.engine_error.as_ref().map(|_| ENGINE_STOPPED.into()))
+    }
+
+    /// The comparison's three columns: one per skip mode at the shown upsampling.
+    pub fn compare_slots(&self) -> Vec<(Skip, Slot)> {
+        Skip::ALL
+            .into_iter()
+            .map(|s| {
+                let v = self.variant.with_skip(s);
+                let slot = if let Some(seg) = self.masks.get(&v) {
+                    Slot::Ready(seg.clone())
+                } else if let Some(SegmentRun::Failed(e)) = self.segments.get(&v) {
+                    Slot::Missing(e.clone())
+                } else {
+                    match self.availability(v) {
+                        Availability::Unavailable(why) => Slot::Missing(why),
+                        Availability::Stopped => Slot::Missing(ENGINE_STOPPED.into()),
+                        _ => Slot::Pending,
+                    }
+                };
+                (s, slot)
+            })
+            .collect()
+    }
+
+    /// What a label image may hold, for the comparison's hint.
+    pub fn label_format(&self) -> String {
+        let n = self.dataset.classes().len();
+        format!("the legend's colours, or class indices 0–{} with {} = void", n - 1, label_void(self.dataset))
+    }
+
+    /// What the manifest publishes for `dataset`, in a line.
+    pub fn published_summary(&self, dataset: Dataset) -> String {
+        let published: Vec<&ManifestEntry> = self.published(dataset).collect();
+        let best = published.iter().max_by(|a, b| a.test.miou.total_cmp(&b.test.miou));
+        match (published.len(), best) {
+            (0, _) | (_, None) => "no trained weights published yet".into(),
+            (n, Some(e)) => format!(
+                "{n} trained variant{}; best test mIoU {:.1}% ({}-{})",
+                if n == 1 { "" } else { "s" },
+                100.0 * e.test.miou,
+                e.upsample.name(),
+                e.skip.name()
+            ),
+        }
+    }
+
+    /// Whether `response` answers a request this state still awaits. Answers to anything
+    /// else (an earlier picture, a model since replaced, a dataset left) are dropped.
+    fn expects(&self, response: &Response) -> bool {
+        let trace = |serial: &u32, variant: &Variant| self.traces.get(variant).is_some_and(|t| t.serial == *serial && t.running());
+        let segment = |serial: &u32, variant: &Variant| self.segments.get(variant) == Some(&SegmentRun::Running(*serial));
+        match response {
+            Response::Loaded { serial, dataset, variant, .. } | Response::LoadFailed { serial, dataset, variant, .. } => {
+                self.weights.get(&(*dataset, *variant)) == Some(&Weights::Loading { serial: *serial })
+            }
+            Response::Started { serial, variant, .. } | Response::Stage { serial, variant, .. } | Response::Finished { serial, variant, .. } => {
+                trace(serial, variant)
+            }
+            Response::Segmented { serial, variant, .. } => segment(serial, variant),
+            Response::Failed { serial, variant, .. } => trace(serial, variant) || segment(serial, variant),
+            Response::Crashed { .. } => true,
+        }
+    }
+
+    /// The shown variant's trace, to fill in (only called for an expected answer).
+    fn trace_mut(&mut self, variant: Variant) -> Option<&mut Trace> {
+        Rc::make_mut(&mut self.traces).get_mut(&variant)
     }
 
     /// Forgets every result of `variant` of `dataset` (its model changed).
     fn invalidate(&mut self, dataset: Dataset, variant: Variant) {
         if dataset == self.dataset {
-            self.traces.remove(&variant);
-            self.masks.remove(&variant);
-            self.segment_errors.remove(&variant);
+            Rc::make_mut(&mut self.traces).remove(&variant);
+            Rc::make_mut(&mut self.masks).remove(&variant);
+            Rc::make_mut(&mut self.segments).remove(&variant);
         }
     }
 
-    /// Forgets every result of the picture (the picture or the dataset changed); answers
-    /// to runs started before are ignored from now on.
+    /// Forgets every result of the picture and its label (the picture or the dataset
+    /// changed); answers to runs started before are dropped from now on.
     fn forget_results(&mut self) {
-        self.traces.clear();
-        self.masks.clear();
-        self.segment_runs.clear();
-        self.segment_errors.clear();
-        self.first_run_of_picture = u32::MAX;
+        self.traces = Rc::default();
+        self.masks = Rc::default();
+        self.segments = Rc::default();
+        self.label = None;
+        self.label_error = None;
+        self.label_request = None;
     }
 
     /// A variant without weights cannot be shown while others of the dataset have them:
@@ -258,6 +488,95 @@ impl State {
             let published: Vec<Variant> = self.published(self.dataset).map(|e| Variant::new(e.upsample, e.skip)).collect();
             if let Some(v) = published.iter().find(|v| **v == DEFAULT_VARIANT).or(published.first()) {
                 self.variant = *v;
+            }
+        }
+    }
+
+    /// The stage `delta` stages from the selected one in network order (clamped).
+    fn stepped(&self, delta: i32) -> String {
+        let mut names = stage_names(self.depth());
+        let i = names.iter().position(|n| *n == self.selected).unwrap_or(0) as i32;
+        let j = (i + delta).clamp(0, names.len() as i32 - 1) as usize;
+        names.swap_remove(j)
+    }
+
+    fn select(&mut self, name: &str) {
+        if name != self.selected {
+            self.selected = name.to_string();
+            self.channel = None;
+        }
+    }
+
+    fn set_weights(&mut self, dataset: Dataset, variant: Variant, w: Weights) {
+        Rc::make_mut(&mut self.weights).insert((dataset, variant), w);
+    }
+
+    /// Takes an expected answer of the worker.
+    fn answer(&mut self, response: Response, at_ms: f64) {
+        match response {
+            Response::Loaded { dataset, variant, model, .. } => {
+                self.set_weights(dataset, variant, Weights::Ready(model));
+                self.invalidate(dataset, variant);
+            }
+            Response::LoadFailed { dataset, variant, message, .. } => {
+                self.set_weights(dataset, variant, Weights::Failed(message));
+                self.invalidate(dataset, variant);
+            }
+            Response::Started { variant, model, .. } => {
+                if let Some(t) = self.trace_mut(variant) {
+                    t.model = Some(model);
+                }
+            }
+            Response::Stage { variant, stage, .. } => {
+                if let Some(t) = self.trace_mut(variant) {
+                    t.stages.push(Shared(Rc::new(stage)));
+                }
+            }
+            Response::Finished { variant, forward_ms, mask, .. } => {
+                let mask = Shared(Rc::new(mask));
+                let Some(t) = self.trace_mut(variant) else { return };
+                t.mask = Some(mask.clone());
+                t.forward_ms = Some(forward_ms);
+                if let Some(model) = t.model.clone() {
+                    // A mask the comparison already has stays (the same pixels), so its
+                    // canvases are not drawn again.
+                    if !self.masks.contains_key(&variant) {
+                        Rc::make_mut(&mut self.masks).insert(variant, Segmentation { mask, model });
+                    }
+                    if variant == self.variant {
+                        if let Some((start, what)) = self.clock.take() {
+                            self.latency = Some((what, at_ms - start));
+                        }
+                    }
+                }
+            }
+            Response::Segmented { variant, model, mask, .. } => {
+                Rc::make_mut(&mut self.segments).remove(&variant);
+                Rc::make_mut(&mut self.masks).insert(variant, Segmentation { mask: Shared(Rc::new(mask)), model });
+            }
+            Response::Failed { serial, variant, message } => {
+                if self.segments.get(&variant) == Some(&SegmentRun::Running(serial)) {
+                    Rc::make_mut(&mut self.segments).insert(variant, SegmentRun::Failed(message));
+                } else if let Some(t) = self.trace_mut(variant) {
+                    t.error = Some(message);
+                    self.clock = None;
+                }
+            }
+            Response::Crashed { message } => {
+                // Every question in flight gets this answer; availability() now refuses
+                // every variant, so nothing new is sent.
+                for t in Rc::make_mut(&mut self.traces).values_mut().filter(|t| t.running()) {
+                    t.error = Some(ENGINE_STOPPED.into());
+                }
+                for run in Rc::make_mut(&mut self.segments).values_mut().filter(|r| matches!(r, SegmentRun::Running(_))) {
+                    *run = SegmentRun::Failed(ENGINE_STOPPED.into());
+                }
+                for w in Rc::make_mut(&mut self.weights).values_mut().filter(|w| matches!(w, Weights::Loading { .. } | Weights::Fetching { .. })) {
+                    *w = Weights::Failed(ENGINE_STOPPED.into());
+                }
+                self.clock = None;
+                // The first panic is the cause; later ones are its consequences.
+                self.engine_error.get_or_insert(message);
             }
         }
     }
@@ -271,10 +590,11 @@ pub enum Action {
         loaded: f64,
         total: Option<f64>,
     },
-    /// The download finished; the bytes went to the worker.
+    /// The download finished; the bytes went to the worker as request `serial`.
     FetchDone {
         dataset: Dataset,
         variant: Variant,
+        serial: u32,
     },
     FetchFailed {
         dataset: Dataset,
@@ -287,30 +607,36 @@ pub enum Action {
         dataset: Dataset,
         at_ms: f64,
     },
-    /// A sample or file is being read; `at_ms` starts the request-to-mask clock, except for
-    /// a refit (the shown picture read again for another working size), which keeps it.
+    /// A sample or file is being read as request `serial` (any earlier one is dropped);
+    /// `at_ms` starts the request-to-mask clock, except for a refit (the shown picture read
+    /// again for another model), which keeps it.
     PictureRequested {
+        serial: u32,
         name: String,
         sample: Option<String>,
         at_ms: f64,
         refit: bool,
     },
     PictureReady {
+        serial: u32,
         picture: Rc<Picture>,
         sample: Option<String>,
     },
-    PictureFailed(String),
-    /// A label image decoded for picture `picture_serial` of `dataset` (dropped if either
-    /// changed meanwhile).
+    PictureFailed {
+        serial: u32,
+        message: String,
+    },
+    /// A label image of the shown picture is being decoded as request `serial`.
+    LabelRequested {
+        serial: u32,
+    },
     LabelReady {
+        serial: u32,
         label: Rc<Label>,
-        picture_serial: u32,
-        dataset: Dataset,
     },
     LabelFailed {
+        serial: u32,
         message: String,
-        picture_serial: u32,
-        dataset: Dataset,
     },
     SetVariant {
         variant: Variant,
@@ -318,15 +644,19 @@ pub enum Action {
     },
     /// A trace of the current picture through `variant` was sent to the worker.
     StartTrace {
-        run: u32,
+        serial: u32,
         variant: Variant,
     },
+    /// A segmentation of the current picture through `variant`, for the comparison.
     StartSegment {
-        run: u32,
+        serial: u32,
         variant: Variant,
     },
-    /// The worker answered.
-    Response(Response),
+    /// The worker answered at `at_ms` (boxed: answers are the largest actions).
+    Response {
+        response: Box<Response>,
+        at_ms: f64,
+    },
     Select(String),
     /// Steps `delta` stages through the network order (clamped).
     Step(i32),
@@ -335,78 +665,85 @@ pub enum Action {
     SetOpacity(f64),
 }
 
+impl Action {
+    /// Whether this action can change nothing in `state` (then the reducer returns the same
+    /// `Rc`, and nothing renders again).
+    fn is_noop(&self, state: &State) -> bool {
+        match self {
+            // After a crash nothing is loaded any more: late download news changes nothing.
+            Action::FetchProgress { .. } | Action::FetchDone { .. } => state.engine_error.is_some(),
+            Action::SetDataset { dataset, .. } => *dataset == state.dataset,
+            Action::SetVariant { variant, .. } => *variant == state.variant,
+            Action::PictureReady { serial, .. } | Action::PictureFailed { serial, .. } => state.picture_request.as_ref().is_none_or(|r| r.serial != *serial),
+            Action::LabelReady { serial, .. } | Action::LabelFailed { serial, .. } => state.label_request != Some(*serial),
+            Action::Response { response, .. } => !state.expects(response),
+            Action::Select(name) => *name == state.selected,
+            Action::Step(delta) => state.stepped(*delta) == state.selected,
+            _ => false,
+        }
+    }
+}
+
 impl Reducible for State {
     type Action = Action;
 
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
-        let mut next = (*self).clone();
+        if action.is_noop(&self) {
+            return self;
+        }
+        // Cheap: the maps are shared until changed.
+        let mut next = Rc::unwrap_or_clone(self);
         match action {
             Action::CatalogLoaded(Ok(m)) => {
-                next.catalog = Catalog::Ready(m);
+                next.catalog = Rc::new(Catalog::Ready(m));
                 next.settle_variant();
             }
-            Action::CatalogLoaded(Err(message)) => next.catalog = Catalog::Missing(message),
-            // After a crash nothing is loaded any more: late download news changes nothing.
-            Action::FetchProgress { .. } | Action::FetchDone { .. } if self.engine_error.is_some() => return self,
-            Action::FetchProgress { dataset, variant, loaded, total } => {
-                next.weights.insert((dataset, variant), Weights::Fetching { loaded, total });
-            }
-            Action::FetchDone { dataset, variant } => {
-                next.weights.insert((dataset, variant), Weights::Loading);
-            }
+            Action::CatalogLoaded(Err(message)) => next.catalog = Rc::new(Catalog::Missing(message)),
+            Action::FetchProgress { dataset, variant, loaded, total } => next.set_weights(dataset, variant, Weights::Fetching { loaded, total }),
+            Action::FetchDone { dataset, variant, serial } => next.set_weights(dataset, variant, Weights::Loading { serial }),
             Action::FetchFailed { dataset, variant, message } => {
-                next.weights.insert((dataset, variant), Weights::Failed(message));
+                next.set_weights(dataset, variant, Weights::Failed(message));
                 next.invalidate(dataset, variant);
             }
             Action::SetDataset { dataset, at_ms } => {
-                if dataset == self.dataset {
-                    return self;
-                }
                 next.dataset = dataset;
                 next.settle_variant();
                 next.forget_results();
-                next.label = None;
-                next.label_error = None;
                 next.channel = None;
                 next.clock = Some((at_ms, "model switch to mask"));
                 next.latency = None;
             }
-            Action::PictureRequested { name, sample, at_ms, refit } => {
-                next.picture_loading = Some(name);
+            Action::PictureRequested { serial, name, sample, at_ms, refit } => {
+                next.picture_request = Some(PictureRequest { serial, name });
                 next.picture_error = None;
                 if !refit {
                     next.clock = Some((at_ms, if sample.is_some() { "sample to mask" } else { "file to mask" }));
                     next.latency = None;
                 }
             }
-            Action::PictureReady { picture, sample } => {
+            Action::PictureReady { serial, picture, sample } => {
                 next.picture = Some(Shared(picture));
-                next.picture_serial += 1;
-                next.picture_loading = None;
+                next.picture_serial = serial;
+                next.picture_request = None;
                 next.sample = sample;
-                next.label = None;
-                next.label_error = None;
                 next.forget_results();
             }
-            Action::PictureFailed(message) => {
-                next.picture_loading = None;
+            Action::PictureFailed { message, .. } => {
+                next.picture_request = None;
                 next.picture_error = Some(message);
                 next.clock = None;
             }
-            Action::LabelReady { picture_serial, dataset, .. } | Action::LabelFailed { picture_serial, dataset, .. }
-                if picture_serial != self.picture_serial || dataset != self.dataset =>
-            {
-                return self;
-            }
+            Action::LabelRequested { serial } => next.label_request = Some(serial),
             Action::LabelReady { label, .. } => {
                 next.label = Some(Shared(label));
                 next.label_error = None;
+                next.label_request = None;
             }
-            Action::LabelFailed { message, .. } => next.label_error = Some(message),
+            Action::LabelFailed { message, .. } => {
+                next.label_error = Some(message);
+                next.label_request = None;
+            }
             Action::SetVariant { variant, at_ms } => {
-                if variant == self.variant {
-                    return self;
-                }
                 next.variant = variant;
                 if next.masks.contains_key(&variant) {
                     // Traced before, or segmented for the comparison: the mask shows at once
@@ -418,102 +755,313 @@ impl Reducible for State {
                     next.latency = None;
                 }
             }
-            Action::StartTrace { run, variant } => {
-                next.first_run_of_picture = next.first_run_of_picture.min(run);
-                next.traces.insert(variant, Trace { run, model: None, stages: Vec::new(), mask: None, forward_ms: None, error: None });
+            Action::StartTrace { serial, variant } => {
+                let trace = Trace { serial, model: None, stages: Vec::new(), mask: None, forward_ms: None, error: None };
+                Rc::make_mut(&mut next.traces).insert(variant, trace);
             }
-            Action::StartSegment { run, variant } => {
-                next.first_run_of_picture = next.first_run_of_picture.min(run);
-                next.segment_runs.insert(run, variant);
+            Action::StartSegment { serial, variant } => {
+                Rc::make_mut(&mut next.segments).insert(variant, SegmentRun::Running(serial));
             }
-            Action::Response(r) => {
-                if r.run().is_some_and(|run| run < self.first_run_of_picture) {
-                    return self;
-                }
-                match r {
-                    Response::Loaded { dataset, variant, model } => {
-                        next.weights.insert((dataset, variant), Weights::Ready(model));
-                        next.invalidate(dataset, variant);
-                    }
-                    Response::LoadFailed { dataset, variant, message } => {
-                        next.weights.insert((dataset, variant), Weights::Failed(message));
-                        next.invalidate(dataset, variant);
-                    }
-                    Response::Started { run, model } => {
-                        let Some(t) = next.trace_of_run(run) else { return self };
-                        t.model = Some(model);
-                    }
-                    Response::Stage { run, stage } => {
-                        let Some(t) = next.trace_of_run(run) else { return self };
-                        t.stages.push(Shared(Rc::new(stage)));
-                    }
-                    Response::Finished { run, forward_ms, mask } => {
-                        let Some(t) = next.trace_of_run(run) else { return self };
-                        let mask = Shared(Rc::new(mask));
-                        t.mask = Some(mask.clone());
-                        t.forward_ms = Some(forward_ms);
-                        let model = t.model.clone();
-                        let variant = next.traces.iter().find(|(_, t)| t.run == run).map(|(v, _)| *v);
-                        if let (Some(variant), Some(model)) = (variant, model) {
-                            next.masks.insert(variant, Segmentation { mask, model });
-                            if variant == next.variant {
-                                if let Some((start, what)) = next.clock.take() {
-                                    next.latency = Some((what, crate::now_ms() - start));
-                                }
-                            }
-                        }
-                    }
-                    Response::Segmented { run, variant, model, mask, .. } => {
-                        next.segment_runs.remove(&run);
-                        next.masks.insert(variant, Segmentation { mask: Shared(Rc::new(mask)), model });
-                    }
-                    Response::Crashed { message } => {
-                        // Every question in flight gets this answer; availability() now
-                        // refuses every variant, so nothing new is sent.
-                        for t in next.traces.values_mut().filter(|t| t.running()) {
-                            t.error = Some(ENGINE_STOPPED.into());
-                        }
-                        for (_, variant) in std::mem::take(&mut next.segment_runs) {
-                            next.segment_errors.insert(variant, ENGINE_STOPPED.into());
-                        }
-                        for w in next.weights.values_mut().filter(|w| matches!(w, Weights::Loading | Weights::Fetching { .. })) {
-                            *w = Weights::Failed(ENGINE_STOPPED.into());
-                        }
-                        next.clock = None;
-                        // The first panic is the cause; later ones are its consequences.
-                        next.engine_error.get_or_insert(message);
-                    }
-                    Response::Failed { run, message } => {
-                        if let Some(variant) = next.segment_runs.remove(&run) {
-                            next.segment_errors.insert(variant, message);
-                        } else if let Some(t) = next.trace_of_run(run) {
-                            t.error = Some(message);
-                            next.clock = None;
-                        } else {
-                            return self;
-                        }
-                    }
-                }
-            }
-            Action::Select(name) => {
-                if name != next.selected {
-                    next.selected = name;
-                    next.channel = None;
-                }
-            }
+            Action::Response { response, at_ms } => next.answer(*response, at_ms),
+            Action::Select(name) => next.select(&name),
             Action::Step(delta) => {
-                let names = stage_names(self.depth());
-                let i = names.iter().position(|n| *n == self.selected).unwrap_or(0) as i32;
-                let j = (i + delta).clamp(0, names.len() as i32 - 1) as usize;
-                if names[j] != next.selected {
-                    next.selected = names[j].clone();
-                    next.channel = None;
-                }
+                let name = next.stepped(delta);
+                next.select(&name);
             }
             Action::SelectChannel(c) => next.channel = c,
             Action::SetScale(s) => next.scale = s,
             Action::SetOpacity(o) => next.opacity = o.clamp(0.0, 1.0),
         }
         Rc::new(next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{InputImage, Request};
+    use crate::trace::Engine;
+
+    const TN: Variant = Variant::new(Upsample::Transposed, Skip::None);
+    const TA: Variant = Variant::new(Upsample::Transposed, Skip::Add);
+    const TC: Variant = Variant::new(Upsample::Transposed, Skip::Concat);
+    const CAMVID: Dataset = Dataset::Camvid;
+
+    /// A manifest listing `ids` like `camvid-transposed-none`.
+    fn manifest_with(ids: &[&str]) -> Manifest {
+        let models: Vec<String> = ids
+            .iter()
+            .map(|id| {
+                let mut parts = id.split('-');
+                let (d, u, s) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
+                let [h, w] = d.parse::<Dataset>().unwrap().working_size();
+                format!(
+                    r#"{{"id":"{id}","dataset":"{d}","upsample":"{u}","skip":"{s}","file":"{id}.safetensors","bytes":100,"parameters":10,
+                    "working_size":[{h},{w}],"epochs":1,"train_seconds":1.0,"test":{{"g":0.5,"c":0.4,"miou":0.3,"bf":null,"iou":[0.1,null],"pixels":9,"images":1}}}}"#
+                )
+            })
+            .collect();
+        crate::manifest::parse(format!(r#"{{"format_version":1,"models":[{}]}}"#, models.join(",")).as_bytes()).unwrap()
+    }
+
+    /// A 96 x 128 picture of which the top-left 90 x 120 is the photo.
+    fn image() -> InputImage {
+        let (h, w) = (96, 128);
+        let rgb = (0..h * w * 3).map(|i| (i * 7 % 251) as u8).collect();
+        InputImage { height: h, width: w, valid_height: 90, valid_width: 120, rgb }
+    }
+
+    fn picture(to: Fit) -> Rc<Picture> {
+        let input = image();
+        let rgba = vec![0; input.valid_height * input.valid_width * 4];
+        Rc::new(Picture { name: "p.jpg".into(), original: (90, 120), fitted_to: to, input, rgba })
+    }
+
+    /// The worker's answers to `request`.
+    fn answers(engine: &mut Engine, request: Request) -> Vec<Response> {
+        let mut out = Vec::new();
+        engine.handle(request, &|| 0.0, &mut |r| out.push(r));
+        out
+    }
+
+    fn respond(state: Rc<State>, response: Response, at_ms: f64) -> Rc<State> {
+        state.reduce(Action::Response { response: Box::new(response), at_ms })
+    }
+
+    /// A state without a manifest (random weights) showing a picture from request 1.
+    fn showing_a_picture() -> Rc<State> {
+        let s = Rc::new(State::default()).reduce(Action::CatalogLoaded(Err("none".into())));
+        let s = s.reduce(Action::PictureRequested { serial: 1, name: "p.jpg".into(), sample: None, at_ms: 100.0, refit: false });
+        let to = s.fit();
+        s.reduce(Action::PictureReady { serial: 1, picture: picture(to), sample: None })
+    }
+
+    #[test]
+    fn a_crashed_worker_fails_what_was_in_flight_and_nothing_more_runs() {
+        let mut state = Rc::new(State::default()).reduce(Action::CatalogLoaded(Ok(manifest_with(&["camvid-transposed-none", "camvid-transposed-add"]))));
+        state = state.reduce(Action::FetchDone { dataset: CAMVID, variant: TN, serial: 1 });
+        state = state.reduce(Action::FetchProgress { dataset: CAMVID, variant: TA, loaded: 1.0, total: None });
+        state = state.reduce(Action::StartTrace { serial: 2, variant: TA });
+        state = state.reduce(Action::StartSegment { serial: 3, variant: TN });
+        assert!(state.running());
+        state = respond(state, Response::Crashed { message: "panicked at engine.rs:1:1".into() }, 0.0);
+        assert_eq!(state.engine_error.as_deref(), Some("panicked at engine.rs:1:1"));
+        let stopped = ENGINE_STOPPED.to_string();
+        assert!(!state.running());
+        assert_eq!(state.trace().unwrap().error.as_ref(), Some(&stopped));
+        assert_eq!(state.segments.get(&TN), Some(&SegmentRun::Failed(stopped.clone())));
+        assert_eq!(state.status_error().as_ref(), Some(&stopped));
+        for v in [TN, TA] {
+            assert_eq!(state.weights.get(&(CAMVID, v)), Some(&Weights::Failed(stopped.clone())), "{v}");
+            assert_eq!(state.availability(v), Availability::Stopped);
+        }
+        assert!(state.wanted_weights().is_empty());
+        assert!(state.compare_slots().iter().all(|(_, slot)| *slot == Slot::Missing(stopped.clone())));
+        // A download finishing later, or a later panic, changes nothing: the first cause stays.
+        let after = state.clone().reduce(Action::FetchDone { dataset: CAMVID, variant: TA, serial: 4 });
+        assert!(Rc::ptr_eq(&after, &state));
+        let after = respond(state.clone(), Response::Crashed { message: "already borrowed".into() }, 0.0);
+        assert_eq!(after.engine_error.as_deref(), Some("panicked at engine.rs:1:1"));
+        // Even without a manifest (random weights), nothing can run any more.
+        let random = Rc::new(State::default()).reduce(Action::CatalogLoaded(Err("none".into())));
+        let random = respond(random, Response::Crashed { message: "x".into() }, 0.0);
+        assert!(!random.availability(TA).runnable());
+    }
+
+    #[test]
+    fn availability_follows_the_manifest_and_the_downloads() {
+        let mut state = Rc::new(State::default());
+        assert_eq!(state.availability(TA), Availability::Pending);
+        // Only transposed-none is published: the default (transposed-add) is not, so the page
+        // switches to it and disables the others.
+        state = state.reduce(Action::CatalogLoaded(Ok(manifest_with(&["camvid-transposed-none", "ccp-transposed-add", "ccp-transposed-concat"]))));
+        assert_eq!(state.variant, TN);
+        assert!(matches!(state.availability(TA), Availability::Unavailable(_)));
+        assert_eq!(state.availability(TN), Availability::Pending);
+        let all = state.availability_all();
+        assert_eq!(all.len(), 9);
+        assert_eq!(all.iter().filter(|(_, a)| matches!(a, Availability::Unavailable(_))).count(), 8);
+        // The downloads wanted: only the published one, once.
+        assert_eq!(state.wanted_weights().iter().map(|(v, e)| (*v, e.id.as_str())).collect::<Vec<_>>(), [(TN, "camvid-transposed-none")]);
+        state = state.reduce(Action::FetchProgress { dataset: CAMVID, variant: TN, loaded: 10.0, total: Some(100.0) });
+        assert!(state.wanted_weights().is_empty(), "a download starts once");
+        assert_eq!(state.weights.get(&(CAMVID, TN)), Some(&Weights::Fetching { loaded: 10.0, total: Some(100.0) }));
+        state = state.reduce(Action::FetchFailed { dataset: CAMVID, variant: TN, message: "HTTP 404".into() });
+        assert_eq!(state.availability(TN), Availability::Random);
+        assert!(state.wanted_weights().is_empty(), "a failed download is not retried");
+        // The people models: transposed-none is not published there, so the page shows
+        // transposed-add, at CCP's working size; the CamVid download's state is kept.
+        state = state.reduce(Action::SetDataset { dataset: Dataset::Ccp, at_ms: 0.0 });
+        assert_eq!((state.dataset, state.variant), (Dataset::Ccp, TA));
+        assert_eq!(state.working_size(), [256, 176]);
+        assert_eq!(state.fit(), Fit { size: [256, 176], multiple: 16 });
+        assert_eq!(state.availability(TA), Availability::Pending);
+        assert!(matches!(state.availability(TN), Availability::Unavailable(_)));
+        assert!(matches!(state.weights.get(&(CAMVID, TN)), Some(Weights::Failed(_))));
+        assert_eq!(state.published(Dataset::Ccp).count(), 2);
+        assert_eq!(state.wanted_weights().iter().map(|(v, _)| *v).collect::<Vec<_>>(), [TA, TC], "the variant first, then the other skips");
+        assert_eq!(state.published_summary(Dataset::Ccp), "2 trained variants; best test mIoU 30.0% (transposed-concat)", "ties: the last");
+        // No manifest at all: everything runs with random weights.
+        let missing = Rc::new(State::default()).reduce(Action::CatalogLoaded(Err("HTTP 404".into())));
+        assert!(matches!(*missing.catalog, Catalog::Missing(_)));
+        assert_eq!(missing.availability(TA), Availability::Random);
+        assert_eq!(missing.published_summary(CAMVID), "no trained weights published yet");
+        assert!(crate::manifest::parse(b"{\"format_version\":2,\"models\":[]}").is_err());
+        assert!(crate::manifest::parse(b"<html>").is_err());
+    }
+
+    #[test]
+    fn a_trace_fills_in_stage_by_stage_and_answers_of_other_serials_are_dropped() {
+        let v = DEFAULT_VARIANT;
+        let mut state = showing_a_picture();
+        assert_eq!(state.wanted_trace(), Some(v));
+        assert!(state.wanted_segments().is_empty(), "not before the trace is done");
+        let mut engine = Engine::new();
+        let responses = answers(&mut engine, Request::Trace { serial: 7, dataset: CAMVID, variant: v, image: image() });
+        state = state.reduce(Action::StartTrace { serial: 7, variant: v });
+        assert!(state.running());
+        assert_eq!(state.wanted_trace(), None);
+        // Answers with another serial, or naming another variant, change nothing.
+        for stale in [
+            Response::Failed { serial: 6, variant: v, message: "old".into() },
+            Response::Failed { serial: 7, variant: TN, message: "other".into() },
+            Response::Segmented {
+                serial: 7,
+                variant: v,
+                model: engine.segment(CAMVID, v, &image()).unwrap().0,
+                mask: Mask { height: 0, width: 0, classes: vec![] },
+                ms: 0.0,
+            },
+        ] {
+            assert!(Rc::ptr_eq(&respond(state.clone(), stale, 0.0), &state));
+        }
+        let masks_before = state.masks.clone();
+        let n = responses.len();
+        for (i, r) in responses.into_iter().enumerate() {
+            let is_stage = matches!(r, Response::Stage { .. });
+            let before = state.clone();
+            state = respond(state, r, 150.0);
+            if is_stage {
+                // A streamed stage touches the trace alone: the other maps stay shared.
+                assert!(Rc::ptr_eq(&state.masks, &before.masks) && Rc::ptr_eq(&state.weights, &before.weights) && Rc::ptr_eq(&state.catalog, &before.catalog));
+                assert_eq!(state.compare_slots(), before.compare_slots(), "the comparison's props do not change");
+                assert_eq!(state.shapes().len(), i, "stage {i}");
+            }
+            assert!(i + 1 == n || state.running());
+        }
+        assert!(!Rc::ptr_eq(&state.masks, &masks_before));
+        let t = state.trace().unwrap();
+        assert_eq!(t.stages.len(), stage_names(4).len());
+        assert_eq!(state.ready_stages().len(), stage_names(4).len());
+        assert_eq!(state.selected_stage().unwrap().name, "dec.0");
+        assert!(t.mask.is_some() && !state.running());
+        assert!(state.masks.contains_key(&v));
+        assert_eq!(state.latency, Some(("file to mask", 50.0)), "the clock is the actions' time");
+        assert_eq!(state.classes(), CAMVID.classes());
+        // Once the trace is done the other skip modes are wanted for the comparison.
+        assert_eq!(state.wanted_segments(), [TN, TC]);
+        state = state.reduce(Action::StartSegment { serial: 8, variant: TN });
+        state = state.reduce(Action::StartSegment { serial: 9, variant: TC });
+        assert!(state.wanted_segments().is_empty());
+        for r in answers(&mut engine, Request::Segment { serial: 8, dataset: CAMVID, variant: TN, image: image() }) {
+            state = respond(state, r, 0.0);
+        }
+        state = respond(state, Response::Failed { serial: 9, variant: TC, message: "bad".into() }, 0.0);
+        let slots = state.compare_slots();
+        assert!(matches!(&slots[0], (Skip::None, Slot::Ready(_))));
+        assert!(matches!(&slots[1], (Skip::Add, Slot::Ready(_))));
+        assert_eq!(slots[2], (Skip::Concat, Slot::Missing("bad".into())));
+        state = state.reduce(Action::PictureFailed { serial: 1, message: "late".into() });
+        assert!(state.picture_error.is_none(), "an answer to a request no longer awaited is dropped");
+        state = state.reduce(Action::PictureRequested { serial: 10, name: "notes.png".into(), sample: None, at_ms: 0.0, refit: false });
+        state = state.reduce(Action::PictureFailed { serial: 10, message: "not an image".into() });
+        assert_eq!(state.picture_error.as_deref(), Some("not an image"));
+        assert!(state.trace().unwrap().mask.is_some(), "the previous result stays");
+        // Another dataset's models: the results go, and answers to earlier runs are dropped.
+        let switched = state.clone().reduce(Action::SetDataset { dataset: Dataset::Ccp, at_ms: 0.0 });
+        assert!(switched.trace().is_none() && switched.masks.is_empty() && switched.segments.is_empty());
+        let late = respond(switched.clone(), Response::Failed { serial: 7, variant: v, message: "late".into() }, 0.0);
+        assert!(Rc::ptr_eq(&late, &switched));
+    }
+
+    #[test]
+    fn a_new_picture_or_dataset_drops_the_label_decoded_for_the_old_one() {
+        let label = Rc::new(Label { name: "l.png".into(), height: 1, width: 1, classes: vec![0], void: 11 });
+        let state = showing_a_picture().reduce(Action::LabelRequested { serial: 2 });
+        let fresh = state.clone().reduce(Action::LabelReady { serial: 2, label: label.clone() });
+        assert!(fresh.label.is_some() && fresh.label_request.is_none());
+        assert!(fresh.clone().reduce(Action::LabelFailed { serial: 2, message: "twice".into() }).label_error.is_none());
+        let failed = state.clone().reduce(Action::LabelFailed { serial: 2, message: "bad".into() });
+        assert_eq!(failed.label_error.as_deref(), Some("bad"));
+        let switched = state.clone().reduce(Action::SetDataset { dataset: Dataset::Ccp, at_ms: 0.0 });
+        assert!(switched.clone().reduce(Action::LabelReady { serial: 2, label: label.clone() }).label.is_none());
+        let to = state.fit();
+        let another = state.clone().reduce(Action::PictureRequested { serial: 3, name: "q.jpg".into(), sample: None, at_ms: 0.0, refit: false });
+        let another = another.reduce(Action::PictureReady { serial: 3, picture: picture(to), sample: None });
+        assert_eq!(another.picture_serial, 3);
+        assert!(another.reduce(Action::LabelReady { serial: 2, label }).label.is_none());
+        assert_eq!(state.label_format(), "the legend's colours, or class indices 0–10 with 11 = void");
+        assert_eq!(label_void(Dataset::Ccp), 4, "CCP has no void label: the first value after its classes");
+    }
+
+    #[test]
+    fn only_the_latest_picture_request_is_shown() {
+        let s = Rc::new(State::default()).reduce(Action::CatalogLoaded(Err("none".into())));
+        let s = s.reduce(Action::PictureRequested { serial: 1, name: "a".into(), sample: Some("astronaut".into()), at_ms: 5.0, refit: false });
+        assert_eq!(s.clock, Some((5.0, "sample to mask")));
+        let s = s.reduce(Action::PictureRequested { serial: 2, name: "b.jpg".into(), sample: None, at_ms: 9.0, refit: false });
+        let to = s.fit();
+        let slow = s.clone().reduce(Action::PictureReady { serial: 1, picture: picture(to), sample: Some("astronaut".into()) });
+        assert!(Rc::ptr_eq(&slow, &s), "a slow decode never replaces a newer request");
+        let s = s.reduce(Action::PictureReady { serial: 2, picture: picture(to), sample: None });
+        assert_eq!((s.picture_serial, s.picture_request.as_ref(), s.clock), (2, None, Some((9.0, "file to mask"))));
+        // A refit keeps the clock of what caused it.
+        let s = s.reduce(Action::SetVariant { variant: TN, at_ms: 20.0 });
+        let s = s.reduce(Action::PictureRequested { serial: 3, name: "b.jpg".into(), sample: None, at_ms: 30.0, refit: true });
+        assert_eq!(s.clock, Some((20.0, "toggle to mask")));
+        assert_eq!(s.url().variant, Some(TN));
+    }
+
+    #[test]
+    fn the_padding_multiple_is_two_to_the_shown_models_depth() {
+        let manifest = manifest_with(&["camvid-transposed-add"]);
+        let mut s = Rc::new(State::default()).reduce(Action::CatalogLoaded(Ok(manifest)));
+        assert_eq!(s.fit(), Fit { size: [192, 256], multiple: 16 }, "the published depth until the model is known");
+        s = s.reduce(Action::PictureRequested { serial: 1, name: "a".into(), sample: None, at_ms: 0.0, refit: false });
+        let to = s.fit();
+        s = s.reduce(Action::PictureReady { serial: 1, picture: picture(to), sample: None });
+        assert!(s.fits() && !s.needs_refit());
+        s = s.reduce(Action::FetchDone { dataset: CAMVID, variant: TA, serial: 2 });
+        assert_eq!(s.wanted_trace(), None, "its weights are being read");
+        // The weights hold a model of depth 2: the picture must be padded to 4 instead.
+        let mut engine = Engine::new();
+        let shallow = ModelSummary { depth: 2, ..engine.segment(CAMVID, TA, &image()).unwrap().0 };
+        let stale = Response::Loaded { serial: 1, dataset: CAMVID, variant: TA, model: shallow.clone() };
+        assert!(Rc::ptr_eq(&respond(s.clone(), stale, 0.0), &s), "a load is answered under its own serial");
+        s = respond(s, Response::Loaded { serial: 2, dataset: CAMVID, variant: TA, model: shallow }, 0.0);
+        assert_eq!(s.depth(), 2);
+        assert_eq!(s.fit(), Fit { size: [192, 256], multiple: 4 });
+        assert!(!s.fits() && s.needs_refit());
+        assert_eq!(s.wanted_trace(), None, "nothing runs until the picture is fit again");
+        assert_eq!(stage_names(s.depth()).len(), 9);
+    }
+
+    #[test]
+    fn stepping_visits_every_stage_in_order_and_stops_at_the_ends() {
+        let mut state = Rc::new(State::from_url(&UrlState { stage: Some("input".into()), ..UrlState::default() }));
+        state = state.reduce(Action::SelectChannel(Some(3)));
+        let mut seen = vec![state.selected.clone()];
+        for _ in 0..30 {
+            state = state.reduce(Action::Step(1));
+            if seen.last() != Some(&state.selected) {
+                seen.push(state.selected.clone());
+                assert_eq!(state.channel, None, "another stage shows all its channels");
+            }
+        }
+        assert_eq!(seen, stage_names(4));
+        let end = state.clone().reduce(Action::Step(1));
+        assert!(Rc::ptr_eq(&end, &state), "stepping past the end changes nothing");
+        assert_eq!(state.reduce(Action::Step(-100)).selected, "input");
+        assert_eq!(Rc::new(State::default()).reduce(Action::SetOpacity(3.0)).opacity, 1.0);
     }
 }

@@ -1,37 +1,36 @@
 //! The worker's computation, kept free of the worker machinery so tests call it directly.
 //!
 //! [`Engine`] keeps one model per dataset and variant: the trained one once its weights are
-//! loaded, else a randomly initialised one (seed [`RANDOM_SEED`], the dataset's classes)
-//! built on first use.
+//! loaded, else a randomly initialised one (seed [`RANDOM_SEED`], the dataset's classes and
+//! its published architecture, [`fallback_architecture`]) built on first use. Each model
+//! keeps its own [`Workspace`], so a warm segmentation allocates no activation buffer.
 
 use crate::protocol::{Dataset, DecoderPlanes, InputImage, MapShape, Mask, ModelSummary, Planes, Request, Response, StageData, Variant};
 use ndarray::{Array4, ArrayView4};
 use skipscope_engine::layers::loss::argmax;
-use skipscope_engine::model::{Stage, StageKind};
+use skipscope_engine::model::{Stage, StageKind, Workspace};
 use skipscope_engine::weights::{self, Normalization};
 use skipscope_engine::{EngineError, Model, ModelConfig};
 use std::collections::HashMap;
 
-/// The architecture of the random fallback: that of the published models.
-pub const RANDOM_DEPTH: usize = 4;
-pub const RANDOM_WIDTH: usize = 8;
+/// The seed of the random fallback's weights.
 pub const RANDOM_SEED: u64 = 1;
 
-/// A smooth test image `[1, height, width, channels]` with values in `[0, 1]`.
-pub fn gradient_image(height: usize, width: usize, channels: usize) -> Array4<f32> {
-    let fx = |x: usize| x as f32 / (width.max(2) - 1) as f32;
-    let fy = |y: usize| y as f32 / (height.max(2) - 1) as f32;
-    Array4::from_shape_fn([1, height, width, channels], |(_, y, x, c)| match c % 3 {
-        0 => fx(x),
-        1 => fy(y),
-        _ => 1.0 - 0.5 * (fx(x) + fy(y)),
-    })
+/// `(depth, width)` of the models published for `dataset`, which the random fallback
+/// copies: CamVid's are width 10, CCP's width 8, both of depth 4.
+pub const fn fallback_architecture(dataset: Dataset) -> (usize, usize) {
+    match dataset {
+        Dataset::Camvid => (4, 10),
+        Dataset::Ccp => (4, 8),
+    }
 }
 
 struct Entry {
     model: Model<f32>,
     summary: ModelSummary,
     normalization: Normalization,
+    /// The buffers of this model's segmentations, warm after the first at a size.
+    workspace: Workspace<f32>,
 }
 
 #[derive(Default)]
@@ -48,20 +47,20 @@ impl Engine {
     /// input: engine errors become `LoadFailed` / `Failed`.
     pub fn handle(&mut self, request: Request, now_ms: &dyn Fn() -> f64, respond: &mut dyn FnMut(Response)) {
         match request {
-            Request::Load { dataset, variant, bytes } => match self.load(dataset, variant, &bytes) {
-                Ok(model) => respond(Response::Loaded { dataset, variant, model }),
-                Err(message) => respond(Response::LoadFailed { dataset, variant, message }),
+            Request::Load { serial, dataset, variant, bytes } => match self.load(dataset, variant, &bytes) {
+                Ok(model) => respond(Response::Loaded { serial, dataset, variant, model }),
+                Err(message) => respond(Response::LoadFailed { serial, dataset, variant, message }),
             },
-            Request::Trace { run, dataset, variant, image } => {
-                if let Err(e) = self.trace(run, dataset, variant, &image, now_ms, respond) {
-                    respond(Response::Failed { run, message: e.to_string() });
+            Request::Trace { serial, dataset, variant, image } => {
+                if let Err(e) = self.trace(serial, dataset, variant, &image, now_ms, respond) {
+                    respond(Response::Failed { serial, variant, message: e.to_string() });
                 }
             }
-            Request::Segment { run, dataset, variant, image } => {
+            Request::Segment { serial, dataset, variant, image } => {
                 let t0 = now_ms();
                 match self.segment(dataset, variant, &image) {
-                    Ok((model, mask)) => respond(Response::Segmented { run, variant, model, mask, ms: now_ms() - t0 }),
-                    Err(e) => respond(Response::Failed { run, message: e.to_string() }),
+                    Ok((model, mask)) => respond(Response::Segmented { serial, variant, model, mask, ms: now_ms() - t0 }),
+                    Err(e) => respond(Response::Failed { serial, variant, message: e.to_string() }),
                 }
             }
         }
@@ -88,30 +87,31 @@ impl Engine {
         let parameters = model.parameter_count();
         model.fold_batch_norm();
         let summary = ModelSummary { dataset, variant, depth: c.depth, width: c.width, parameters, trained: true, classes: meta.classes };
-        self.models.insert((dataset, variant), Entry { model, summary: summary.clone(), normalization: meta.normalization });
+        let entry = Entry { model, summary: summary.clone(), normalization: meta.normalization, workspace: Workspace::new() };
+        self.models.insert((dataset, variant), entry);
         Ok(summary)
     }
 
     /// The model of `variant` of `dataset`, building the random fallback on first use.
-    fn entry(&mut self, dataset: Dataset, variant: Variant) -> skipscope_engine::Result<&Entry> {
+    fn entry(&mut self, dataset: Dataset, variant: Variant) -> skipscope_engine::Result<&mut Entry> {
         use std::collections::hash_map::Entry as Slot;
         let slot = match self.models.entry((dataset, variant)) {
             Slot::Occupied(o) => return Ok(o.into_mut()),
             Slot::Vacant(v) => v,
         };
         let classes = dataset.classes();
-        let config =
-            ModelConfig { in_channels: 3, n_classes: classes.len(), depth: RANDOM_DEPTH, width: RANDOM_WIDTH, upsample: variant.upsample, skip: variant.skip };
+        let (depth, width) = fallback_architecture(dataset);
+        let config = ModelConfig { in_channels: 3, n_classes: classes.len(), depth, width, upsample: variant.upsample, skip: variant.skip };
         let mut model = Model::<f32>::new(config, RANDOM_SEED)?;
         let parameters = model.parameter_count();
         model.fold_batch_norm();
-        let summary = ModelSummary { dataset, variant, depth: RANDOM_DEPTH, width: RANDOM_WIDTH, parameters, trained: false, classes };
-        Ok(slot.insert(Entry { model, summary, normalization: Normalization::imagenet() }))
+        let summary = ModelSummary { dataset, variant, depth, width, parameters, trained: false, classes };
+        Ok(slot.insert(Entry { model, summary, normalization: Normalization::imagenet(), workspace: Workspace::new() }))
     }
 
     fn trace(
         &mut self,
-        run: u32,
+        serial: u32,
         dataset: Dataset,
         variant: Variant,
         image: &InputImage,
@@ -121,7 +121,7 @@ impl Engine {
         let entry = self.entry(dataset, variant)?;
         let x = normalise(image, &entry.normalization)?;
         entry.model.config.check_input([1, image.height, image.width, 3])?;
-        respond(Response::Started { run, model: entry.summary.clone() });
+        respond(Response::Started { serial, variant, model: entry.summary.clone() });
         let (vh, vw) = (image.valid_height, image.valid_width);
         let start = now_ms();
         let mut last = start;
@@ -131,22 +131,28 @@ impl Engine {
                 mask = Some(mask_of(stage.data.view(), vh, vw));
             }
             let data = stage_data(&stage, vh, vw, now_ms() - last);
-            respond(Response::Stage { run, stage: data });
+            respond(Response::Stage { serial, variant, stage: data });
             last = now_ms();
         })?;
         let forward_ms = now_ms() - start;
         let mask = mask.ok_or_else(|| EngineError::Config("the trace had no head stage".into()))?;
-        respond(Response::Finished { run, forward_ms, mask });
+        respond(Response::Finished { serial, variant, forward_ms, mask });
         Ok(())
     }
 
-    /// The mask of `image` through `variant` of `dataset`, cropped to the picture.
+    /// The mask of `image` through `variant` of `dataset`, cropped to the picture, computed
+    /// in the model's own workspace.
     pub fn segment(&mut self, dataset: Dataset, variant: Variant, image: &InputImage) -> skipscope_engine::Result<(ModelSummary, Mask)> {
         let entry = self.entry(dataset, variant)?;
         let x = normalise(image, &entry.normalization)?;
-        let mut ws = skipscope_engine::model::Workspace::new();
-        let scores = entry.model.infer(x.view(), &mut ws)?;
+        let scores = entry.model.infer(x.view(), &mut entry.workspace)?;
         Ok((entry.summary.clone(), mask_of(scores, image.valid_height, image.valid_width)))
+    }
+
+    /// How many buffers the workspace of `variant` of `dataset` has allocated (none before
+    /// its model exists).
+    pub fn workspace_allocations(&self, dataset: Dataset, variant: Variant) -> usize {
+        self.models.get(&(dataset, variant)).map_or(0, |e| e.workspace.allocations())
     }
 }
 
@@ -222,4 +228,59 @@ fn stage_data(stage: &Stage<f32>, vh: usize, vw: usize, ms: f64) -> StageData {
 
 fn planes_at(a: &Array4<f32>, level: usize, vh: usize, vw: usize) -> Planes {
     planes(a.view(), level, vh, vw)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use skipscope_engine::{Skip, Upsample};
+
+    /// A 64 x 96 picture of which the top-left 60 x 90 is the photo.
+    fn image() -> InputImage {
+        let (h, w) = (64, 96);
+        let rgb = (0..h * w * 3).map(|i| (i * 7 % 251) as u8).collect();
+        InputImage { height: h, width: w, valid_height: 60, valid_width: 90, rgb }
+    }
+
+    #[test]
+    fn a_second_segmentation_at_the_same_size_takes_no_new_buffer() {
+        let mut engine = Engine::new();
+        for (dataset, variant) in
+            [(Dataset::Camvid, Variant::new(Upsample::Unpool, Skip::Concat)), (Dataset::Ccp, Variant::new(Upsample::Transposed, Skip::Add))]
+        {
+            let segment = |engine: &mut Engine, serial| {
+                let mut out = Vec::new();
+                engine.handle(Request::Segment { serial, dataset, variant, image: image() }, &|| 0.0, &mut |r| out.push(r));
+                match out.as_slice() {
+                    [Response::Segmented { serial: s, mask, .. }] if *s == serial => mask.clone(),
+                    other => panic!("{other:?}"),
+                }
+            };
+            let first = segment(&mut engine, 1);
+            let warm = engine.workspace_allocations(dataset, variant);
+            assert!(warm > 0, "the first segmentation fills the workspace");
+            let second = segment(&mut engine, 2);
+            assert_eq!(engine.workspace_allocations(dataset, variant), warm, "{variant}: the warm run reuses every buffer");
+            assert_eq!(first, second);
+        }
+    }
+
+    #[test]
+    fn the_random_fallback_has_the_published_architecture() {
+        // Every model the page publishes has its dataset's fallback depth and width.
+        let models = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("www/models");
+        let manifest = crate::manifest::parse(&std::fs::read(models.join("manifest.json")).unwrap()).unwrap();
+        for e in &manifest.models {
+            let (_, meta) = weights::load(&std::fs::read(models.join(&e.file)).unwrap()).unwrap();
+            let dataset: Dataset = e.dataset.parse().unwrap();
+            assert_eq!((meta.config.depth, meta.config.width), fallback_architecture(dataset), "{}", e.id);
+        }
+        let mut engine = Engine::new();
+        for (dataset, width) in [(Dataset::Camvid, 10), (Dataset::Ccp, 8)] {
+            let (model, mask) = engine.segment(dataset, Variant::new(Upsample::Bilinear, Skip::None), &image()).unwrap();
+            assert!(!model.trained);
+            assert_eq!((model.depth, model.width, model.classes.len()), (4, width, dataset.classes().len()));
+            assert_eq!((mask.height, mask.width), (60, 90));
+        }
+    }
 }

@@ -2,7 +2,7 @@ use super::RgbaCanvas;
 use crate::masks::{agreement, disagreement, disagreement_map, overlay};
 use crate::picture::{Label, Picture};
 use crate::protocol::Mask;
-use crate::state::Segmentation;
+pub use crate::state::Slot;
 use crate::Shared;
 use ndarray::ArrayView2;
 use skipscope_engine::metrics::{score_image, Scores};
@@ -11,15 +11,6 @@ use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use web_sys::{File, HtmlInputElement};
 use yew::prelude::*;
-
-/// One skip mode's column in the comparison.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Slot {
-    Ready(Segmentation),
-    Pending,
-    /// Why there is no mask (no weights, or an error).
-    Missing(String),
-}
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
@@ -57,7 +48,10 @@ pub fn boundary_color(skip: Skip) -> [u8; 3] {
 }
 
 /// The three skip modes side by side on the same photo, the pixels where they disagree,
-/// their boundaries over the photo, and how often each pair agrees.
+/// their boundaries over the photo, and how often each pair agrees. Its props compare in
+/// O(1) (shared masks and pictures, a stable label callback) and stay equal while a trace
+/// streams its stages, so its canvases are drawn only when a mask, the picture, the opacity
+/// or the label changes.
 #[function_component]
 pub fn Compare(props: &Props) -> Html {
     let ready: Vec<(Skip, Shared<Mask>)> =

@@ -1,13 +1,14 @@
 use crate::manifest::ManifestEntry;
 use crate::protocol::{Dataset, ModelSummary, Variant};
 use crate::state::{Catalog, Weights};
+use std::rc::Rc;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
     pub dataset: Dataset,
     pub variant: Variant,
-    pub catalog: Catalog,
+    pub catalog: Rc<Catalog>,
     /// The manifest's entry for the variant, if any.
     pub entry: Option<ManifestEntry>,
     pub weights: Option<Weights>,
@@ -24,7 +25,7 @@ fn mb(bytes: f64) -> String {
 #[function_component]
 pub fn ModelBanner(props: &Props) -> Html {
     let v = props.variant;
-    let random_why = match (&props.catalog, &props.weights) {
+    let random_why = match (&*props.catalog, &props.weights) {
         (Catalog::Missing(why), _) => Some(format!("no trained weights are published yet ({why})")),
         (Catalog::Ready(m), _) if !m.models.iter().any(|e| e.dataset == props.dataset) => {
             Some(format!("no trained weights are published yet for {}", props.dataset.title()))
@@ -44,7 +45,7 @@ pub fn ModelBanner(props: &Props) -> Html {
                 </p>
             })
         }
-        Some(Weights::Loading) => Some(html! { <p class="progress-line" role="status">{ format!("Reading the weights of {v}…") }</p> }),
+        Some(Weights::Loading { .. }) => Some(html! { <p class="progress-line" role="status">{ format!("Reading the weights of {v}…") }</p> }),
         _ => None,
     };
     let trained = props.model.as_ref().filter(|m| m.trained && m.variant == v && m.dataset == props.dataset).zip(props.entry.as_ref()).map(|(m, e)| {

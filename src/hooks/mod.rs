@@ -1,0 +1,21 @@
+//! The page's side effects, one hook per file. Each reads the [`State`](crate::state::State),
+//! runs what it asks for (downloads, decoding, worker requests) and reports back as
+//! actions; every request takes its serial from the page's one counter ([`Serials`]).
+
+pub mod use_compare;
+pub mod use_keys;
+pub mod use_paste;
+pub mod use_picture;
+pub mod use_trace;
+pub mod use_url;
+pub mod use_weights;
+pub mod use_worker;
+
+pub use use_compare::use_compare;
+pub use use_keys::use_keys;
+pub use use_paste::use_paste;
+pub use use_picture::{use_picture, Pictures};
+pub use use_trace::use_trace;
+pub use use_url::use_url;
+pub use use_weights::use_weights;
+pub use use_worker::{use_worker, Serials, WorkerHandle};
