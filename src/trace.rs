@@ -7,6 +7,7 @@
 
 use crate::protocol::{Dataset, DecoderPlanes, InputImage, MapShape, Mask, ModelSummary, Planes, Request, Response, StageData, Variant};
 use ndarray::{Array4, ArrayView4};
+use skipscope_engine::catalog;
 use skipscope_engine::layers::loss::argmax;
 use skipscope_engine::model::{Stage, StageKind, Workspace};
 use skipscope_engine::weights::{self, Normalization};
@@ -70,20 +71,8 @@ impl Engine {
     /// variant, with the dataset's number of classes.
     pub fn load(&mut self, dataset: Dataset, variant: Variant, bytes: &[u8]) -> Result<ModelSummary, String> {
         let (mut model, meta) = weights::load(bytes).map_err(|e| format!("bad weights file for {variant}: {e}"))?;
+        catalog::check_suits(dataset, variant, &meta).map_err(|e| e.to_string())?;
         let c = meta.config;
-        if c.upsample != variant.upsample || c.skip != variant.skip || c.in_channels != 3 {
-            return Err(format!("the weights file for {variant} holds a {} model with {} input channels", c.variant(), c.in_channels));
-        }
-        if meta.classes.len() != c.n_classes || meta.normalization.mean.len() != 3 || meta.normalization.std.len() != 3 {
-            return Err(format!("the weights file for {variant} has inconsistent classes or normalisation"));
-        }
-        if let Some(trained_on) = meta.recipe.get("dataset").and_then(|d| d.as_str()).filter(|d| *d != dataset.name()) {
-            return Err(format!("the weights file for {variant} was trained on {trained_on}, not {}", dataset.name()));
-        }
-        let expected = dataset.classes().len();
-        if c.n_classes != expected {
-            return Err(format!("the weights file for {variant} has {} classes; {} models have {expected}", c.n_classes, dataset.title()));
-        }
         let parameters = model.parameter_count();
         model.fold_batch_norm();
         let summary = ModelSummary { dataset, variant, depth: c.depth, width: c.width, parameters, trained: true, classes: meta.classes };
@@ -272,7 +261,7 @@ mod tests {
         let manifest = crate::manifest::parse(&std::fs::read(models.join("manifest.json")).unwrap()).unwrap();
         for e in &manifest.models {
             let (_, meta) = weights::load(&std::fs::read(models.join(&e.file)).unwrap()).unwrap();
-            let dataset: Dataset = e.dataset.parse().unwrap();
+            let dataset: Dataset = e.dataset;
             assert_eq!((meta.config.depth, meta.config.width), fallback_architecture(dataset), "{}", e.id);
         }
         let mut engine = Engine::new();
