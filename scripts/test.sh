@@ -18,7 +18,7 @@ cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy --target wasm32-unknown-unknown -p skipscope -p skipscope-engine --all-targets -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --quiet
 
-step "native tests: engine and trainer (release)"
+step "native tests: engine, trainer and the page's pure modules (release)"
 run_tests cargo test --release --workspace
 
 step "build the page with Trunk (release)"
