@@ -1,6 +1,6 @@
 //! The view in the URL's query, so that a view can be shared:
 //! `?data=ccp&model=transposed-add&sample=astronaut&stage=dec.1`. Unknown values are ignored.
-//! [`parse`] and [`query`] are pure; [`read`] and [`write`] use the window's location.
+//! [`parse`] and [`query`] are pure; [`read`] and [`write()`] use the window's location.
 
 use crate::protocol::{Dataset, Variant};
 
