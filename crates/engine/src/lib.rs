@@ -32,6 +32,7 @@ pub mod metrics;
 pub mod model;
 pub mod optim;
 pub mod param;
+pub mod receptive_field;
 pub mod rng;
 pub mod scalar;
 pub mod synthetic;
