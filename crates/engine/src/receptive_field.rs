@@ -137,19 +137,19 @@ fn pool(x: &[Span]) -> Vec<Span> {
 /// `m` inputs: `y = 2 i - 1 + t` for a kernel tap `t` in `0..4`.
 fn transposed_taps(y: usize, m: usize) -> impl Iterator<Item = usize> {
     let lo = y.saturating_sub(2).div_ceil(2);
-    let hi = ((y + 1) / 2).min(m - 1);
+    let hi = y.div_ceil(2).min(m - 1);
     lo..=hi
 }
 
 /// The inputs with a non-zero weight for output `y` of bilinear x2 upsampling from `m`
 /// inputs, `align_corners=False`: source `(y + 0.5) / 2 - 0.5`, clamped at 0.
 fn bilinear_taps(y: usize, m: usize) -> impl Iterator<Item = usize> {
-    let (lo, hi) = if y % 2 == 0 {
+    let (lo, hi) = if y & 1 == 0 {
         // source y / 2 - 0.25: between y/2 - 1 and y/2 (only y/2 at the top edge).
         ((y / 2).saturating_sub(1), y / 2)
     } else {
         // source (y - 1) / 2 + 0.25: between (y-1)/2 and (y+1)/2 (one tap at the bottom edge).
-        ((y - 1) / 2, ((y + 1) / 2).min(m - 1))
+        ((y - 1) / 2, y.div_ceil(2).min(m - 1))
     };
     lo..=hi
 }
