@@ -4,6 +4,8 @@
 //! an output pixel's column is its `KH x KW x C_in` input patch, so
 //! `y[pixels, C_out] = cols[pixels, KH*KW*C_in] @ w[KH*KW*C_in, C_out] + b`.
 //! A 1x1 convolution skips im2col: the NHWC input already is `[pixels, C_in]`.
+//! Narrow f32 layers (few output channels) take a direct kernel instead ([`super::direct`]),
+//! where the machine has one.
 
 use super::{gemm, BLOCK_ELEMENTS};
 use crate::error::{EngineError, Result};
@@ -95,8 +97,49 @@ impl<T: Scalar> Conv2d<T> {
     /// # Shapes
     /// - x: `[N, H, W, C_in]`
     /// - y: `[N, OH, OW, C_out]` (see [`Self::output_shape`]), overwritten
-    pub fn forward_into(&self, x: ArrayView4<T>, mut y: ArrayViewMut4<T>, scratch: &mut Vec<T>) {
+    pub fn forward_into(&self, x: ArrayView4<T>, y: ArrayViewMut4<T>, scratch: &mut Vec<T>) {
+        self.forward_into_with(x, y, scratch, false);
+    }
+
+    /// [`Self::forward_into`] followed by ReLU, fused into the direct kernel's epilogue
+    /// where that kernel runs.
+    ///
+    /// # Shapes
+    /// as [`Self::forward_into`]
+    pub fn forward_relu_into(&self, x: ArrayView4<T>, y: ArrayViewMut4<T>, scratch: &mut Vec<T>) {
+        self.forward_into_with(x, y, scratch, true);
+    }
+
+    fn forward_into_with(&self, x: ArrayView4<T>, mut y: ArrayViewMut4<T>, scratch: &mut Vec<T>, relu: bool) {
         let x = x.as_standard_layout();
+        if self.forward_direct(x.view(), y.view_mut(), scratch, relu) {
+            return;
+        }
+        self.forward_im2col(x.view(), y.view_mut(), scratch);
+        if relu {
+            super::relu::forward_inplace(y);
+        }
+    }
+
+    /// The direct kernel, for f32 and the shapes it takes; `false` where it did not run.
+    // `scratch` is a Vec, not a slice: it is downcast to `Vec<f32>`, which the kernel grows.
+    #[allow(clippy::ptr_arg)]
+    fn forward_direct(&self, x: ArrayView4<T>, mut y: ArrayViewMut4<T>, scratch: &mut Vec<T>, relu: bool) -> bool {
+        let c = &self.config;
+        let Some(scratch) = (scratch as &mut dyn std::any::Any).downcast_mut::<Vec<f32>>() else { return false };
+        if !super::direct::takes(c.out_channels) {
+            return false;
+        }
+        let (Some(xs), Some(ws), Some(bs), Some(ys)) = (x.as_slice(), self.weight.value.as_slice(), self.bias.value.as_slice(), y.as_slice_mut()) else {
+            return false;
+        };
+        let (n, h, w, cin) = x.dim();
+        let shape = super::direct::Shape { n, h, w, cin, cout: c.out_channels, kernel: c.kernel, pad: c.padding };
+        super::direct::conv(shape, as_f32(xs), as_f32(ws), as_f32(bs), as_f32_mut(ys), relu, scratch)
+    }
+
+    /// The plain path: bias, then im2col + GEMM in blocks (GEMM alone for 1x1).
+    fn forward_im2col(&self, x: ArrayView4<T>, mut y: ArrayViewMut4<T>, scratch: &mut Vec<T>) {
         let (n, h, w, _) = x.dim();
         let (_, oh, ow, co) = y.dim();
         let pixels = n * oh * ow;
@@ -202,6 +245,20 @@ impl<T: Scalar> Conv2d<T> {
         }
         dx
     }
+}
+
+/// `s` as `&[f32]`; only called where `T` is `f32` (the scratch downcast succeeded).
+fn as_f32<T: Scalar>(s: &[T]) -> &[f32] {
+    assert_eq!(std::any::TypeId::of::<T>(), std::any::TypeId::of::<f32>());
+    // SAFETY: T is f32 (checked above), so the slice's memory is `len` f32 values.
+    unsafe { std::slice::from_raw_parts(s.as_ptr().cast(), s.len()) }
+}
+
+/// `s` as `&mut [f32]`; only called where `T` is `f32`.
+fn as_f32_mut<T: Scalar>(s: &mut [T]) -> &mut [f32] {
+    assert_eq!(std::any::TypeId::of::<T>(), std::any::TypeId::of::<f32>());
+    // SAFETY: T is f32 (checked above), so the slice's memory is `len` f32 values.
+    unsafe { std::slice::from_raw_parts_mut(s.as_mut_ptr().cast(), s.len()) }
 }
 
 /// Sizes that map output pixels to input patches (stride 1).
@@ -334,6 +391,45 @@ mod tests {
             }
         }
         assert!((y[[0, oy, ox, 1]] - expected).abs() < 1e-9);
+    }
+
+    /// The direct kernel (with and without fused ReLU) against the plain im2col + GEMM
+    /// path, over random shapes with odd sizes, 1x1 and 3x3, every output-vector count.
+    #[test]
+    fn direct_kernel_matches_im2col() {
+        let mut rng = Rng::new(11);
+        let mut shapes = vec![(3, 10, 3, 1, [1, 24, 32]), (10, 10, 3, 1, [1, 7, 13]), (10, 11, 1, 0, [1, 9, 5]), (20, 10, 3, 1, [2, 5, 9])];
+        for cout in 1..=48 {
+            let cin = 1 + (rng.uniform() * 24.0) as usize;
+            let (kernel, pad) = [(1, 0), (3, 1), (3, 0), (5, 2)][cout % 4];
+            let (h, w) = (3 + (rng.uniform() * 9.0) as usize, 3 + (rng.uniform() * 17.0) as usize);
+            shapes.push((cin, cout, kernel, pad, [1 + cout % 2, h, w]));
+        }
+        let mut taken = 0;
+        for (cin, cout, kernel, padding, [n, h, w]) in shapes {
+            let mut conv = Conv2d::<f32>::new(Conv2dConfig { in_channels: cin, out_channels: cout, kernel, padding }, &mut rng);
+            conv.bias.value.mapv_inplace(|_| rng.normal() as f32);
+            let x = Array4::from_shape_simple_fn((n, h, w, cin), || rng.normal() as f32);
+            let shape = conv.output_shape([n, h, w, cin]).unwrap();
+            let mut plain = Array4::zeros(shape);
+            conv.forward_im2col(x.view(), plain.view_mut(), &mut Vec::new());
+            let mut plain_relu = plain.clone();
+            crate::layers::relu::forward_inplace(plain_relu.view_mut());
+            for (relu, expected) in [(false, &plain), (true, &plain_relu)] {
+                let mut direct = Array4::from_elem(shape, f32::NAN);
+                let mut scratch = vec![f32::NAN; 7];
+                if !conv.forward_direct(x.view(), direct.view_mut(), &mut scratch, relu) {
+                    continue;
+                }
+                taken += 1;
+                for (d, e) in direct.iter().zip(expected.iter()) {
+                    assert!((d - e).abs() <= 1e-5 * (1.0 + e.abs()), "{cin}->{cout} k{kernel} p{padding} {n}x{h}x{w} relu {relu}: {d} vs {e}");
+                }
+            }
+        }
+        if super::super::direct::takes(10) {
+            assert!(taken >= 2 * 30, "the direct kernel ran for {taken} cases");
+        }
     }
 
     #[test]

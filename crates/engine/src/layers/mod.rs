@@ -9,6 +9,7 @@
 pub mod batch_norm;
 pub mod conv2d;
 pub mod conv_transpose2d;
+mod direct;
 pub mod fuse;
 pub mod loss;
 pub mod max_pool;
