@@ -62,10 +62,15 @@ impl Inference {
         Ok(Self { model, ws, x })
     }
 
+    /// One `Model::infer`.
+    pub fn infer(&mut self) {
+        self.model.infer(self.x.view(), &mut self.ws).expect("the input's shape was checked by new");
+    }
+
     /// One timed `Model::infer`, in ms of `now_ms`.
     pub fn time_ms(&mut self, now_ms: &dyn Fn() -> f64) -> f64 {
         let t0 = now_ms();
-        self.model.infer(self.x.view(), &mut self.ws).expect("the input's shape was checked by new");
+        self.infer();
         now_ms() - t0
     }
 }
