@@ -121,6 +121,12 @@ impl<T: Scalar> Conv2d<T> {
         }
     }
 
+    /// Whether [`Self::forward_into`] takes the direct kernel (f32, few output channels,
+    /// and a SIMD kernel on this machine) rather than im2col + GEMM.
+    pub fn uses_direct_kernel(&self) -> bool {
+        std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>() && super::direct::takes(self.config.out_channels)
+    }
+
     /// The direct kernel, for f32 and the shapes it takes; `false` where it did not run.
     // `scratch` is a Vec, not a slice: it is downcast to `Vec<f32>`, which the kernel grows.
     #[allow(clippy::ptr_arg)]
@@ -138,8 +144,10 @@ impl<T: Scalar> Conv2d<T> {
         super::direct::conv(shape, as_f32(xs), as_f32(ws), as_f32(bs), as_f32_mut(ys), relu, scratch)
     }
 
-    /// The plain path: bias, then im2col + GEMM in blocks (GEMM alone for 1x1).
-    fn forward_im2col(&self, x: ArrayView4<T>, mut y: ArrayViewMut4<T>, scratch: &mut Vec<T>) {
+    /// The plain path, which every fast path is tested against: bias, then im2col + GEMM
+    /// in blocks (GEMM alone for 1x1). Same shapes as [`Self::forward_into`].
+    pub fn forward_im2col(&self, x: ArrayView4<T>, mut y: ArrayViewMut4<T>, scratch: &mut Vec<T>) {
+        let x = x.as_standard_layout();
         let (n, h, w, _) = x.dim();
         let (_, oh, ow, co) = y.dim();
         let pixels = n * oh * ow;
@@ -391,45 +399,6 @@ mod tests {
             }
         }
         assert!((y[[0, oy, ox, 1]] - expected).abs() < 1e-9);
-    }
-
-    /// The direct kernel (with and without fused ReLU) against the plain im2col + GEMM
-    /// path, over random shapes with odd sizes, 1x1 and 3x3, every output-vector count.
-    #[test]
-    fn direct_kernel_matches_im2col() {
-        let mut rng = Rng::new(11);
-        let mut shapes = vec![(3, 10, 3, 1, [1, 24, 32]), (10, 10, 3, 1, [1, 7, 13]), (10, 11, 1, 0, [1, 9, 5]), (20, 10, 3, 1, [2, 5, 9])];
-        for cout in 1..=48 {
-            let cin = 1 + (rng.uniform() * 24.0) as usize;
-            let (kernel, pad) = [(1, 0), (3, 1), (3, 0), (5, 2)][cout % 4];
-            let (h, w) = (3 + (rng.uniform() * 9.0) as usize, 3 + (rng.uniform() * 17.0) as usize);
-            shapes.push((cin, cout, kernel, pad, [1 + cout % 2, h, w]));
-        }
-        let mut taken = 0;
-        for (cin, cout, kernel, padding, [n, h, w]) in shapes {
-            let mut conv = Conv2d::<f32>::new(Conv2dConfig { in_channels: cin, out_channels: cout, kernel, padding }, &mut rng);
-            conv.bias.value.mapv_inplace(|_| rng.normal() as f32);
-            let x = Array4::from_shape_simple_fn((n, h, w, cin), || rng.normal() as f32);
-            let shape = conv.output_shape([n, h, w, cin]).unwrap();
-            let mut plain = Array4::zeros(shape);
-            conv.forward_im2col(x.view(), plain.view_mut(), &mut Vec::new());
-            let mut plain_relu = plain.clone();
-            crate::layers::relu::forward_inplace(plain_relu.view_mut());
-            for (relu, expected) in [(false, &plain), (true, &plain_relu)] {
-                let mut direct = Array4::from_elem(shape, f32::NAN);
-                let mut scratch = vec![f32::NAN; 7];
-                if !conv.forward_direct(x.view(), direct.view_mut(), &mut scratch, relu) {
-                    continue;
-                }
-                taken += 1;
-                for (d, e) in direct.iter().zip(expected.iter()) {
-                    assert!((d - e).abs() <= 1e-5 * (1.0 + e.abs()), "{cin}->{cout} k{kernel} p{padding} {n}x{h}x{w} relu {relu}: {d} vs {e}");
-                }
-            }
-        }
-        if super::super::direct::takes(10) {
-            assert!(taken >= 2 * 30, "the direct kernel ran for {taken} cases");
-        }
     }
 
     #[test]

@@ -11,8 +11,9 @@
 //! ReLU is applied before the store (the epilogue).
 //!
 //! SIMD: x86-64 AVX2 + FMA (8 lanes, chosen at run time) and wasm32 simd128 (4 lanes,
-//! without fused multiply-add: `mul` then `add`, as ORT-web's simd128 build). Elsewhere,
-//! or for shapes it does not take, [`conv`] returns `false` and the caller runs im2col.
+//! `mul` then `add`; with `-C target-feature=+simd128,+relaxed-simd`, the second wasm
+//! build, `f32x4_relaxed_madd`). Elsewhere, or for shapes it does not take, [`conv`]
+//! returns `false` and the caller runs im2col.
 
 /// Output channel vectors a micro-kernel keeps at most; more takes the GEMM path.
 const MAX_VECTORS: usize = 6;
@@ -102,6 +103,10 @@ impl Simd for Wasm128 {
     }
     #[inline(always)]
     unsafe fn madd(a: Self::V, b: Self::V, acc: Self::V) -> Self::V {
+        // The relaxed-SIMD build (`+relaxed-simd`): fused where the host has FMA.
+        #[cfg(target_feature = "relaxed-simd")]
+        return core::arch::wasm32::f32x4_relaxed_madd(a, b, acc);
+        #[cfg(not(target_feature = "relaxed-simd"))]
         core::arch::wasm32::f32x4_add(acc, core::arch::wasm32::f32x4_mul(a, b))
     }
     #[inline(always)]
