@@ -164,7 +164,7 @@ impl<T: Scalar> Conv2d<T> {
             return;
         }
         let rows_per_block = (BLOCK_ELEMENTS / k).max(1);
-        scratch.resize(rows_per_block * k, T::zero());
+        super::grow_scratch(scratch, rows_per_block * k);
         let xs = x.as_slice().expect("standard layout");
         let geometry = Geometry { h, w, oh, ow, cin: self.config.in_channels, kernel: self.config.kernel, pad: self.config.padding };
         let mut start = 0;

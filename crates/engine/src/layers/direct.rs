@@ -175,9 +175,7 @@ unsafe fn conv_with<S: Simd>(s: Shape, x: &[f32], weight: &[f32], bias: &[f32], 
     let (hp, wp) = (s.h + 2 * s.pad, s.w + 2 * s.pad);
     let padded_len = if s.pad > 0 { s.n * hp * wp * s.cin } else { 0 };
     let needed = cop + taps * cop + padded_len;
-    if scratch.len() < needed {
-        scratch.resize(needed, 0.0);
-    }
+    super::grow_scratch(scratch, needed);
     let (b, rest) = scratch.split_at_mut(cop);
     let (wpad, rest) = rest.split_at_mut(taps * cop);
     b[..s.cout].copy_from_slice(bias);
@@ -188,8 +186,17 @@ unsafe fn conv_with<S: Simd>(s: Shape, x: &[f32], weight: &[f32], bias: &[f32], 
     }
     let xp: &[f32] = if s.pad > 0 {
         let xp = &mut rest[..padded_len];
-        xp.fill(0.0);
-        let row = s.w * s.cin;
+        // Zero the border only: the top and bottom `pad` rows of each image, and the
+        // `pad` pixels either side of every row between.
+        let (row, prow, side) = (s.w * s.cin, wp * s.cin, s.pad * s.cin);
+        for image in xp.chunks_exact_mut(hp * prow) {
+            image[..s.pad * prow].fill(0.0);
+            image[(hp - s.pad) * prow..].fill(0.0);
+            for r in image[s.pad * prow..(hp - s.pad) * prow].chunks_exact_mut(prow) {
+                r[..side].fill(0.0);
+                r[prow - side..].fill(0.0);
+            }
+        }
         for (i, src) in x.chunks_exact(row).enumerate() {
             let (n, iy) = (i / s.h, i % s.h);
             let at = ((n * hp + iy + s.pad) * wp + s.pad) * s.cin;
@@ -200,6 +207,9 @@ unsafe fn conv_with<S: Simd>(s: Shape, x: &[f32], weight: &[f32], bias: &[f32], 
         x
     };
     let k = Kernel { s, hp, wp, cop, xp, w: wpad, b, relu };
+    // Pixels per micro-kernel call: PB x NV sums, NV weight vectors and one broadcast
+    // input fit the 16 vector registers (V8 keeps one of them for itself).
+    #[cfg(not(target_arch = "wasm32"))]
     match nv {
         1 => k.run::<S, 1, 8>(y),
         2 => k.run::<S, 2, 6>(y),
@@ -207,6 +217,15 @@ unsafe fn conv_with<S: Simd>(s: Shape, x: &[f32], weight: &[f32], bias: &[f32], 
         4 => k.run::<S, 4, 2>(y),
         5 => k.run::<S, 5, 2>(y),
         _ => k.run::<S, 6, 2>(y),
+    }
+    #[cfg(target_arch = "wasm32")]
+    match nv {
+        1 => k.run::<S, 1, 8>(y),
+        2 => k.run::<S, 2, 5>(y),
+        3 => k.run::<S, 3, 3>(y),
+        4 => k.run::<S, 4, 2>(y),
+        5 => k.run::<S, 5, 1>(y),
+        _ => k.run::<S, 6, 1>(y),
     }
 }
 
@@ -236,20 +255,24 @@ impl Kernel<'_> {
                 let row = (n * oh + oy) * ow;
                 let mut ox = 0;
                 while ox + PB <= ow {
-                    self.pixels::<S, NV, PB>(n, oy, ox, &mut y[(row + ox) * self.s.cout..(row + ox + PB) * self.s.cout]);
+                    self.pixels::<S, NV, PB>(n, oy, ox, y, row + ox);
                     ox += PB;
                 }
                 while ox < ow {
-                    self.pixels::<S, NV, 1>(n, oy, ox, &mut y[(row + ox) * self.s.cout..(row + ox + 1) * self.s.cout]);
+                    self.pixels::<S, NV, 1>(n, oy, ox, y, row + ox);
                     ox += 1;
                 }
             }
         }
     }
 
-    /// Output pixels `(n, oy, ox..ox + PB)` into `y` (`PB * C_out` values).
+    /// Output pixels `(n, oy, ox..ox + PB)`, which are pixels `first..first + PB` of `y`.
+    ///
+    /// Whole vectors are stored: the `cop - C_out` lanes past a pixel's channels land on
+    /// the next pixel's, which is written later (pixels go in increasing order); only
+    /// where they would pass the end of `y` does a pixel go through a staging buffer.
     #[inline(always)]
-    unsafe fn pixels<S: Simd, const NV: usize, const PB: usize>(&self, n: usize, oy: usize, ox: usize, y: &mut [f32]) {
+    unsafe fn pixels<S: Simd, const NV: usize, const PB: usize>(&self, n: usize, oy: usize, ox: usize, y: &mut [f32], first: usize) {
         let (cin, kernel, cop) = (self.s.cin, self.s.kernel, self.cop);
         let run = kernel * cin;
         let mut acc = [[S::splat(0.0); NV]; PB];
@@ -279,13 +302,18 @@ impl Kernel<'_> {
             }
         }
         let cout = self.s.cout;
-        let mut out = [0.0f32; 64];
         for (p, a) in acc.iter().enumerate() {
+            let at = (first + p) * cout;
+            let mut staging = [0.0f32; MAX_VECTORS * 8];
+            let direct = at + cop <= y.len();
+            let dst = if direct { y.as_mut_ptr().add(at) } else { staging.as_mut_ptr() };
             for (v, &lane) in a.iter().enumerate() {
                 let lane = if self.relu { S::relu(lane) } else { lane };
-                S::store(out.as_mut_ptr().add(v * S::LANES), lane);
+                S::store(dst.add(v * S::LANES), lane);
             }
-            y[p * cout..(p + 1) * cout].copy_from_slice(&out[..cout]);
+            if !direct {
+                y[at..at + cout].copy_from_slice(&staging[..cout]);
+            }
         }
     }
 }
