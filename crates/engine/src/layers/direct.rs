@@ -16,7 +16,18 @@
 //! returns `false` and the caller runs im2col.
 
 /// Output channel vectors a micro-kernel keeps at most; more takes the GEMM path.
-const MAX_VECTORS: usize = 6;
+const MAX_VECTORS: usize = 10;
+
+/// Whether a micro-kernel exists for `nv` output vectors, as measured against the GEMM
+/// (docs/bench/SPEED.md): natively (8 lanes) 1 to 6, up to 48 channels (80 channels, 10
+/// vectors, ran 1.4x slower than the GEMM); in wasm (4 lanes) also 10 vectors, 40
+/// channels (0.6-0.8x the GEMM's time; 80 channels, 20 vectors, was no faster).
+fn has_kernel(nv: usize) -> bool {
+    #[cfg(target_arch = "wasm32")]
+    return matches!(nv, 1..=6 | 10);
+    #[cfg(not(target_arch = "wasm32"))]
+    matches!(nv, 1..=6)
+}
 
 /// Sizes of one direct convolution (stride 1, square kernel, symmetric zero padding).
 #[derive(Clone, Copy, Debug)]
@@ -129,7 +140,7 @@ fn lanes() -> Option<usize> {
 
 /// Whether [`conv`] takes convolutions with `cout` output channels on this machine.
 pub(crate) fn takes(cout: usize) -> bool {
-    lanes().is_some_and(|l| cout.div_ceil(l) <= MAX_VECTORS)
+    lanes().is_some_and(|l| has_kernel(cout.div_ceil(l)))
 }
 
 /// `y = conv(x, weight) + bias`, then ReLU if `relu`, if this machine has a kernel for the
@@ -225,7 +236,8 @@ unsafe fn conv_with<S: Simd>(s: Shape, x: &[f32], weight: &[f32], bias: &[f32], 
         3 => k.run::<S, 3, 3>(y),
         4 => k.run::<S, 4, 2>(y),
         5 => k.run::<S, 5, 1>(y),
-        _ => k.run::<S, 6, 1>(y),
+        6 => k.run::<S, 6, 1>(y),
+        _ => k.run::<S, 10, 1>(y),
     }
 }
 
