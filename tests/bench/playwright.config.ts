@@ -2,6 +2,7 @@
 // browser). Not part of the default `npx playwright test` (its testDir is tests/e2e); run
 // it with scripts/bench_wasm_ort.sh, which builds what it serves.
 import { defineConfig } from '@playwright/test';
+import pageTests from '../../playwright.config';
 
 const PORT = 8766;
 
@@ -11,16 +12,8 @@ export default defineConfig({
   timeout: 1_800_000,
   workers: 1,
   reporter: [['list']],
-  use: {
-    baseURL: `http://127.0.0.1:${PORT}/`,
-    launchOptions: {
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      ],
-    },
-  },
+  // The page tests' Chromium and launch flags (../../playwright.config.ts).
+  use: { baseURL: `http://127.0.0.1:${PORT}/`, launchOptions: pageTests.use?.launchOptions },
   // The repository root: the page (tests/bench/), its build (tests/bench/out/), the
   // weights (www/models/) and onnxruntime-web (node_modules/).
   webServer: {

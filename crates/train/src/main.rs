@@ -172,7 +172,8 @@ enum Command {
         /// Skip the backward passes.
         #[arg(long)]
         forward_only: bool,
-        /// Time this weights file's model (its config replaces the model options).
+        /// A weights file: its config replaces the model options (the per-layer tables use
+        /// random weights of that config; --infer-only runs the file's own weights).
         #[arg(long)]
         weights: Option<PathBuf>,
         /// Only time `Model::infer` (folded batch norm, warm buffers), driven by stdin: each
