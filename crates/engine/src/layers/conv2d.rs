@@ -4,7 +4,7 @@
 //! an output pixel's column is its `KH x KW x C_in` input patch, so
 //! `y[pixels, C_out] = cols[pixels, KH*KW*C_in] @ w[KH*KW*C_in, C_out] + b`.
 //! A 1x1 convolution skips im2col: the NHWC input already is `[pixels, C_in]`.
-//! Narrow f32 layers (few output channels) take a direct kernel instead ([`super::direct`]),
+//! Narrow f32 layers (few output channels) take a direct kernel instead (`layers/direct.rs`),
 //! where the machine has one.
 
 use super::{gemm, BLOCK_ELEMENTS};
