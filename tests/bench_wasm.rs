@@ -1,12 +1,24 @@
 //! Engine speed in headless Chromium (wasm, simd128). Ignored by default; run it with
 //! `cargo test --release --target wasm32-unknown-unknown -p skipscope --test bench_wasm -- --include-ignored --nocapture`.
+//! Not ignored: the wasm direct convolution kernel equals im2col + GEMM, in the simd128
+//! build and (`RUSTFLAGS="-C target-feature=+simd128,+relaxed-simd"`) the relaxed-SIMD one.
 #![cfg(target_arch = "wasm32")]
+
+#[path = "../crates/engine/tests/common/direct_conv.rs"]
+mod direct_conv;
 
 use skipscope_engine::bench::{self, BenchConfig};
 use skipscope_engine::{ModelConfig, Skip, Upsample};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen_test]
+fn direct_kernel_matches_im2col() {
+    let direct = direct_conv::direct_kernel_matches_im2col();
+    // 4 lanes x at most 6 vectors: the shapes with up to 24 output channels.
+    assert!(direct >= 20, "the direct kernel took {direct} of the shapes");
+}
 
 #[wasm_bindgen_test]
 #[ignore]

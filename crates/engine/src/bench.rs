@@ -43,6 +43,38 @@ pub struct BenchReport {
     pub train_forward_ms: Option<f64>,
 }
 
+/// A folded model, a warm [`Workspace`] and a fixed input: times [`Model::infer`] one
+/// call at a time, for benchmarks that interleave the engine with another runtime.
+pub struct Inference {
+    model: Model<f32>,
+    ws: Workspace<f32>,
+    x: Array4<f32>,
+}
+
+impl Inference {
+    /// Folds `model`'s batch norms, draws a `height x width` input (normal, seed 2) and
+    /// runs once to warm the workspace.
+    pub fn new(mut model: Model<f32>, height: usize, width: usize) -> Result<Self> {
+        model.fold_batch_norm();
+        let x = random_input([1, height, width, model.config.in_channels], &mut Rng::new(2));
+        let mut ws = Workspace::new();
+        model.infer(x.view(), &mut ws)?;
+        Ok(Self { model, ws, x })
+    }
+
+    /// One `Model::infer`.
+    pub fn infer(&mut self) {
+        self.model.infer(self.x.view(), &mut self.ws).expect("the input's shape was checked by new");
+    }
+
+    /// One timed `Model::infer`, in ms of `now_ms`.
+    pub fn time_ms(&mut self, now_ms: &dyn Fn() -> f64) -> f64 {
+        let t0 = now_ms();
+        self.infer();
+        now_ms() - t0
+    }
+}
+
 fn time_min(repeats: usize, now_ms: &dyn Fn() -> f64, mut f: impl FnMut()) -> f64 {
     f();
     (0..repeats.max(1))

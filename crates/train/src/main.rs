@@ -173,6 +173,15 @@ enum Command {
         /// Skip the backward passes.
         #[arg(long)]
         forward_only: bool,
+        /// A weights file: its config replaces the model options (the per-layer tables use
+        /// random weights of that config; --infer-only runs the file's own weights).
+        #[arg(long)]
+        weights: Option<PathBuf>,
+        /// Only time `Model::infer` (folded batch norm, warm buffers), driven by stdin: each
+        /// line `n` runs n inferences and prints their times in ms on one line (for
+        /// scripts/bench_onnx.py, which interleaves them with onnxruntime).
+        #[arg(long)]
+        infer_only: bool,
     },
 }
 
@@ -259,12 +268,36 @@ fn main() -> Result<()> {
             compare::compare(dataset, &files, &split, &out, scale)?;
             eprintln!("wrote {}", out.display());
         }
-        Command::Bench { model, classes, height, width, repeats, forward_only } => {
-            let config = BenchConfig { model: model.config(classes), height, width, repeats, backward: !forward_only };
+        Command::Bench { model, classes, height, width, repeats, forward_only, weights: file, infer_only } => {
             let start = Instant::now();
             let clock = move || start.elapsed().as_secs_f64() * 1e3;
-            print!("{}", bench::run(&config, &clock).context("benchmark")?);
+            let model = match &file {
+                Some(path) => {
+                    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+                    weights::load(&bytes).with_context(|| format!("loading {}", path.display()))?.0
+                }
+                None => skipscope_engine::Model::new(model.config(classes), 1)?,
+            };
+            if infer_only {
+                serve_inference(bench::Inference::new(model, height, width)?, &clock)?;
+            } else {
+                let config = BenchConfig { model: model.config, height, width, repeats, backward: !forward_only };
+                print!("{}", bench::run(&config, &clock).context("benchmark")?);
+            }
         }
+    }
+    Ok(())
+}
+
+/// `bench --infer-only`: for each stdin line `n`, n timed inferences on one stdout line.
+fn serve_inference(mut inference: bench::Inference, clock: &dyn Fn() -> f64) -> Result<()> {
+    use std::io::{BufRead, Write};
+    let mut out = std::io::stdout().lock();
+    for line in std::io::stdin().lock().lines() {
+        let n: usize = line?.trim().parse().context("bench --infer-only reads a count per line")?;
+        let times: Vec<String> = (0..n).map(|_| format!("{:.4}", inference.time_ms(clock))).collect();
+        writeln!(out, "{}", times.join(" "))?;
+        out.flush()?;
     }
     Ok(())
 }

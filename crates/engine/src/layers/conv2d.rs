@@ -4,6 +4,8 @@
 //! an output pixel's column is its `KH x KW x C_in` input patch, so
 //! `y[pixels, C_out] = cols[pixels, KH*KW*C_in] @ w[KH*KW*C_in, C_out] + b`.
 //! A 1x1 convolution skips im2col: the NHWC input already is `[pixels, C_in]`.
+//! Narrow f32 layers (few output channels) take a direct kernel instead (`layers/direct.rs`),
+//! where the machine has one.
 
 use super::{gemm, BLOCK_ELEMENTS};
 use crate::error::{EngineError, Result};
@@ -95,7 +97,56 @@ impl<T: Scalar> Conv2d<T> {
     /// # Shapes
     /// - x: `[N, H, W, C_in]`
     /// - y: `[N, OH, OW, C_out]` (see [`Self::output_shape`]), overwritten
-    pub fn forward_into(&self, x: ArrayView4<T>, mut y: ArrayViewMut4<T>, scratch: &mut Vec<T>) {
+    pub fn forward_into(&self, x: ArrayView4<T>, y: ArrayViewMut4<T>, scratch: &mut Vec<T>) {
+        self.forward_into_with(x, y, scratch, false);
+    }
+
+    /// [`Self::forward_into`] followed by ReLU, fused into the direct kernel's epilogue
+    /// where that kernel runs.
+    ///
+    /// # Shapes
+    /// as [`Self::forward_into`]
+    pub fn forward_relu_into(&self, x: ArrayView4<T>, y: ArrayViewMut4<T>, scratch: &mut Vec<T>) {
+        self.forward_into_with(x, y, scratch, true);
+    }
+
+    fn forward_into_with(&self, x: ArrayView4<T>, mut y: ArrayViewMut4<T>, scratch: &mut Vec<T>, relu: bool) {
+        let x = x.as_standard_layout();
+        if self.forward_direct(x.view(), y.view_mut(), scratch, relu) {
+            return;
+        }
+        self.forward_im2col(x.view(), y.view_mut(), scratch);
+        if relu {
+            super::relu::forward_inplace(y);
+        }
+    }
+
+    /// Whether [`Self::forward_into`] takes the direct kernel (f32, few output channels,
+    /// and a SIMD kernel on this machine) rather than im2col + GEMM.
+    pub fn uses_direct_kernel(&self) -> bool {
+        std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>() && super::direct::takes(self.config.out_channels)
+    }
+
+    /// The direct kernel, for f32 and the shapes it takes; `false` where it did not run.
+    // `scratch` is a Vec, not a slice: it is downcast to `Vec<f32>`, which the kernel grows.
+    #[allow(clippy::ptr_arg)]
+    fn forward_direct(&self, x: ArrayView4<T>, mut y: ArrayViewMut4<T>, scratch: &mut Vec<T>, relu: bool) -> bool {
+        let c = &self.config;
+        let Some(scratch) = (scratch as &mut dyn std::any::Any).downcast_mut::<Vec<f32>>() else { return false };
+        if !super::direct::takes(c.out_channels) {
+            return false;
+        }
+        let (Some(xs), Some(ws), Some(bs), Some(ys)) = (x.as_slice(), self.weight.value.as_slice(), self.bias.value.as_slice(), y.as_slice_mut()) else {
+            return false;
+        };
+        let (n, h, w, cin) = x.dim();
+        let shape = super::direct::Shape { n, h, w, cin, cout: c.out_channels, kernel: c.kernel, pad: c.padding };
+        super::direct::conv(shape, as_f32(xs), as_f32(ws), as_f32(bs), as_f32_mut(ys), relu, scratch)
+    }
+
+    /// The plain path, which every fast path is tested against: bias, then im2col + GEMM
+    /// in blocks (GEMM alone for 1x1). Same shapes as [`Self::forward_into`].
+    pub fn forward_im2col(&self, x: ArrayView4<T>, mut y: ArrayViewMut4<T>, scratch: &mut Vec<T>) {
         let x = x.as_standard_layout();
         let (n, h, w, _) = x.dim();
         let (_, oh, ow, co) = y.dim();
@@ -113,7 +164,7 @@ impl<T: Scalar> Conv2d<T> {
             return;
         }
         let rows_per_block = (BLOCK_ELEMENTS / k).max(1);
-        scratch.resize(rows_per_block * k, T::zero());
+        super::grow_scratch(scratch, rows_per_block * k);
         let xs = x.as_slice().expect("standard layout");
         let geometry = Geometry { h, w, oh, ow, cin: self.config.in_channels, kernel: self.config.kernel, pad: self.config.padding };
         let mut start = 0;
@@ -202,6 +253,20 @@ impl<T: Scalar> Conv2d<T> {
         }
         dx
     }
+}
+
+/// `s` as `&[f32]`; only called where `T` is `f32` (the scratch downcast succeeded).
+fn as_f32<T: Scalar>(s: &[T]) -> &[f32] {
+    assert_eq!(std::any::TypeId::of::<T>(), std::any::TypeId::of::<f32>());
+    // SAFETY: T is f32 (checked above), so the slice's memory is `len` f32 values.
+    unsafe { std::slice::from_raw_parts(s.as_ptr().cast(), s.len()) }
+}
+
+/// `s` as `&mut [f32]`; only called where `T` is `f32`.
+fn as_f32_mut<T: Scalar>(s: &mut [T]) -> &mut [f32] {
+    assert_eq!(std::any::TypeId::of::<T>(), std::any::TypeId::of::<f32>());
+    // SAFETY: T is f32 (checked above), so the slice's memory is `len` f32 values.
+    unsafe { std::slice::from_raw_parts_mut(s.as_mut_ptr().cast(), s.len()) }
 }
 
 /// Sizes that map output pixels to input patches (stride 1).

@@ -122,7 +122,7 @@ impl<T: Scalar> ConvTranspose2d<T> {
         let xm = x.view().into_shape_with_order((pixels, ci)).expect("standard layout");
         let geometry = self.geometry(h, w, oh, ow);
         let rows_per_block = (BLOCK_ELEMENTS / s).max(1);
-        scratch.resize(rows_per_block.min(pixels) * s, T::zero());
+        super::grow_scratch(scratch, rows_per_block.min(pixels) * s);
         let ys = y.as_slice_mut().expect("output is standard layout");
         let mut start = 0;
         while start < pixels {

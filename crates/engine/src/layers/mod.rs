@@ -9,6 +9,7 @@
 pub mod batch_norm;
 pub mod conv2d;
 pub mod conv_transpose2d;
+mod direct;
 pub mod fuse;
 pub mod loss;
 pub mod max_pool;
@@ -22,6 +23,14 @@ use ndarray::{Array4, ArrayView2, ArrayView4, ArrayViewMut2};
 /// Elements of one im2col / col2im block: big enough to amortise GEMM packing, small
 /// enough to stay in cache (512 KiB of f32; 2^15..2^18 measured alike, 2^20 slower).
 pub(crate) const BLOCK_ELEMENTS: usize = 1 << 17;
+
+/// Grows `scratch` to at least `len` elements, never shrinking it: layers that share one
+/// scratch then zero-fill it once, not each time a larger layer follows a smaller one.
+pub(crate) fn grow_scratch<T: Clone + Default>(scratch: &mut Vec<T>, len: usize) {
+    if scratch.len() < len {
+        scratch.resize(len, T::default());
+    }
+}
 
 /// `c = alpha * a @ b + beta * c` with ndarray's GEMM (matrixmultiply's sgemm/dgemm).
 pub(crate) fn gemm<T: Scalar>(alpha: T, a: &ArrayView2<T>, b: &ArrayView2<T>, beta: T, c: &mut ArrayViewMut2<T>) {

@@ -92,11 +92,14 @@ impl<T: Scalar> ConvBnRelu<T> {
     /// - x: `[N, H, W, C_in]`
     /// - y: `[N, H, W, C_out]`, overwritten
     fn forward_eval_into(&self, x: ArrayView4<T>, mut y: ArrayViewMut4<T>, scratch: &mut Vec<T>) {
-        self.conv.forward_into(x, y.view_mut(), scratch);
-        if let Some(bn) = &self.bn {
-            bn.forward_eval_inplace(y.view_mut());
+        match &self.bn {
+            Some(bn) => {
+                self.conv.forward_into(x, y.view_mut(), scratch);
+                bn.forward_eval_inplace(y.view_mut());
+                relu::forward_inplace(y);
+            }
+            None => self.conv.forward_relu_into(x, y, scratch),
         }
-        relu::forward_inplace(y);
     }
 
     fn out_channels(&self) -> usize {

@@ -1,0 +1,331 @@
+//! A direct NHWC convolution for narrow f32 layers (few output channels), the fast path
+//! of [`super::conv2d::Conv2d::forward_into`] where im2col + GEMM spends more time moving
+//! patches than multiplying (the full-resolution layers of the width-10 models: K = 27 or
+//! 90, N = 10).
+//!
+//! The input is copied once into a zero-padded buffer (no copy for 1x1), so that the
+//! `KW x C_in` taps of one kernel row are contiguous for every output pixel. A micro-kernel
+//! keeps `PB` neighbouring pixels x `NV` SIMD vectors of output channels in registers
+//! (output channels padded with zero weights to a whole number of vectors), broadcasts one
+//! input value at a time and multiply-adds it with one weight row. Bias starts the sums and
+//! ReLU is applied before the store (the epilogue).
+//!
+//! SIMD: x86-64 AVX2 + FMA (8 lanes, chosen at run time) and wasm32 simd128 (4 lanes,
+//! `mul` then `add`; with `-C target-feature=+simd128,+relaxed-simd`, the second wasm
+//! build, `f32x4_relaxed_madd`). Elsewhere, or for shapes it does not take, [`conv`]
+//! returns `false` and the caller runs im2col.
+
+/// Output channel vectors a micro-kernel keeps at most; more takes the GEMM path.
+const MAX_VECTORS: usize = 10;
+
+/// Whether a micro-kernel exists for `nv` output vectors, as measured against the GEMM
+/// (docs/bench/SPEED.md): natively (8 lanes) 1 to 6, up to 48 channels (80 channels, 10
+/// vectors, ran 1.4x slower than the GEMM); in wasm (4 lanes) also 10 vectors, 40
+/// channels (0.6-0.8x the GEMM's time; 80 channels, 20 vectors, was no faster).
+fn has_kernel(nv: usize) -> bool {
+    #[cfg(target_arch = "wasm32")]
+    return matches!(nv, 1..=6 | 10);
+    #[cfg(not(target_arch = "wasm32"))]
+    matches!(nv, 1..=6)
+}
+
+/// Sizes of one direct convolution (stride 1, square kernel, symmetric zero padding).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Shape {
+    pub n: usize,
+    pub h: usize,
+    pub w: usize,
+    pub cin: usize,
+    pub cout: usize,
+    pub kernel: usize,
+    pub pad: usize,
+}
+
+impl Shape {
+    fn oh(&self) -> usize {
+        self.h + 2 * self.pad + 1 - self.kernel
+    }
+
+    fn ow(&self) -> usize {
+        self.w + 2 * self.pad + 1 - self.kernel
+    }
+}
+
+/// The SIMD operations the micro-kernel needs; `unsafe` because they read and write raw
+/// pointers and assume the target feature is present.
+trait Simd {
+    type V: Copy;
+    const LANES: usize;
+    unsafe fn splat(v: f32) -> Self::V;
+    unsafe fn load(p: *const f32) -> Self::V;
+    unsafe fn store(p: *mut f32, v: Self::V);
+    /// `acc + a * b` (fused where the target has it).
+    unsafe fn madd(a: Self::V, b: Self::V, acc: Self::V) -> Self::V;
+    unsafe fn relu(v: Self::V) -> Self::V;
+}
+
+#[cfg(target_arch = "x86_64")]
+struct Avx2;
+
+#[cfg(target_arch = "x86_64")]
+impl Simd for Avx2 {
+    type V = core::arch::x86_64::__m256;
+    const LANES: usize = 8;
+    #[inline(always)]
+    unsafe fn splat(v: f32) -> Self::V {
+        core::arch::x86_64::_mm256_set1_ps(v)
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self::V {
+        core::arch::x86_64::_mm256_loadu_ps(p)
+    }
+    #[inline(always)]
+    unsafe fn store(p: *mut f32, v: Self::V) {
+        core::arch::x86_64::_mm256_storeu_ps(p, v)
+    }
+    #[inline(always)]
+    unsafe fn madd(a: Self::V, b: Self::V, acc: Self::V) -> Self::V {
+        core::arch::x86_64::_mm256_fmadd_ps(a, b, acc)
+    }
+    #[inline(always)]
+    unsafe fn relu(v: Self::V) -> Self::V {
+        core::arch::x86_64::_mm256_max_ps(v, core::arch::x86_64::_mm256_setzero_ps())
+    }
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+struct Wasm128;
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+impl Simd for Wasm128 {
+    type V = core::arch::wasm32::v128;
+    const LANES: usize = 4;
+    #[inline(always)]
+    unsafe fn splat(v: f32) -> Self::V {
+        core::arch::wasm32::f32x4_splat(v)
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self::V {
+        core::arch::wasm32::v128_load(p.cast())
+    }
+    #[inline(always)]
+    unsafe fn store(p: *mut f32, v: Self::V) {
+        core::arch::wasm32::v128_store(p.cast(), v)
+    }
+    #[inline(always)]
+    unsafe fn madd(a: Self::V, b: Self::V, acc: Self::V) -> Self::V {
+        // The relaxed-SIMD build (`+relaxed-simd`): fused where the host has FMA.
+        #[cfg(target_feature = "relaxed-simd")]
+        return core::arch::wasm32::f32x4_relaxed_madd(a, b, acc);
+        #[cfg(not(target_feature = "relaxed-simd"))]
+        core::arch::wasm32::f32x4_add(acc, core::arch::wasm32::f32x4_mul(a, b))
+    }
+    #[inline(always)]
+    unsafe fn relu(v: Self::V) -> Self::V {
+        core::arch::wasm32::f32x4_max(v, core::arch::wasm32::f32x4_splat(0.0))
+    }
+}
+
+/// Lanes of the SIMD this build and machine would use, if any.
+fn lanes() -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        return Some(Avx2::LANES);
+    }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    return Some(Wasm128::LANES);
+    #[allow(unreachable_code)]
+    None
+}
+
+/// Whether [`conv`] takes convolutions with `cout` output channels on this machine.
+pub(crate) fn takes(cout: usize) -> bool {
+    lanes().is_some_and(|l| has_kernel(cout.div_ceil(l)))
+}
+
+/// `y = conv(x, weight) + bias`, then ReLU if `relu`, if this machine has a kernel for the
+/// shape ([`takes`]); returns `false` (and leaves `y` alone) otherwise.
+///
+/// `x`: `[N, H, W, C_in]`; `weight`: `[K, K, C_in, C_out]`; `bias`: `[C_out]`;
+/// `y`: `[N, OH, OW, C_out]`, all standard layout. `scratch` holds the padded weights and
+/// input; it grows once and is reused.
+pub(crate) fn conv(s: Shape, x: &[f32], weight: &[f32], bias: &[f32], y: &mut [f32], relu: bool, scratch: &mut Vec<f32>) -> bool {
+    if !takes(s.cout) {
+        return false;
+    }
+    assert_eq!(x.len(), s.n * s.h * s.w * s.cin, "direct conv input");
+    assert_eq!(weight.len(), s.kernel * s.kernel * s.cin * s.cout, "direct conv weight");
+    assert_eq!(bias.len(), s.cout, "direct conv bias");
+    assert_eq!(y.len(), s.n * s.oh() * s.ow() * s.cout, "direct conv output");
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: `takes` saw AVX2 and FMA on this CPU; the lengths were checked above.
+        unsafe { conv_avx2(s, x, weight, bias, y, relu, scratch) };
+    }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        // SAFETY: simd128 is enabled at compile time; the lengths were checked above.
+        unsafe { conv_with::<Wasm128>(s, x, weight, bias, y, relu, scratch) };
+    }
+    true
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn conv_avx2(s: Shape, x: &[f32], weight: &[f32], bias: &[f32], y: &mut [f32], relu: bool, scratch: &mut Vec<f32>) {
+    conv_with::<Avx2>(s, x, weight, bias, y, relu, scratch)
+}
+
+/// Pads weights, bias and input into `scratch`, then runs the micro-kernel for the
+/// number of output vectors over every output row.
+#[inline(always)]
+unsafe fn conv_with<S: Simd>(s: Shape, x: &[f32], weight: &[f32], bias: &[f32], y: &mut [f32], relu: bool, scratch: &mut Vec<f32>) {
+    let nv = s.cout.div_ceil(S::LANES);
+    let cop = nv * S::LANES;
+    let taps = s.kernel * s.kernel * s.cin;
+    let (hp, wp) = (s.h + 2 * s.pad, s.w + 2 * s.pad);
+    let padded_len = if s.pad > 0 { s.n * hp * wp * s.cin } else { 0 };
+    let needed = cop + taps * cop + padded_len;
+    super::grow_scratch(scratch, needed);
+    let (b, rest) = scratch.split_at_mut(cop);
+    let (wpad, rest) = rest.split_at_mut(taps * cop);
+    b[..s.cout].copy_from_slice(bias);
+    b[s.cout..].fill(0.0);
+    for (dst, src) in wpad.chunks_exact_mut(cop).zip(weight.chunks_exact(s.cout)) {
+        dst[..s.cout].copy_from_slice(src);
+        dst[s.cout..].fill(0.0);
+    }
+    let xp: &[f32] = if s.pad > 0 {
+        let xp = &mut rest[..padded_len];
+        // Zero the border only: the top and bottom `pad` rows of each image, and the
+        // `pad` pixels either side of every row between.
+        let (row, prow, side) = (s.w * s.cin, wp * s.cin, s.pad * s.cin);
+        for image in xp.chunks_exact_mut(hp * prow) {
+            image[..s.pad * prow].fill(0.0);
+            image[(hp - s.pad) * prow..].fill(0.0);
+            for r in image[s.pad * prow..(hp - s.pad) * prow].chunks_exact_mut(prow) {
+                r[..side].fill(0.0);
+                r[prow - side..].fill(0.0);
+            }
+        }
+        for (i, src) in x.chunks_exact(row).enumerate() {
+            let (n, iy) = (i / s.h, i % s.h);
+            let at = ((n * hp + iy + s.pad) * wp + s.pad) * s.cin;
+            xp[at..at + row].copy_from_slice(src);
+        }
+        xp
+    } else {
+        x
+    };
+    let k = Kernel { s, hp, wp, cop, xp, w: wpad, b, relu };
+    // Pixels per micro-kernel call: PB x NV sums, NV weight vectors and one broadcast
+    // input fit the 16 vector registers (V8 keeps one of them for itself).
+    #[cfg(not(target_arch = "wasm32"))]
+    match nv {
+        1 => k.run::<S, 1, 8>(y),
+        2 => k.run::<S, 2, 6>(y),
+        3 => k.run::<S, 3, 3>(y),
+        4 => k.run::<S, 4, 2>(y),
+        5 => k.run::<S, 5, 2>(y),
+        _ => k.run::<S, 6, 2>(y),
+    }
+    #[cfg(target_arch = "wasm32")]
+    match nv {
+        1 => k.run::<S, 1, 8>(y),
+        2 => k.run::<S, 2, 5>(y),
+        3 => k.run::<S, 3, 3>(y),
+        4 => k.run::<S, 4, 2>(y),
+        5 => k.run::<S, 5, 1>(y),
+        6 => k.run::<S, 6, 1>(y),
+        _ => k.run::<S, 10, 1>(y),
+    }
+}
+
+/// The padded operands of one convolution.
+struct Kernel<'a> {
+    s: Shape,
+    hp: usize,
+    wp: usize,
+    /// Output channels padded to whole vectors.
+    cop: usize,
+    /// Padded input `[N, H + 2p, W + 2p, C_in]`.
+    xp: &'a [f32],
+    /// Weights `[K * K * C_in, cop]`.
+    w: &'a [f32],
+    /// Bias `[cop]`.
+    b: &'a [f32],
+    relu: bool,
+}
+
+impl Kernel<'_> {
+    /// Every output row, `PB` pixels at a time, then the row's remainder one by one.
+    #[inline(always)]
+    unsafe fn run<S: Simd, const NV: usize, const PB: usize>(&self, y: &mut [f32]) {
+        let (oh, ow) = (self.s.oh(), self.s.ow());
+        for n in 0..self.s.n {
+            for oy in 0..oh {
+                let row = (n * oh + oy) * ow;
+                let mut ox = 0;
+                while ox + PB <= ow {
+                    self.pixels::<S, NV, PB>(n, oy, ox, y, row + ox);
+                    ox += PB;
+                }
+                while ox < ow {
+                    self.pixels::<S, NV, 1>(n, oy, ox, y, row + ox);
+                    ox += 1;
+                }
+            }
+        }
+    }
+
+    /// Output pixels `(n, oy, ox..ox + PB)`, which are pixels `first..first + PB` of `y`.
+    ///
+    /// Whole vectors are stored: the `cop - C_out` lanes past a pixel's channels land on
+    /// the next pixel's, which is written later (pixels go in increasing order); only
+    /// where they would pass the end of `y` does a pixel go through a staging buffer.
+    #[inline(always)]
+    unsafe fn pixels<S: Simd, const NV: usize, const PB: usize>(&self, n: usize, oy: usize, ox: usize, y: &mut [f32], first: usize) {
+        let (cin, kernel, cop) = (self.s.cin, self.s.kernel, self.cop);
+        let run = kernel * cin;
+        let mut acc = [[S::splat(0.0); NV]; PB];
+        for a in acc.iter_mut() {
+            for (v, lane) in a.iter_mut().enumerate() {
+                *lane = S::load(self.b.as_ptr().add(v * S::LANES));
+            }
+        }
+        for ky in 0..kernel {
+            // The `KW x C_in` taps of kernel row ky for pixel ox are contiguous; pixel
+            // ox + p starts p * C_in further on. Bounds: the last pixel's run ends at
+            // ((n * hp + oy + ky) * wp + ox + PB - 1 + KW) * C_in <= xp.len().
+            let x0 = self.xp.as_ptr().add(((n * self.hp + oy + ky) * self.wp + ox) * cin);
+            let w0 = self.w.as_ptr().add(ky * run * cop);
+            for j in 0..run {
+                let wr = w0.add(j * cop);
+                let mut wv = [S::splat(0.0); NV];
+                for (v, lane) in wv.iter_mut().enumerate() {
+                    *lane = S::load(wr.add(v * S::LANES));
+                }
+                for (p, a) in acc.iter_mut().enumerate() {
+                    let xv = S::splat(*x0.add(p * cin + j));
+                    for (lane, &wl) in a.iter_mut().zip(&wv) {
+                        *lane = S::madd(xv, wl, *lane);
+                    }
+                }
+            }
+        }
+        let cout = self.s.cout;
+        for (p, a) in acc.iter().enumerate() {
+            let at = (first + p) * cout;
+            let mut staging = [0.0f32; MAX_VECTORS * 8];
+            let direct = at + cop <= y.len();
+            let dst = if direct { y.as_mut_ptr().add(at) } else { staging.as_mut_ptr() };
+            for (v, &lane) in a.iter().enumerate() {
+                let lane = if self.relu { S::relu(lane) } else { lane };
+                S::store(dst.add(v * S::LANES), lane);
+            }
+            if !direct {
+                y[at..at + cout].copy_from_slice(&staging[..cout]);
+            }
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! The direct convolution kernel against the plain im2col + GEMM path, shared by the native
+//! test (crates/engine/tests/direct_conv.rs) and the wasm one (tests/bench_wasm.rs, both
+//! wasm builds: simd128 and relaxed SIMD).
+
+use ndarray::Array4;
+use skipscope_engine::layers::conv2d::{Conv2d, Conv2dConfig};
+use skipscope_engine::rng::Rng;
+
+/// Compares `forward_into` and `forward_relu_into` with `forward_im2col` (ReLU applied
+/// after) within 1e-5 relative, over random shapes with odd sizes: 1x1, 3x3 with and
+/// without padding and 5x5, 1 to 48 output channels, batch 1 and 2, and the model's
+/// full-resolution layers. Returns how many of the shapes took the direct kernel.
+pub fn direct_kernel_matches_im2col() -> usize {
+    let mut rng = Rng::new(11);
+    let mut shapes = vec![(3, 10, 3, 1, [1, 24, 32]), (10, 10, 3, 1, [1, 7, 13]), (10, 11, 1, 0, [1, 9, 5]), (20, 10, 3, 1, [2, 5, 9])];
+    for cout in 1..=48 {
+        let cin = 1 + (rng.uniform() * 24.0) as usize;
+        let (kernel, pad) = [(1, 0), (3, 1), (3, 0), (5, 2)][cout % 4];
+        let (h, w) = (5 + (rng.uniform() * 9.0) as usize, 5 + (rng.uniform() * 17.0) as usize);
+        shapes.push((cin, cout, kernel, pad, [1 + cout % 2, h, w]));
+    }
+    let mut direct = 0;
+    for (cin, cout, kernel, padding, [n, h, w]) in shapes {
+        let mut conv = Conv2d::<f32>::new(Conv2dConfig { in_channels: cin, out_channels: cout, kernel, padding }, &mut rng);
+        conv.bias.value.mapv_inplace(|_| rng.normal() as f32);
+        direct += usize::from(conv.uses_direct_kernel());
+        let x = Array4::from_shape_simple_fn((n, h, w, cin), || rng.normal() as f32);
+        let shape = conv.output_shape([n, h, w, cin]).unwrap();
+        let mut plain = Array4::zeros(shape);
+        conv.forward_im2col(x.view(), plain.view_mut(), &mut Vec::new());
+        let plain_relu = plain.mapv(|v| v.max(0.0));
+        for (relu, expected) in [(false, &plain), (true, &plain_relu)] {
+            let mut got = Array4::from_elem(shape, f32::NAN);
+            // A scratch of the wrong size and contents: the kernel must size and fill it.
+            let mut scratch = vec![f32::NAN; 7];
+            if relu {
+                conv.forward_relu_into(x.view(), got.view_mut(), &mut scratch);
+            } else {
+                conv.forward_into(x.view(), got.view_mut(), &mut scratch);
+            }
+            for (g, e) in got.iter().zip(expected.iter()) {
+                assert!((g - e).abs() <= 1e-5 * (1.0 + e.abs()), "{cin}->{cout} k{kernel} p{padding} {n}x{h}x{w} relu {relu}: {g} vs {e}");
+            }
+        }
+    }
+    direct
+}
