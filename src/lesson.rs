@@ -295,7 +295,15 @@ fn no_skip(state: &State) -> Parts {
         p3 = vec![t("No test scores are published for the skipless models of this dataset.")];
     } else {
         p3.extend(bfs);
-        p3.push(t("the lowest of each upsampler's three (see the table in step 6)."));
+        // Said only where the test scores show it.
+        let lowest = Upsample::ALL.into_iter().all(|u| {
+            let bf = |s| state.entry(Variant::new(u, s)).and_then(|e| e.test.bf);
+            match bf(Skip::None) {
+                Some(n) => [Skip::Add, Skip::Concat].into_iter().filter_map(bf).all(|o| o > n),
+                None => true,
+            }
+        });
+        p3.push(t(if lowest { "each the lowest of its upsampler's (see the table in step 6)." } else { "see the table in step 6 for the others." }));
     }
     // The shown upsampler first, then the two others.
     let shows = std::iter::once(u)
@@ -349,7 +357,7 @@ fn unpooling(state: &State) -> Parts {
         p1.push(t(" Press “show me” to see the unpooled map, zero at three positions in every four."));
     }
     let p2 = vec![t(
-        "So the indices bring back one position per window, and only for the maxima: the value that lost, and any edge inside the window, stay lost. A skip carries the whole map from before the pooling instead.",
+        "So the indices bring back one position per window, and only for the maxima: the three other values of each window, and any edge inside it, stay lost. A skip carries the whole map from before the pooling instead.",
     )];
     (vec![p1, p2], shows)
 }
@@ -365,7 +373,7 @@ fn the_skip(state: &State) -> Parts {
     p1.extend(dims(&["up-c", "up-h", "up-w"], parts.map(|p| (p.upsampled.shape.channels, p.upsampled.shape.height, p.upsampled.shape.width))));
     p1.push(t("; enc.0, the encoder's map from before pool.0, is "));
     p1.extend(dims(&["enc0-c", "enc0-h", "enc0-w"], shape(state, "enc.0")));
-    p1.push(t(": the same resolution, with every position pooling erased."));
+    p1.push(t(": the same resolution, with every position that pooling erased."));
     let p2 = match (state.variant.skip, parts) {
         (Skip::Add, Some(p)) => {
             let c = p.upsampled.shape.channels;

@@ -884,24 +884,24 @@ pub(crate) mod testing {
         state.reduce(Action::Response { response: Box::new(response), at_ms })
     }
 
-    /// `state` once the worker has traced its picture through `variant` as request `serial`.
-    pub(crate) fn traced(engine: &mut Engine, state: Rc<State>, variant: Variant, serial: u32) -> Rc<State> {
-        let image = state.picture.as_ref().unwrap().input.clone();
-        let mut state = state.reduce(Action::StartTrace { serial, variant });
-        for r in answers(engine, Request::Trace { serial, dataset: state.dataset, variant, image }) {
-            state = respond(state, r, 0.0);
-        }
-        state
+    /// `state` once the worker has answered a trace (`trace`) or a segmentation of its
+    /// picture through `variant`, sent as request `serial`.
+    fn ran(engine: &mut Engine, state: Rc<State>, variant: Variant, serial: u32, trace: bool) -> Rc<State> {
+        let (image, dataset) = (state.picture.as_ref().unwrap().input.clone(), state.dataset);
+        let (start, request) = if trace {
+            (Action::StartTrace { serial, variant }, Request::Trace { serial, dataset, variant, image })
+        } else {
+            (Action::StartSegment { serial, variant }, Request::Segment { serial, dataset, variant, image })
+        };
+        answers(engine, request).into_iter().fold(state.reduce(start), |s, r| respond(s, r, 0.0))
     }
 
-    /// `state` once the worker has segmented its picture through `variant` as request `serial`.
+    pub(crate) fn traced(engine: &mut Engine, state: Rc<State>, variant: Variant, serial: u32) -> Rc<State> {
+        ran(engine, state, variant, serial, true)
+    }
+
     pub(crate) fn segmented(engine: &mut Engine, state: Rc<State>, variant: Variant, serial: u32) -> Rc<State> {
-        let image = state.picture.as_ref().unwrap().input.clone();
-        let mut state = state.reduce(Action::StartSegment { serial, variant });
-        for r in answers(engine, Request::Segment { serial, dataset: state.dataset, variant, image }) {
-            state = respond(state, r, 0.0);
-        }
-        state
+        ran(engine, state, variant, serial, false)
     }
 
     /// A state without a manifest (random weights) showing a picture from request 1

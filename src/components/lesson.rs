@@ -30,7 +30,7 @@ pub fn Lesson(props: &Props) -> Html {
         let open = props.on_step.reform(|_: MouseEvent| Some(0));
         return html! {
             <aside class="lesson closed" aria-label="lesson">
-                <button class="open-lesson" onclick={open}>{ "Open the lesson: how the skip relates to unpooling and transposed convolution" }</button>
+                <button class="open-lesson" onclick={open} title="how the skip relates to unpooling and transposed convolution, in seven steps">{ "Open the lesson" }</button>
             </aside>
         };
     };

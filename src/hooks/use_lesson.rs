@@ -70,8 +70,9 @@ pub fn use_lesson(state: &UseReducerHandle<State>) {
         }
     });
     {
-        let key = (state.focus, state.selected.clone(), state.variant);
-        use_effect_with(key, move |(focus, _, _)| {
+        // Once more when the stage shown arrives: the part pointed at may only exist then.
+        let key = (state.focus, state.selected.clone(), state.variant, state.selected_stage().is_some(), state.mask().is_some());
+        use_effect_with(key, move |(focus, ..)| {
             let Some(f) = focus else { return };
             let selector = format!("[data-focus=\"{}\"]", f.name());
             if let Ok(Some(el)) = gloo::utils::document().query_selector(&selector) {
