@@ -234,7 +234,7 @@ fn pooling(state: &State) -> Parts {
     let pool0 = stage(state, "pool.0");
     let ch = if state.selected == "pool.0" { state.channel.unwrap_or(0) } else { 0 };
     let mut p2 = vec![t(format!(
-        "The enlarged channel shows the argmax: which of the four positions of each window held the maximum. In pool.0, channel {ch}, it was top-left in "
+        "Enlarged, a pool's channel shows its argmax: which of the four positions of each window held the maximum. In pool.0, channel {ch}, it was top-left in "
     ))];
     match pool0.and_then(|s| argmax_shares(s, ch)) {
         Some([a, b, c, d]) => p2.extend([
@@ -245,7 +245,11 @@ fn pooling(state: &State) -> Parts {
             pct("argmax-bl", c),
             t(" and bottom-right in "),
             pct("argmax-br", d),
-            t(" of the windows: where the maximum was is spread over all four, and only these indices remember it. The pooled values do not."),
+            t(if [a, b, c, d].iter().all(|v| *v > 0.0) {
+                " of the windows: where the maximum was is spread over all four, and only these indices remember it. The pooled values do not."
+            } else {
+                " of the windows: only these indices remember where the maximum was. The pooled values do not."
+            }),
         ]),
         None => p2.push(Piece::Pending("the trace")),
     }
@@ -341,7 +345,7 @@ fn unpooling(state: &State) -> Parts {
         return (vec![p], shows);
     }
     let mut p1 = vec![t(
-        "Max unpooling uses the indices pooling recorded: it writes each value back at the position its window's maximum came from, and zero at the other three. In the diagram, the dotted “indices” arrows run from each pool.k to dec.k beside the skip links.",
+        "Max unpooling uses the indices pooling recorded: it writes each value back at the position its window's maximum came from, and zero at the other three. In the diagram, thin dotted “indices” arrows run from each pool.k to dec.k; in unpool-add and unpool-concat the skip link, which carries the whole of enc.k, runs beside them.",
     )];
     if state.variant.upsample == Upsample::Unpool {
         p1.push(t(format!(" In {}'s dec.0, ", state.variant)));

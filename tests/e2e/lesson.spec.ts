@@ -146,6 +146,13 @@ test('each step sets what it says, and its numbers are the trace\'s', async ({ p
     for (const k of await checkNumbers(page, m)) checked.add(k);
     const focus = await page.locator('.lesson .show-me').first().getAttribute('data-focus');
     if (focus) await expect(page.locator(`.focused[data-focus="${focus}"], .focused [data-focus="${focus}"]`).first()).toBeVisible();
+    if (i === 2) {
+      // The deepest pool: drawn larger, with what to look for.
+      await page.locator('.lesson .show-me[data-stage="pool.3"]').click();
+      await expect(page.locator('.strip .stage-btn.selected')).toHaveText('pool.3');
+      await expect(page.locator('.deep-hint')).toContainText('9 × 16 positions');
+      await page.screenshot({ path: path.join(SHOTS, 'desktop-step-2-pool3.png') });
+    }
     if (i === 4) {
       // Max unpooling: the indices are drawn from pool.k to dec.k.
       await expect(page.locator('.u-diagram .indices')).toHaveCount(4);
@@ -153,6 +160,13 @@ test('each step sets what it says, and its numbers are the trace\'s', async ({ p
     }
     if (i === 5) await expect(page.locator('.parts figcaption').nth(1)).toContainText('1×1 conv of enc.0');
     await page.screenshot({ path: path.join(SHOTS, `desktop-step-${i}.png`), fullPage: false });
+    if (i === 4) {
+      // Its second "show me": the indices in the diagram, beside no skip link (unpool-none).
+      await page.locator('.lesson .show-me[data-focus="diagram"]').click();
+      await expect(page.locator('.focused[data-focus="diagram"]')).toBeInViewport();
+      await expect(page.locator('.u-diagram .indices text').first()).toContainText('indices of pool.');
+      await page.screenshot({ path: path.join(SHOTS, 'desktop-step-4-indices.png') });
+    }
   }
   // The second "show me" of step 5: concat, where ‖ is explained and the convolutions' output is shown.
   await page.locator('.lesson .dot').nth(4).click();
