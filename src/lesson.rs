@@ -424,9 +424,11 @@ fn the_skip(state: &State) -> Parts {
 fn evidence(state: &State) -> Parts {
     let u = up(state);
     let (none, add, concat) = (Variant::new(u, Skip::None), Variant::new(u, Skip::Add), Variant::new(u, Skip::Concat));
-    let p1 = vec![t(
-        "No built-in photo comes with a ground truth, so no mask here is known to be right: the comparison shows how the masks differ, and the test set says which variant is right more often.",
-    )];
+    let p1 = vec![t(match (&state.label, &state.sample) {
+        (Some(_), _) => "A label image of this photo is given: the scores under the comparison say how right each mask is here; the test set says which variant is right more often.",
+        (None, Some(_)) => "No built-in photo comes with a ground truth, so no mask here is known to be right: the comparison shows how the masks differ, and the test set says which variant is right more often.",
+        (None, None) => "Your photo has no ground truth unless you give a label image under the comparison, so no mask here is known to be right: the comparison shows how the masks differ, and the test set says which variant is right more often.",
+    })];
     let far =
         |a: Variant, b: Variant, key| mask(state, a).zip(mask(state, b)).and_then(|(a, b)| boundary_far_share(a, b, BOUNDARY_TOLERANCE)).map(|v| pct(key, v));
     let mut p2 = vec![t("Without a skip, ")];

@@ -275,3 +275,25 @@ test('the comparison enlarges and flips between the modes at the same crop', asy
   await expect(page.locator('.no-truth')).toContainText('no ground truth');
   await page.locator('.cmp-big').screenshot({ path: path.join(SHOTS, 'compare-enlarged.png') });
 });
+
+test('on the student\'s own photo, every step\'s numbers are recomputed for it', async ({ page }) => {
+  const m = await manifest(page);
+  await page.goto('index.html?lesson=7');
+  await settled(page);
+  await page.locator('.lesson .show-me').first().click();
+  await expect(page.locator('.focused[data-focus="picker"]')).toBeVisible();
+  // highway.jpg (512 x 288) uploaded as a file: fit to 144 x 256.
+  await page.locator('input[aria-label="upload a photo"]').setInputFiles({ name: 'my-drive.jpg', mimeType: 'image/jpeg',
+    buffer: fs.readFileSync(path.join(__dirname, '../../www/samples/highway.jpg')) });
+  await expect(page.locator('.lesson-text')).toContainText('Shown now: my-drive.jpg');
+  await settled(page);
+  await checkNumbers(page, m);
+  for (const n of [2, 3, 6]) {
+    await page.locator('.lesson .dot').nth(n - 1).click();
+    await expect(page.locator(`.lesson[data-step="${n}"]`)).toBeVisible();
+    await settled(page);
+    await checkNumbers(page, m);
+    await page.screenshot({ path: path.join(SHOTS, `own-photo-step-${n}.png`) });
+  }
+  await expect(page.locator('.lesson-text')).toContainText('Your photo has no ground truth unless you give a label image');
+});
