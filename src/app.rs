@@ -3,8 +3,9 @@
 //! call back.
 
 use crate::components::model_picker::ModelChoice;
-use crate::components::{Compare, ImagePicker, MaskView, ModelBanner, ModelPicker, StageStrip, StageView, StatusLine, Toggles, UDiagram};
-use crate::hooks::{use_compare, use_keys, use_paste, use_picture, use_trace, use_url, use_weights, use_worker};
+use crate::components::{Compare, ImagePicker, Lesson, MaskView, ModelBanner, ModelPicker, ScoreTable, StageStrip, StageView, StatusLine, Toggles, UDiagram};
+use crate::hooks::{use_compare, use_keys, use_lesson, use_paste, use_picture, use_trace, use_url, use_weights, use_worker};
+use crate::lesson::{self, Focus};
 use crate::protocol::Dataset;
 use crate::samples;
 use crate::state::{default_fit, Action, State};
@@ -33,6 +34,7 @@ pub fn App() -> Html {
     use_url(&state);
     use_keys(state.dispatcher());
     use_paste(&pictures, state.fit());
+    use_lesson(&state);
 
     let d = state.dispatcher();
     let fit = state.fit();
@@ -56,9 +58,8 @@ pub fn App() -> Html {
             // A sample that does not suit the new model gives way to the first that does;
             // requested before the switch, so the refit effect finds a picture loading and
             // leaves it be (and if that request fails, the old picture is refit instead).
-            let offered = samples::for_dataset(dataset);
-            if sample.as_ref().is_some_and(|s| !offered.iter().any(|o| o.id == s)) {
-                pictures.sample(offered[0].id.to_string(), default_fit(dataset));
+            if sample.as_ref().is_some_and(|s| !samples::offered(s, dataset)) {
+                pictures.sample(samples::first(dataset).id.to_string(), default_fit(dataset));
             }
             d.dispatch(Action::SetDataset { dataset, at_ms: crate::now_ms() });
         })
@@ -76,17 +77,28 @@ pub fn App() -> Html {
     let shapes = state.shapes();
     let classes = state.classes();
     let class_names: Vec<AttrValue> = classes.iter().map(|c| AttrValue::from(c.name.clone())).collect();
-    let samples: Vec<(AttrValue, AttrValue)> =
-        samples::for_dataset(state.dataset).iter().map(|s| (AttrValue::from(s.id), AttrValue::from(s.caption))).collect();
+    let samples: Vec<(AttrValue, AttrValue, bool)> =
+        samples::for_dataset(state.dataset).iter().map(|s| (AttrValue::from(s.id), AttrValue::from(s.caption), s.suits(state.dataset))).collect();
     let choices: Vec<ModelChoice> =
         Dataset::ALL.into_iter().map(|dataset| ModelChoice { dataset, classes: dataset.classes(), summary: state.published_summary(dataset).into() }).collect();
     let selected = AttrValue::from(state.selected.clone());
+    let on_lesson = dispatch(&d, Action::Lesson);
+    let on_show = {
+        let d = d.clone();
+        Callback::from(move |show| d.dispatch(Action::Show { show, at_ms: crate::now_ms() }))
+    };
+    let step = lesson::step(&state, state.lesson.unwrap_or(0));
+    let first_shows: Vec<_> = (0..lesson::STEPS).map(|i| lesson::step(&state, i).shows.into_iter().next()).collect();
+    let focused = |f: Focus| classes!("focusable", (state.focus == Some(f) && state.lesson.is_some()).then_some("focused"));
 
     html! {
+        <div class={classes!("page", state.lesson.is_some().then_some("with-lesson"))}>
         <main>
             <header>
                 <h1>{ "SkipScope" }</h1>
-                <p class="lede">{ "What the skip connections of a segmentation network do: pooling erases where things were; a skip hands the decoder the encoder's map from before the pooling. Everything runs in your browser, in a Web Worker." }</p>
+                <p class="lede">
+                    { "Why a segmentation network needs skip connections. Pooling gives each value a wide view but erases where things were; unpooling, transposed convolution and bilinear interpolation are three ways to upsample, and none can invent that back. A skip is not a fourth upsampler: it hands each decoder stage the encoder's map from before the pooling, and every decoder stage upsamples and fuses one. Everything runs in your browser, in a Web Worker." }
+                </p>
             </header>
             if let Some(e) = &state.engine_error {
                 <p class="error fatal" role="alert">
@@ -95,36 +107,56 @@ pub fn App() -> Html {
                 </p>
             }
             <ModelPicker current={state.dataset} {choices} on_change={on_dataset} />
-            <ImagePicker samples={samples} hint={samples::upload_hint(state.dataset)} current_sample={state.sample.clone().map(AttrValue::from)}
-                loading={state.picture_request.as_ref().map(|r| AttrValue::from(r.name.clone()))} error={state.picture_error.clone().map(AttrValue::from)}
-                {on_sample} {on_file} />
+            <div data-focus="picker" class={focused(Focus::Picker)}>
+                <ImagePicker samples={samples} hint={samples::upload_hint(state.dataset)} out_of_domain={samples::out_of_domain_note(state.dataset)}
+                    current_sample={state.sample.clone().map(AttrValue::from)}
+                    loading={state.picture_request.as_ref().map(|r| AttrValue::from(r.name.clone()))} error={state.picture_error.clone().map(AttrValue::from)}
+                    {on_sample} {on_file} />
+            </div>
             <Toggles variant={state.variant} availability={state.availability_all()} on_change={on_variant} />
+            if let Some(note) = &state.variant_note {
+                <p class="note" role="status">{ note.clone() }</p>
+            }
             <ModelBanner dataset={state.dataset} variant={state.variant} catalog={state.catalog.clone()} entry={state.entry(state.variant).cloned()}
                 weights={state.weights_of(state.variant).cloned()} model={trace.and_then(|t| t.model.clone())} />
             <StatusLine running={state.running()} stages={shapes.len()} total_stages={stage_names(depth).len()}
                 forward_ms={trace.and_then(|t| t.forward_ms)} error={state.status_error().map(AttrValue::from)}
                 latency={state.latency.map(|(w, ms)| (AttrValue::from(w), ms))} />
             if let (Some(p), Some(mask)) = (state.picture.clone(), state.mask()) {
-                <MaskView picture={p} {mask} classes={classes.clone()} opacity={state.opacity} {on_opacity} />
+                <div data-focus="mask" class={focused(Focus::Mask)}>
+                    <MaskView picture={p} {mask} classes={classes.clone()} opacity={state.opacity} {on_opacity} />
+                </div>
             }
             <h2>{ "The network" }</h2>
-            <UDiagram {depth} variant={state.variant} {shapes} selected={selected.clone()} on_select={on_select.clone()} />
+            <div data-focus="diagram" class={focused(Focus::Diagram)}>
+                <UDiagram {depth} variant={state.variant} {shapes} selected={selected.clone()} on_select={on_select.clone()} />
+            </div>
             <StageStrip {depth} selected={selected} ready={state.ready_stages()} {on_select} {on_step} />
-            if let Some(stage) = state.selected_stage() {
-                <StageView {stage} variant={state.variant} {depth} scale_mode={state.scale} channel={state.channel}
-                    {class_names} {on_channel} {on_scale} />
-            } else {
-                <p class="hint">{ format!("{}: not computed yet.", state.selected) }</p>
-            }
+            <div data-focus="stage" class={focused(Focus::Stage)}>
+                if let Some(stage) = state.selected_stage() {
+                    <StageView {stage} variant={state.variant} {depth} scale_mode={state.scale} channel={state.channel}
+                        {class_names} {on_channel} {on_scale} focus_parts={state.focus == Some(Focus::Parts) && state.lesson.is_some()} />
+                } else {
+                    <p class="hint">{ format!("{}: not computed yet.", state.selected) }</p>
+                }
+            </div>
             <h2>{ "The three skip modes" }</h2>
-            if let Some(p) = state.picture.clone() {
-                <Compare picture={p} upsample={state.variant.upsample} slots={state.compare_slots()} opacity={state.opacity}
-                    label={state.label.clone()} label_error={state.label_error.clone().map(AttrValue::from)} {on_label}
-                    label_format={state.label_format()} />
-            }
+            <div data-focus="compare" class={focused(Focus::Compare)}>
+                if let Some(p) = state.picture.clone() {
+                    <Compare picture={p} upsample={state.variant.upsample} slots={state.compare_slots()} opacity={state.opacity}
+                        label={state.label.clone()} label_error={state.label_error.clone().map(AttrValue::from)} {on_label}
+                        label_format={state.label_format()} />
+                }
+            </div>
+            <h2>{ "The evidence: every variant on the test set" }</h2>
+            <div class={focused(Focus::Scores)}>
+                <ScoreTable dataset={state.dataset} entries={state.published(state.dataset).cloned().collect::<Vec<_>>()} variant={state.variant} />
+            </div>
             <footer>
-                <p class="hint">{ "Sample photos: public domain and CC0, from scikit-image (see samples/LICENSES.md). The view is kept in the URL: copy it to share." }</p>
+                <p class="hint">{ "Sample photos: the street scenes under the MIT licence (Adrien Pavie, comma.ai, Udacity), the others public domain and CC0 from scikit-image (see samples/LICENSES.md). The view, and the lesson's step, are kept in the URL: copy it to share." }</p>
             </footer>
         </main>
+        <Lesson index={state.lesson} {step} {first_shows} on_step={on_lesson} {on_show} />
+        </div>
     }
 }

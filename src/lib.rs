@@ -11,6 +11,7 @@
 //!   comparison, URL, keys, paste).
 //! - [`manifest`], [`samples`], [`fetch`], [`picture`], [`url`], [`colormap`], [`masks`]:
 //!   what the page reads and draws.
+//! - [`lesson`]: the guided lesson's steps, their text and numbers, from the state (pure).
 //! - [`app`] and [`components`]: the page.
 
 pub mod app;
@@ -18,6 +19,7 @@ pub mod colormap;
 pub mod components;
 pub mod fetch;
 pub mod hooks;
+pub mod lesson;
 pub mod manifest;
 pub mod masks;
 pub mod picture;

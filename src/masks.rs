@@ -82,6 +82,54 @@ pub fn disagreement_map(photo: &[u8], masks: &[(&Mask, [u8; 3])]) -> Vec<u8> {
     out
 }
 
+/// For every pixel, how many steps (to any of the 8 neighbours) lead to the nearest pixel
+/// where `targets` is true: a breadth-first distance transform (chessboard distance);
+/// `usize::MAX` everywhere when no pixel is a target.
+pub fn distance_to(targets: &[bool], height: usize, width: usize) -> Vec<usize> {
+    let mut dist = vec![usize::MAX; targets.len()];
+    let mut queue = std::collections::VecDeque::new();
+    for (i, _) in targets.iter().enumerate().filter(|(_, t)| **t) {
+        dist[i] = 0;
+        queue.push_back(i);
+    }
+    while let Some(i) = queue.pop_front() {
+        let (y, x) = (i / width, i % width);
+        for (dy, dx) in [(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)] {
+            let (ny, nx) = (y as isize + dy, x as isize + dx);
+            if ny < 0 || nx < 0 || ny >= height as isize || nx >= width as isize {
+                continue;
+            }
+            let j = ny as usize * width + nx as usize;
+            if dist[j] == usize::MAX {
+                dist[j] = dist[i] + 1;
+                queue.push_back(j);
+            }
+        }
+    }
+    dist
+}
+
+/// The share of `a`'s boundary pixels ([`boundaries`]) that lie more than `tolerance` pixels
+/// ([`distance_to`]) from every boundary pixel of `b`; none when the sizes differ or `a` has
+/// no boundary.
+pub fn boundary_far_share(a: &Mask, b: &Mask, tolerance: usize) -> Option<f64> {
+    if (a.height, a.width) != (b.height, b.width) || a.classes.len() != a.height * a.width || b.classes.len() != a.classes.len() {
+        return None;
+    }
+    let dist = distance_to(&boundaries(b), b.height, b.width);
+    let ours: Vec<usize> = boundaries(a).iter().enumerate().filter(|(_, e)| **e).map(|(i, _)| i).collect();
+    if ours.is_empty() {
+        return None;
+    }
+    Some(ours.iter().filter(|i| dist[**i] > tolerance).count() as f64 / ours.len() as f64)
+}
+
+/// The share of the pixels of `mask` that lie on a class boundary ([`boundaries`]).
+pub fn boundary_share(mask: &Mask) -> f64 {
+    let b = boundaries(mask);
+    b.iter().filter(|e| **e).count() as f64 / b.len().max(1) as f64
+}
+
 /// How many pixels each class has.
 pub fn class_counts(mask: &Mask, n_classes: usize) -> Vec<usize> {
     let mut counts = vec![0; n_classes];
@@ -118,5 +166,22 @@ mod tests {
         let (one, other) = (Mask { height: 1, width: 1, classes: vec![0] }, Mask { height: 1, width: 1, classes: vec![1] });
         assert_eq!(disagreement_map(&photo[..4], &[(&one, [1, 2, 3]), (&other, [4, 5, 6])]), [230, 0, 200, 255], "magenta where they differ");
         assert_eq!(disagreement_map(&photo[..4], &[(&one, [1, 2, 3]), (&one, [4, 5, 6])]), [90, 90, 90, 255], "grey where they agree");
+    }
+
+    #[test]
+    fn boundary_distances_count_steps_to_the_nearest_boundary() {
+        // A 1 x 8 strip: one target at x = 2.
+        let t: Vec<bool> = (0..8).map(|x| x == 2).collect();
+        assert_eq!(distance_to(&t, 1, 8), vec![2, 1, 0, 1, 2, 3, 4, 5]);
+        assert_eq!(distance_to(&[true, false, false, false], 2, 2), vec![0, 1, 1, 1], "diagonals are one step");
+        assert!(distance_to(&[false; 4], 2, 2).iter().all(|d| *d == usize::MAX));
+        // Two 1 x 10 masks whose one edge is 5 pixels apart (boundary pixels at x = 1 and x = 6).
+        let a = Mask { height: 1, width: 10, classes: [0, 0, 1, 1, 1, 1, 1, 1, 1, 1].to_vec() };
+        let b = Mask { height: 1, width: 10, classes: [0, 0, 0, 0, 0, 0, 0, 1, 1, 1].to_vec() };
+        assert_eq!(boundary_far_share(&a, &b, 3), Some(1.0));
+        assert_eq!(boundary_far_share(&a, &b, 5), Some(0.0));
+        assert_eq!(boundary_far_share(&a, &a, 0), Some(0.0));
+        assert_eq!(boundary_far_share(&Mask { height: 1, width: 2, classes: vec![0, 0] }, &b, 3), None);
+        assert_eq!(boundary_share(&a), 0.1);
     }
 }

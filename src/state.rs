@@ -9,6 +9,7 @@
 //!
 //! The big maps sit behind `Rc`s, so an action clones only what it changes.
 
+use crate::lesson::{self, Focus};
 use crate::manifest::{Manifest, ManifestEntry};
 use crate::picture::{Fit, Label, Picture};
 use crate::protocol::{Dataset, MapShape, Mask, ModelSummary, Response, StageData, Variant};
@@ -20,8 +21,10 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 use yew::Reducible;
 
-/// The variant shown first when the URL names none.
-pub const DEFAULT_VARIANT: Variant = Variant::new(Upsample::Transposed, Skip::Add);
+/// The variant shown first when the URL names none: of the nine, the one whose masks of the
+/// three street photos looked right most consistently (road, buildings, trees and sky where
+/// they are), with the skip's effect visible against transposed-none beside it.
+pub const DEFAULT_VARIANT: Variant = Variant::new(Upsample::Transposed, Skip::Concat);
 /// The stage selected first: the last decoder stage (the shallowest), whose output is at
 /// full resolution just before the head.
 pub const DEFAULT_STAGE: &str = "dec.0";
@@ -175,6 +178,13 @@ pub struct State {
     /// The worker's panic message, once it crashed: nothing more can run until the page is
     /// reloaded.
     pub engine_error: Option<String>,
+    /// The lesson's step shown (from 0), or none when the lesson is closed.
+    pub lesson: Option<usize>,
+    /// The part of the page the last "show me" pointed at.
+    pub focus: Option<Focus>,
+    /// Why the variant shown is not the one asked for (the URL's, or the last one shown
+    /// before a dataset switch): it has no weights for this dataset.
+    pub variant_note: Option<String>,
 }
 
 impl Default for State {
@@ -202,6 +212,9 @@ impl Default for State {
             clock: None,
             latency: None,
             engine_error: None,
+            lesson: Some(0),
+            focus: None,
+            variant_note: None,
         }
     }
 }
@@ -231,12 +244,32 @@ impl State {
         if let Some(stage) = &url.stage {
             s.selected = stage.clone();
         }
+        s.lesson = match url.lesson {
+            Some(0) => None,
+            Some(n) => Some(n - 1),
+            None => Some(0),
+        };
+        // A step named alone sets the tool as its first "show me" does.
+        if let (Some(n), None, None) = (s.lesson.filter(|_| url.lesson.is_some()), url.variant, &url.stage) {
+            if let Some(show) = lesson::step(&s, n).shows.first() {
+                s.variant = show.variant;
+                s.selected = show.stage.clone();
+                s.channel = show.channel;
+                s.focus = Some(show.focus);
+            }
+        }
         s
     }
 
     /// The view for the URL.
     pub fn url(&self) -> UrlState {
-        UrlState { dataset: Some(self.dataset), variant: Some(self.variant), sample: self.sample.clone(), stage: Some(self.selected.clone()) }
+        UrlState {
+            dataset: Some(self.dataset),
+            variant: Some(self.variant),
+            sample: self.sample.clone(),
+            stage: Some(self.selected.clone()),
+            lesson: Some(self.lesson.map_or(0, |n| n + 1)),
+        }
     }
 
     /// The manifest's entries of `dataset`, in manifest order.
@@ -487,6 +520,7 @@ impl State {
         if let Availability::Unavailable(_) = self.availability(self.variant) {
             let published: Vec<Variant> = self.published(self.dataset).map(|e| Variant::new(e.upsample, e.skip)).collect();
             if let Some(v) = published.iter().find(|v| **v == DEFAULT_VARIANT).or(published.first()) {
+                self.variant_note = Some(format!("{} has no trained weights for {} yet, so {} is shown instead.", self.variant, self.dataset.title(), v));
                 self.variant = *v;
             }
         }
@@ -504,6 +538,21 @@ impl State {
         if name != self.selected {
             self.selected = name.to_string();
             self.channel = None;
+        }
+    }
+
+    /// Shows `variant` (the user chose it).
+    fn set_variant(&mut self, variant: Variant, at_ms: f64) {
+        self.variant = variant;
+        self.variant_note = None;
+        if self.masks.contains_key(&variant) {
+            // Traced before, or segmented for the comparison: the mask shows at once
+            // (the trace, if missing, fills the stages in behind it).
+            self.latency = Some(("toggle to mask (precomputed)", 0.0));
+            self.clock = None;
+        } else {
+            self.clock = Some((at_ms, "toggle to mask"));
+            self.latency = None;
         }
     }
 
@@ -663,6 +712,14 @@ pub enum Action {
     SelectChannel(Option<usize>),
     SetScale(ScaleMode),
     SetOpacity(f64),
+    /// Opens the lesson at a step (from 0, clamped), or closes it.
+    Lesson(Option<usize>),
+    /// A lesson's "show me": the variant (when it can be shown), the stage, the channel and
+    /// the part of the page it talks about.
+    Show {
+        show: lesson::Show,
+        at_ms: f64,
+    },
 }
 
 impl Action {
@@ -743,17 +800,15 @@ impl Reducible for State {
                 next.label_error = Some(message);
                 next.label_request = None;
             }
-            Action::SetVariant { variant, at_ms } => {
-                next.variant = variant;
-                if next.masks.contains_key(&variant) {
-                    // Traced before, or segmented for the comparison: the mask shows at once
-                    // (the trace, if missing, fills the stages in behind it).
-                    next.latency = Some(("toggle to mask (precomputed)", 0.0));
-                    next.clock = None;
-                } else {
-                    next.clock = Some((at_ms, "toggle to mask"));
-                    next.latency = None;
+            Action::SetVariant { variant, at_ms } => next.set_variant(variant, at_ms),
+            Action::Lesson(step) => next.lesson = step.map(|n| n.min(lesson::STEPS - 1)),
+            Action::Show { show, at_ms } => {
+                if show.variant != next.variant && !matches!(next.availability(show.variant), Availability::Unavailable(_) | Availability::Stopped) {
+                    next.set_variant(show.variant, at_ms);
                 }
+                next.select(&show.stage);
+                next.channel = show.channel;
+                next.focus = Some(show.focus);
             }
             Action::StartTrace { serial, variant } => {
                 let trace = Trace { serial, model: None, stages: Vec::new(), mask: None, forward_ms: None, error: None };
@@ -776,19 +831,20 @@ impl Reducible for State {
     }
 }
 
+/// What the state's and the lesson's tests share: a manifest, a picture, the worker's answers.
 #[cfg(test)]
-mod tests {
+pub(crate) mod testing {
     use super::*;
     use crate::protocol::{InputImage, Request};
     use crate::trace::Engine;
 
-    const TN: Variant = Variant::new(Upsample::Transposed, Skip::None);
-    const TA: Variant = Variant::new(Upsample::Transposed, Skip::Add);
-    const TC: Variant = Variant::new(Upsample::Transposed, Skip::Concat);
-    const CAMVID: Dataset = Dataset::Camvid;
+    pub(crate) const TN: Variant = Variant::new(Upsample::Transposed, Skip::None);
+    pub(crate) const TA: Variant = Variant::new(Upsample::Transposed, Skip::Add);
+    pub(crate) const TC: Variant = Variant::new(Upsample::Transposed, Skip::Concat);
+    pub(crate) const CAMVID: Dataset = Dataset::Camvid;
 
     /// A manifest listing `ids` like `camvid-transposed-none`.
-    fn manifest_with(ids: &[&str]) -> Manifest {
+    pub(crate) fn manifest_with(ids: &[&str]) -> Manifest {
         let models: Vec<String> = ids
             .iter()
             .map(|id| {
@@ -805,40 +861,70 @@ mod tests {
     }
 
     /// A 96 x 128 picture of which the top-left 90 x 120 is the photo.
-    fn image() -> InputImage {
+    pub(crate) fn image() -> InputImage {
         let (h, w) = (96, 128);
         let rgb = (0..h * w * 3).map(|i| (i * 7 % 251) as u8).collect();
         InputImage { height: h, width: w, valid_height: 90, valid_width: 120, rgb }
     }
 
-    fn picture(to: Fit) -> Rc<Picture> {
+    pub(crate) fn picture(to: Fit) -> Rc<Picture> {
         let input = image();
         let rgba = vec![0; input.valid_height * input.valid_width * 4];
         Rc::new(Picture { name: "p.jpg".into(), original: (90, 120), fitted_to: to, input, rgba })
     }
 
     /// The worker's answers to `request`.
-    fn answers(engine: &mut Engine, request: Request) -> Vec<Response> {
+    pub(crate) fn answers(engine: &mut Engine, request: Request) -> Vec<Response> {
         let mut out = Vec::new();
         engine.handle(request, &|| 0.0, &mut |r| out.push(r));
         out
     }
 
-    fn respond(state: Rc<State>, response: Response, at_ms: f64) -> Rc<State> {
+    pub(crate) fn respond(state: Rc<State>, response: Response, at_ms: f64) -> Rc<State> {
         state.reduce(Action::Response { response: Box::new(response), at_ms })
     }
 
-    /// A state without a manifest (random weights) showing a picture from request 1.
-    fn showing_a_picture() -> Rc<State> {
-        let s = Rc::new(State::default()).reduce(Action::CatalogLoaded(Err("none".into())));
+    /// `state` once the worker has answered a trace (`trace`) or a segmentation of its
+    /// picture through `variant`, sent as request `serial`.
+    fn ran(engine: &mut Engine, state: Rc<State>, variant: Variant, serial: u32, trace: bool) -> Rc<State> {
+        let (image, dataset) = (state.picture.as_ref().unwrap().input.clone(), state.dataset);
+        let (start, request) = if trace {
+            (Action::StartTrace { serial, variant }, Request::Trace { serial, dataset, variant, image })
+        } else {
+            (Action::StartSegment { serial, variant }, Request::Segment { serial, dataset, variant, image })
+        };
+        answers(engine, request).into_iter().fold(state.reduce(start), |s, r| respond(s, r, 0.0))
+    }
+
+    pub(crate) fn traced(engine: &mut Engine, state: Rc<State>, variant: Variant, serial: u32) -> Rc<State> {
+        ran(engine, state, variant, serial, true)
+    }
+
+    pub(crate) fn segmented(engine: &mut Engine, state: Rc<State>, variant: Variant, serial: u32) -> Rc<State> {
+        ran(engine, state, variant, serial, false)
+    }
+
+    /// A state without a manifest (random weights) showing a picture from request 1
+    /// through transposed-add.
+    pub(crate) fn showing_a_picture() -> Rc<State> {
+        let s = Rc::new(State::from_url(&UrlState { variant: Some(TA), ..UrlState::default() })).reduce(Action::CatalogLoaded(Err("none".into())));
         let s = s.reduce(Action::PictureRequested { serial: 1, name: "p.jpg".into(), sample: None, at_ms: 100.0, refit: false });
         let to = s.fit();
         s.reduce(Action::PictureReady { serial: 1, picture: picture(to), sample: None })
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::*;
+    use super::*;
+    use crate::protocol::Request;
+    use crate::trace::Engine;
 
     #[test]
     fn a_crashed_worker_fails_what_was_in_flight_and_nothing_more_runs() {
-        let mut state = Rc::new(State::default()).reduce(Action::CatalogLoaded(Ok(manifest_with(&["camvid-transposed-none", "camvid-transposed-add"]))));
+        let mut state = Rc::new(State::from_url(&UrlState { variant: Some(TA), ..UrlState::default() }))
+            .reduce(Action::CatalogLoaded(Ok(manifest_with(&["camvid-transposed-none", "camvid-transposed-add"]))));
         state = state.reduce(Action::FetchDone { dataset: CAMVID, variant: TN, serial: 1 });
         state = state.reduce(Action::FetchProgress { dataset: CAMVID, variant: TA, loaded: 1.0, total: None });
         state = state.reduce(Action::StartTrace { serial: 2, variant: TA });
@@ -872,7 +958,7 @@ mod tests {
     fn availability_follows_the_manifest_and_the_downloads() {
         let mut state = Rc::new(State::default());
         assert_eq!(state.availability(TA), Availability::Pending);
-        // Only transposed-none is published: the default (transposed-add) is not, so the page
+        // Only transposed-none is published: the default (transposed-concat) is not, so the page
         // switches to it and disables the others.
         state = state.reduce(Action::CatalogLoaded(Ok(manifest_with(&["camvid-transposed-none", "ccp-transposed-add", "ccp-transposed-concat"]))));
         assert_eq!(state.variant, TN);
@@ -889,17 +975,19 @@ mod tests {
         state = state.reduce(Action::FetchFailed { dataset: CAMVID, variant: TN, message: "HTTP 404".into() });
         assert_eq!(state.availability(TN), Availability::Random);
         assert!(state.wanted_weights().is_empty(), "a failed download is not retried");
-        // The people models: transposed-none is not published there, so the page shows
-        // transposed-add, at CCP's working size; the CamVid download's state is kept.
+        // The people models: transposed-none is not published there, so the page shows the
+        // default, transposed-concat, at CCP's working size, and says why; the CamVid
+        // download's state is kept.
         state = state.reduce(Action::SetDataset { dataset: Dataset::Ccp, at_ms: 0.0 });
-        assert_eq!((state.dataset, state.variant), (Dataset::Ccp, TA));
+        assert_eq!((state.dataset, state.variant), (Dataset::Ccp, TC));
+        assert_eq!(state.variant_note.as_deref(), Some("transposed-none has no trained weights for People (CCP) yet, so transposed-concat is shown instead."));
         assert_eq!(state.working_size(), [256, 176]);
         assert_eq!(state.fit(), Fit { size: [256, 176], multiple: 16 });
-        assert_eq!(state.availability(TA), Availability::Pending);
+        assert_eq!(state.availability(TC), Availability::Pending);
         assert!(matches!(state.availability(TN), Availability::Unavailable(_)));
         assert!(matches!(state.weights.get(&(CAMVID, TN)), Some(Weights::Failed(_))));
         assert_eq!(state.published(Dataset::Ccp).count(), 2);
-        assert_eq!(state.wanted_weights().iter().map(|(v, _)| *v).collect::<Vec<_>>(), [TA, TC], "the variant first, then the other skips");
+        assert_eq!(state.wanted_weights().iter().map(|(v, _)| *v).collect::<Vec<_>>(), [TC, TA], "the variant first, then the other skips");
         assert_eq!(state.published_summary(Dataset::Ccp), "2 trained variants; best test mIoU 30.0% (transposed-concat)", "ties: the last");
         // No manifest at all: everything runs with random weights.
         let missing = Rc::new(State::default()).reduce(Action::CatalogLoaded(Err("HTTP 404".into())));
@@ -912,7 +1000,7 @@ mod tests {
 
     #[test]
     fn a_trace_fills_in_stage_by_stage_and_answers_of_other_serials_are_dropped() {
-        let v = DEFAULT_VARIANT;
+        let v = TA;
         let mut state = showing_a_picture();
         assert_eq!(state.wanted_trace(), Some(v));
         assert!(state.wanted_segments().is_empty(), "not before the trace is done");

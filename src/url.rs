@@ -1,5 +1,5 @@
 //! The view in the URL's query, so that a view can be shared:
-//! `?data=ccp&model=transposed-add&sample=astronaut&stage=dec.1`. Unknown values are ignored.
+//! `?data=ccp&model=transposed-add&sample=astronaut&stage=dec.1&lesson=3`. Unknown values are ignored.
 //! [`parse`] and [`query`] are pure; [`read`] and [`write()`] use the window's location.
 
 use crate::protocol::{Dataset, Variant};
@@ -10,6 +10,8 @@ pub struct UrlState {
     pub variant: Option<Variant>,
     pub sample: Option<String>,
     pub stage: Option<String>,
+    /// The lesson's step, from 1 (0: the lesson is closed).
+    pub lesson: Option<usize>,
 }
 
 /// `%XX` escapes and `+` (a space) decoded, as `URLSearchParams` does; bad escapes stay.
@@ -63,6 +65,7 @@ pub fn parse(search: &str) -> UrlState {
         variant: get("model").and_then(|m| m.parse().ok()),
         sample: get("sample").filter(|s| crate::samples::is_sample(s)),
         stage: get("stage").filter(|s| s.len() < 32),
+        lesson: get("lesson").and_then(|l| l.parse().ok()).filter(|l| *l <= crate::lesson::STEPS),
     }
 }
 
@@ -73,6 +76,7 @@ pub fn query(state: &UrlState) -> String {
         ("model", state.variant.map(|v| v.to_string())),
         ("sample", state.sample.clone()),
         ("stage", state.stage.clone()),
+        ("lesson", state.lesson.map(|l| l.to_string())),
     ];
     let parts: Vec<String> = params.into_iter().filter_map(|(k, v)| v.map(|v| format!("{k}={}", encode(&v)))).collect();
     format!("?{}", parts.join("&"))
@@ -103,6 +107,7 @@ mod tests {
             variant: Some(Variant::new(Upsample::Transposed, Skip::Add)),
             sample: Some("astronaut".into()),
             stage: Some("dec.1".into()),
+            lesson: None,
         };
         assert_eq!(u, want);
         assert_eq!(query(&want), "?data=ccp&model=transposed-add&sample=astronaut&stage=dec.1");
@@ -112,6 +117,10 @@ mod tests {
         assert_eq!(bad, UrlState::default());
         assert_eq!(parse(""), UrlState::default());
         assert!(parse(&format!("?stage={}", "x".repeat(40))).stage.is_none(), "overlong stage names are dropped");
+        assert_eq!(parse("?lesson=3").lesson, Some(3));
+        assert_eq!(query(&parse("?lesson=3")), "?lesson=3");
+        assert_eq!(parse("?lesson=99").lesson, None, "a step the lesson lacks is dropped");
+        assert_eq!(parse("?lesson=two").lesson, None);
     }
 
     #[test]

@@ -1,5 +1,5 @@
 use super::RgbaCanvas;
-use crate::masks::{agreement, disagreement, disagreement_map, overlay};
+use crate::masks::{agreement, boundary_far_share, disagreement, disagreement_map, overlay};
 use crate::picture::{Label, Picture};
 use crate::protocol::Mask;
 pub use crate::state::Slot;
@@ -63,10 +63,29 @@ pub fn Compare(props: &Props) -> Html {
         let differ = disagreement(&only).iter().filter(|d| **d).count();
         (Shared(Rc::new(disagreement_map(&p.rgba, &masks))), differ)
     });
+    // The enlarged view: which picture (a skip mode's mask, or the disagreement map) and the
+    // zoom; flipping keeps the same canvas, so its scrolled crop stays.
+    let big = use_state(|| None::<Option<Skip>>);
+    let zoom = use_state(|| 1usize);
+    let overlays: Vec<(Skip, Shared<Vec<u8>>)> = props
+        .slots
+        .iter()
+        .filter_map(|(s, slot)| {
+            if let Slot::Ready(seg) = slot {
+                Some((*s, Shared(Rc::new(overlay(&p.rgba, &seg.mask, &seg.model.classes, props.opacity)))))
+            } else {
+                None
+            }
+        })
+        .collect();
+    let enlarge = |which: Option<Skip>| {
+        let big = big.clone();
+        Callback::from(move |_: MouseEvent| big.set(Some(which)))
+    };
     let columns = props.slots.iter().map(|(skip, slot)| {
         let body = match slot {
             Slot::Ready(seg) => {
-                let pixels = Shared(Rc::new(overlay(&p.rgba, &seg.mask, &seg.model.classes, props.opacity)));
+                let pixels = overlays.iter().find(|(s, _)| s == skip).map(|(_, px)| px.clone()).unwrap_or_else(|| Shared(Rc::new(Vec::new())));
                 html! {
                     <>
                         <RgbaCanvas {pixels} width={seg.mask.width} height={seg.mask.height} class="cmp" label={AttrValue::from(format!("mask with skip {}", skip.name()))} />
@@ -81,7 +100,9 @@ pub fn Compare(props: &Props) -> Html {
         html! {
             <figure key={skip.name()} data-skip={skip.name()}>
                 { body }
-                <figcaption><span class="swatch" style={format!("background: rgb({r},{g},{b})")}></span>{ format!("{}-{}", props.upsample.name(), skip.name()) }</figcaption>
+                <figcaption><span class="swatch" style={format!("background: rgb({r},{g},{b})")}></span>{ format!("{}-{}", props.upsample.name(), skip.name()) }
+                    if matches!(slot, Slot::Ready(_)) { { " " }<button class="small enlarge" onclick={enlarge(Some(*skip))} aria-label={format!("enlarge the {} mask", skip.name())}>{ "enlarge" }</button> }
+                </figcaption>
             </figure>
         }
     });
@@ -111,15 +132,36 @@ pub fn Compare(props: &Props) -> Html {
         None => html! { <tr key={s.name()}><td>{ s.name() }</td><td colspan="4">{ "the label does not match the mask" }</td></tr> },
     });
     let total = p.rgba.len() / 4;
+    let none = ready.iter().find(|(s, _)| *s == Skip::None);
+    let far: String = ready
+        .iter()
+        .filter(|(s, _)| *s != Skip::None)
+        .filter_map(|(s, m)| none.and_then(|(_, n)| boundary_far_share(n, m, crate::lesson::BOUNDARY_TOLERANCE)).map(|v| (s, v)))
+        .map(|(s, v)| {
+            format!(
+                " {:.1}% of the none mask's boundary pixels lie more than {} pixels from the {} mask's boundary.",
+                100.0 * v,
+                crate::lesson::BOUNDARY_TOLERANCE,
+                s.name()
+            )
+        })
+        .collect();
     html! {
         <section class="compare" aria-label="skip modes compared">
             <div class="cmp-row">
                 { for columns }
                 <figure data-role="disagreement">
                     <RgbaCanvas pixels={pixels.clone()} width={p.input.valid_width} height={p.input.valid_height} class="cmp" label={AttrValue::from("disagreement map")} />
-                    <figcaption>{ "disagreement (magenta) and boundaries" }</figcaption>
+                    <figcaption>{ "disagreement (magenta) and boundaries" }{ " " }
+                        <button class="small enlarge" onclick={enlarge(None)} aria-label="enlarge the disagreement map">{ "enlarge" }</button></figcaption>
                 </figure>
             </div>
+            <p class="hint cmp-explain">
+                { "The first three pictures are the masks of the three skip modes at this upsampling. The fourth is the photo in grey with the pixels where the three masks do not all agree in magenta, and each mask's boundaries drawn in its column's colour (orange: none, blue: add, green: concat)." }
+            </p>
+            if let Some(which) = *big {
+                { enlarged(which, &overlays, pixels, p, *zoom, &big, &zoom, props.upsample) }
+            }
             <p class="label-input">
                 <label>{ "Ground truth: " }<input type="file" accept="image/*" onchange={on_label_change} aria-label="upload a label image" /></label>
                 <span class="hint">{ format!(" a label image of this photo ({}) scores each mode.", props.label_format) }</span>
@@ -135,8 +177,64 @@ pub fn Compare(props: &Props) -> Html {
             if ready.len() >= 2 {
                 <p class="agreement">
                     { format!("The {} masks disagree on {:.1}% of the pixels. Pairwise agreement: {}.", ready.len(), 100.0 * *differ as f64 / total.max(1) as f64, pairs.join("; ")) }
+                    { far.clone() }
                 </p>
             }
+            if props.label.is_none() {
+                <p class="hint no-truth">{ "This photo has no ground truth, so none of these masks is known to be right: they are compared with each other. Which variant is right more often is what the test-set table below measures; give a label image above to score these masks." }</p>
+            }
         </section>
+    }
+}
+
+/// The enlarged picture: buttons to flip between the masks and the disagreement map, a zoom,
+/// and one canvas in a scrolled box (the crop stays when flipping).
+#[allow(clippy::too_many_arguments)]
+fn enlarged(
+    which: Option<Skip>,
+    overlays: &[(Skip, Shared<Vec<u8>>)],
+    disagreement: &Shared<Vec<u8>>,
+    p: &Picture,
+    zoom: usize,
+    big: &UseStateHandle<Option<Option<Skip>>>,
+    zoom_state: &UseStateHandle<usize>,
+    upsample: Upsample,
+) -> Html {
+    let pixels = match which {
+        Some(s) => overlays.iter().find(|(o, _)| *o == s).map(|(_, px)| px.clone()).unwrap_or_else(|| disagreement.clone()),
+        None => disagreement.clone(),
+    };
+    let mut modes: Vec<(Option<Skip>, String)> = overlays.iter().map(|(s, _)| (Some(*s), format!("{}-{}", upsample.name(), s.name()))).collect();
+    modes.push((None, "disagreement".into()));
+    let mode_buttons = modes.into_iter().map(|(m, label)| {
+        let on = m == which;
+        let big = big.clone();
+        html! { <button class={classes!("small", on.then_some("on"))} aria-pressed={on.to_string()} data-mode={m.map_or("disagreement", |s| s.name())}
+        onclick={Callback::from(move |_: MouseEvent| big.set(Some(m)))}>{ label }</button> }
+    });
+    let zooms = [1usize, 2, 4].into_iter().map(|z| {
+        let on = z == zoom;
+        let zs = zoom_state.clone();
+        html! { <button class={classes!("small", on.then_some("on"))} aria-pressed={on.to_string()} onclick={Callback::from(move |_: MouseEvent| zs.set(z))}>{ format!("×{z}") }</button> }
+    });
+    let close = {
+        let big = big.clone();
+        Callback::from(move |_: MouseEvent| big.set(None))
+    };
+    html! {
+        <div class="cmp-big" aria-label="enlarged comparison">
+            <div class="cmp-big-bar">
+                <span role="group" aria-label="show">{ for mode_buttons }</span>
+                <span role="group" aria-label="zoom">{ "zoom " }{ for zooms }</span>
+                <button class="small" onclick={close} aria-label="close the enlarged view">{ "close" }</button>
+            </div>
+            <div class="cmp-big-scroll">
+                <div style={format!("width: {}%", 100 * zoom)}>
+                    <RgbaCanvas {pixels} width={p.input.valid_width} height={p.input.valid_height} class="cmp-large"
+                        label={AttrValue::from("enlarged comparison picture")} />
+                </div>
+            </div>
+            <p class="hint">{ "Flip between the modes: the same crop stays in view. Scroll inside the picture when zoomed." }</p>
+        </div>
     }
 }

@@ -4,8 +4,11 @@ use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
-    /// `(id, caption)` of each built-in sample.
-    pub samples: Vec<(AttrValue, AttrValue)>,
+    /// `(id, caption, suits)` of each built-in sample offered: those that suit the shown
+    /// model first, then those offered out of its domain.
+    pub samples: Vec<(AttrValue, AttrValue, bool)>,
+    /// What is said over the samples out of the model's domain.
+    pub out_of_domain: AttrValue,
     pub current_sample: Option<AttrValue>,
     /// The sample or file being read.
     pub loading: Option<AttrValue>,
@@ -54,7 +57,7 @@ pub fn ImagePicker(props: &Props) -> Html {
             }
         })
     };
-    let samples = props.samples.iter().map(|(id, caption)| {
+    let button = |(id, caption, _): &(AttrValue, AttrValue, bool)| {
         let current = props.current_sample.as_ref() == Some(id);
         let onclick = {
             let (cb, id) = (props.on_sample.clone(), id.to_string());
@@ -67,10 +70,18 @@ pub fn ImagePicker(props: &Props) -> Html {
                 <span>{ id.clone() }</span>
             </button>
         }
-    });
+    };
+    let suited = props.samples.iter().filter(|s| s.2).map(button);
+    let others: Vec<Html> = props.samples.iter().filter(|s| !s.2).map(button).collect();
     html! {
         <section class="picker" aria-label="choose a photo">
-            <div class="samples">{ for samples }</div>
+            <div class="samples" role="group" aria-label="photos that suit the model">{ for suited }</div>
+            if !others.is_empty() {
+                <div class="samples out-of-domain" role="group" aria-label={props.out_of_domain.clone()}>
+                    <span class="hint">{ props.out_of_domain.clone() }{ ":" }</span>
+                    { for others }
+                </div>
+            }
             <div class={classes!("dropzone", dragging.then_some("dragging"))} {ondragover} {ondragleave} {ondrop}>
                 <label>
                     { "Your photo: " }

@@ -18,6 +18,9 @@ pub struct Props {
     pub class_names: Vec<AttrValue>,
     pub on_channel: Callback<Option<usize>>,
     pub on_scale: Callback<ScaleMode>,
+    /// Whether the lesson points at the decoder parts.
+    #[prop_or_default]
+    pub focus_parts: bool,
 }
 
 /// What a stage computes and why, exactly as the engine does it.
@@ -29,7 +32,7 @@ pub fn explanation(stage: &StageData, variant: Variant, depth: usize) -> Vec<Str
             "The photo, scaled to fit the model's working size (aspect ratio kept) and normalised per colour channel: (pixel / 255 − mean) / std. Values are signed, so the colour map diverges around zero.".into(),
         ],
         StageKind::Encoder => vec![
-            format!("Two 3×3 convolutions, each followed by batch norm (folded into the convolution) and ReLU, with {c} channels at 1/{} resolution. After ReLU every value is ≥ 0.", 1 << level),
+            format!("Two 3×3 convolutions, each followed by batch norm and ReLU, with {c} channels at 1/{} resolution. After ReLU every value is ≥ 0. (Batch norm is folded into the convolution: at inference its scale and shift are merged into the convolution's weights and bias, so it costs nothing.)", 1 << level),
             format!("This map, from before pooling, is what the level-{level} skip hands to the decoder."),
         ],
         StageKind::Pool => vec![
@@ -45,13 +48,13 @@ pub fn explanation(stage: &StageData, variant: Variant, depth: usize) -> Vec<Str
             let k = level;
             let up = match variant.upsample {
                 Upsample::Unpool => format!("Max unpooling doubles the size by putting each value back where the maximum recorded by pool.{k} was, with zeros at the other three positions: position comes back, but only for the maxima."),
-                Upsample::Transposed => "A transposed convolution (4×4, stride 2, initialised to bilinear) doubles the size: it learns how to spread each value over its neighbourhood, but it cannot know where the erased details were.".into(),
-                Upsample::Bilinear => "Bilinear interpolation doubles the size by averaging neighbours: smooth and fixed (nothing learned); it cannot bring back erased details.".into(),
+                Upsample::Transposed => "A transposed convolution (4×4, stride 2, initialised to bilinear) doubles the size: it learns how to spread each value over its neighbourhood, but it cannot know where the erased details were. It does not use pooling's indices.".into(),
+                Upsample::Bilinear => "Bilinear interpolation doubles the size by averaging neighbours: smooth and fixed (nothing learned, no indices used); it cannot bring back erased details.".into(),
             };
             let skip = match variant.skip {
-                Skip::None => "No skip: the decoder sees only the upsampled deep map, so what pooling erased stays lost.".to_string(),
-                Skip::Add => format!("Skip (FCN): enc.{k}, the encoder map from before pooling at this resolution, goes through a 1×1 convolution and is added to the upsampled map: the skip brings back the detail pooling erased."),
-                Skip::Concat => format!("Skip (U-Net): enc.{k}, the encoder map from before pooling, is stacked onto the upsampled map as extra channels; the next convolution learns how to combine them: the skip brings back the detail pooling erased."),
+                Skip::None => "No skip: the decoder sees only the upsampled deep map, so what pooling erased is not available to it.".to_string(),
+                Skip::Add => format!("Skip, added (as in FCN): enc.{k}, the encoder map from before pool.{k} at this resolution, goes through a 1×1 convolution and is added to the upsampled map. The 1×1 learns how the encoder's channels map onto what the decoder's channels mean, so that adding them makes sense. The skip makes the positions pooling erased available; whether this model uses them well shows in the masks below, not here."),
+                Skip::Concat => format!("Skip, stacked (as in U-Net, drawn ‖): enc.{k}, the encoder map from before pool.{k}, is stacked onto the upsampled map as extra channels; nothing is added, and the next two convolutions learn how to combine them. The skip makes the positions pooling erased available; whether this model uses them well shows in the masks below, not here."),
             };
             vec![up, skip, format!("Then two 3×3 convolutions with batch norm and ReLU give {c} channels.")]
         }
@@ -79,14 +82,25 @@ pub fn StageView(props: &Props) -> Html {
         let fused_label = match props.variant.skip {
             Skip::None => "fused = upsampled".to_string(),
             Skip::Add => "fused = upsampled + skip".to_string(),
-            Skip::Concat => format!("fused = [upsampled | skip]: {} channels", p.fused.shape.channels),
+            Skip::Concat => format!(
+                "‖ stacks them: {} channels, 0–{} the upsampled map, {}–{} enc.{}; shown: dec.{} after the two 3×3 convolutions that combine them",
+                p.fused.shape.channels,
+                p.upsampled.shape.channels - 1,
+                p.upsampled.shape.channels,
+                p.fused.shape.channels - 1,
+                stage.level,
+                stage.level
+            ),
         };
-        let fused_channel = if props.variant.skip == Skip::Concat { pc + p.upsampled.shape.channels } else { pc };
+        // For concat the fused map is only the two maps side by side (each channel is
+        // identical to one of them): the stage's output shows what the convolutions made of them.
+        let (fused_part, fused_channel) =
+            if props.variant.skip == Skip::Concat { (Part::Output, pc.min(stage.planes.shape.channels - 1)) } else { (Part::Fused, pc) };
         html! {
-            <div class="parts" aria-label="decoder parts">
+            <div class={classes!("parts", props.focus_parts.then_some("focused"))} aria-label="decoder parts" data-focus="parts">
                 <figure><Heatmap stage={stage.clone()} part={Part::Upsampled} channel={pc} scale={None} class="part" />
                     <figcaption>{ format!("upsampled deep map (ch {pc})") }</figcaption></figure>
-                <span class="op">{ match props.variant.skip { Skip::None => "→", Skip::Add => "+", Skip::Concat => "‖" } }</span>
+                <span class="op" title={match props.variant.skip { Skip::None => "no skip", Skip::Add => "added", Skip::Concat => "stacked as channels" }}>{ match props.variant.skip { Skip::None => "→", Skip::Add => "+", Skip::Concat => "‖" } }</span>
                 <figure>
                     if p.skip.is_some() {
                         <Heatmap stage={stage.clone()} part={Part::Skip} channel={pc} scale={None} class="part" />
@@ -94,8 +108,8 @@ pub fn StageView(props: &Props) -> Html {
                         <div class="part empty">{ "none" }</div>
                     }
                     <figcaption>{ format!("{skip_label} (ch {pc})") }</figcaption></figure>
-                <span class="op">{ "=" }</span>
-                <figure><Heatmap stage={stage.clone()} part={Part::Fused} channel={fused_channel} scale={None} class="part" />
+                <span class="op">{ if props.variant.skip == Skip::Concat { "⇒" } else { "=" } }</span>
+                <figure><Heatmap stage={stage.clone()} part={fused_part} channel={fused_channel} scale={None} class="part" />
                     <figcaption>{ format!("{fused_label} (ch {fused_channel})") }</figcaption></figure>
             </div>
         }
@@ -103,6 +117,17 @@ pub fn StageView(props: &Props) -> Html {
     let s = stage.planes.shape;
     // Pool stages always show a channel enlarged, with where each maximum was.
     let zoomed = props.channel.or((stage.kind == StageKind::Pool).then_some(0));
+    // Deep maps have few positions: drawn larger, with a word on what to look for.
+    let deep = s.height <= 24 && stage.kind != StageKind::Input;
+    let deep_hint = deep.then(|| {
+        format!(
+            "{} × {} positions: each square is one value, standing for a {}×{}-pixel block of the photo and computed from a wider region still. Look at which regions light up (road, sky, a car), not for edges: at this depth there are none to see.",
+            s.height,
+            s.width,
+            1 << stage.level,
+            1 << stage.level
+        )
+    });
     html! {
         <section class="stage-view" aria-label="selected stage">
             <h3>{ format!("{} — {} x {} x {} (C x H x W)", stage.name, s.channels, s.height, s.width) }</h3>
@@ -112,17 +137,20 @@ pub fn StageView(props: &Props) -> Html {
                 { "Colour scale: " }
                 <label><input type="radio" name="scale" checked={per_channel} onchange={set_scale(ScaleMode::PerChannel)} />{ " per channel" }</label>
                 <label><input type="radio" name="scale" checked={!per_channel} onchange={set_scale(ScaleMode::PerStage)} />{ " per stage" }</label>
-                <span class="hint">{ " · viridis for maps of one sign, blue–white–red for signed maps · click a channel to enlarge it" }</span>
+                <span class="hint">{ " · per channel: each map stretched over its own range (shapes compare, strengths do not); per stage: one range for all, so strengths compare · viridis (dark blue to yellow) for maps of one sign, blue–white–red around zero for signed maps · click a channel to enlarge it" }</span>
             </div>
             if let Some(c) = zoomed {
                 <ChannelZoom stage={stage.clone()} channel={c} scale_mode={props.scale_mode} on_close={props.on_channel.reform(|_| None)} />
             }
+            if let Some(h) = deep_hint { <p class="hint deep-hint">{ h }</p> }
+            <div class={classes!(deep.then_some("deep"))}>
             <HeatmapGrid stage={stage.clone()} scale_mode={props.scale_mode} selected={props.channel} on_select={props.on_channel.clone()}
                 labels={match stage.kind {
                     StageKind::Head => props.class_names.clone(),
                     StageKind::Input => vec!["R".into(), "G".into(), "B".into()],
                     _ => Vec::new(),
                 }} />
+            </div>
         </section>
     }
 }

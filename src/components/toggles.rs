@@ -68,6 +68,9 @@ pub fn Toggles(props: &Props) -> Html {
     };
     html! {
         <div class="toggles">
+            <p class="hint toggles-hint">
+                { "Upsampling is how each decoder stage doubles the resolution; the skip is what it adds from the encoder. They are not alternatives: every decoder stage upsamples and then fuses its skip (none, add as in FCN, or concat as in U-Net)." }
+            </p>
             <div role="group" aria-label="skip connection">
                 <span class="group-label">{ "Skip" }</span>
                 { for Skip::ALL.into_iter().map(|s| button(via_skip(s), s.name(), v.skip == s)) }

@@ -1,5 +1,5 @@
 use crate::protocol::{MapShape, Variant};
-use skipscope_engine::Skip;
+use skipscope_engine::{Skip, Upsample};
 use std::collections::HashMap;
 use yew::prelude::*;
 
@@ -37,7 +37,8 @@ fn layout(depth: usize) -> Vec<(String, &'static str, f64, usize)> {
 }
 
 /// The network drawn as a U. Skip links run across each level: absent without skips, a
-/// 1×1 box and a ⊕ for add, a stacking bar ‖ for concat. Every node is a button.
+/// 1×1 box and a ⊕ for add, a stacking bar ‖ for concat; for max unpooling, a thin dotted
+/// arrow from each pool.k to dec.k carries only the argmax indices. Every node is a button.
 #[function_component]
 pub fn UDiagram(props: &Props) -> Html {
     let depth = props.depth;
@@ -76,7 +77,27 @@ pub fn UDiagram(props: &Props) -> Html {
         html! {
             <g key={k} class="skip" data-skip={props.variant.skip.name()}>
                 <line x1={x1.to_string()} y1={y.to_string()} x2={x2.to_string()} y2={y.to_string()} marker-end="url(#arrow-skip)" />
+                if x2 - x1 > 140.0 {
+                    <text class="skip-label" x={(x1 + 6.0).to_string()} y={(y - 4.0).to_string()}>{ format!("skip: all of enc.{k}") }</text>
+                }
                 { symbol }
+            </g>
+        }
+    });
+    // Max unpooling carries only pool.k's argmax positions to dec.k: a thin dotted arrow,
+    // below the skip link (which carries the whole map).
+    let indices = (0..depth).filter(|_| props.variant.upsample == Upsample::Unpool).map(|k| {
+        let (px, py) = pos[format!("pool.{k}").as_str()];
+        let (ex, ey) = pos[format!("enc.{k}").as_str()];
+        let (dx, _) = pos[format!("dec.{k}").as_str()];
+        let (x0, y0) = (px + NODE_W, py + NODE_H / 2.0);
+        let (x1, y) = (px + NODE_W + (DX - NODE_W) / 2.0, ey + NODE_H / 2.0 + 12.0);
+        let d = format!("M {x0} {y0} L {x1} {y0} L {x1} {y} L {dx} {y}");
+        let label_x = ex + NODE_W + 40.0;
+        html! {
+            <g key={format!("i{k}")} class="indices" data-level={k.to_string()}>
+                <path d={d} marker-end="url(#arrow-indices)" />
+                <text x={label_x.to_string()} y={(y - 2.0).to_string()}>{ format!("indices of pool.{k}") }</text>
             </g>
         }
     });
@@ -120,6 +141,9 @@ pub fn UDiagram(props: &Props) -> Html {
                 <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse">
                     <path d="M 0 0 L 10 5 L 0 10 z" class="arrowhead" />
                 </marker>
+                <marker id="arrow-indices" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="5" markerHeight="5" orient="auto-start-reverse">
+                    <path d="M 0 0 L 10 5 L 0 10 z" class="arrowhead-indices" />
+                </marker>
                 <marker id="arrow-skip" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse">
                     <path d="M 0 0 L 10 5 L 0 10 z" class="arrowhead-skip" />
                 </marker>
@@ -127,6 +151,7 @@ pub fn UDiagram(props: &Props) -> Html {
             { for rows }
             { for edges }
             { for skips }
+            { for indices }
             { for boxes }
         </svg>
     }

@@ -227,7 +227,7 @@ test('the page stays responsive while the network runs; speeds are measured', as
   expect(sampleMs).toBeLessThan(60_000);
   const maxGap = await page.evaluate(() => { cancelAnimationFrame((window as any).__raf); return Math.max(...(window as any).__gaps); });
 
-  await page.locator('.toggles [data-variant="bilinear-add"]').click();
+  await page.locator('.toggles [data-variant="bilinear-concat"]').click();
   await expect(page.locator('p.status[data-latency-what="toggle to mask"]')).toBeVisible();
   const toggleMs = Number(await page.locator('p.status').getAttribute('data-latency-ms'));
   const forward = await page.locator('p.status').textContent();
@@ -354,7 +354,8 @@ test('the people model: its samples, a run, the four-class legend, and back', as
   await expect(page.locator('.model-picker [data-dataset="ccp"] .class-name')).toHaveCount(4);
   await page.locator('.model-picker [data-dataset="ccp"]').click();
   await expect(page.locator('.model-picker [data-dataset="ccp"]')).toHaveAttribute('aria-pressed', 'true');
-  // The rocket does not suit the people model: its first sample replaces it, fit to the
+  // The rocket (offered to the street model only out of its domain) does not suit the
+  // people model: its first sample replaces it, fit to the
   // portrait working size 256 x 176 (astronaut.jpg is 512 x 512: 176 x 176).
   await expect(page.locator('.sample[data-sample="rocket"]')).toHaveCount(0);
   await expect(page.locator('.sample.on')).toHaveAttribute('data-sample', 'astronaut');
@@ -369,11 +370,14 @@ test('the people model: its samples, a run, the four-class legend, and back', as
   await waitForMask(page);
   await expect(page.locator('.legend li')).toHaveCount(4);
   await page.screenshot({ path: path.join(ART, 'people.png'), fullPage: true });
-  // Back to street scenes: the camera photo is not offered there, so the first sample
-  // returns at the 192 x 256 working size, with the 11 classes.
+  // Back to street scenes: the camera photo is not offered there, so the first street
+  // photo returns at the 192 x 256 working size (street.jpg is 512 x 288: 144 x 256), with
+  // the 11 classes.
   await page.locator('.model-picker [data-dataset="camvid"]').click();
-  await expect(page.locator('.sample.on')).toHaveAttribute('data-sample', 'astronaut');
-  await expect(page.locator('canvas.mask')).toHaveAttribute('width', '192');
+  await expect(page.locator('.sample.on')).toHaveAttribute('data-sample', 'street');
+  await expect(page.locator('.sample[data-sample="astronaut"]')).toHaveCount(0);
+  await expect(page.locator('canvas.mask')).toHaveAttribute('width', '256');
+  await expect(page.locator('canvas.mask')).toHaveAttribute('height', '144');
   await waitForMask(page);
   await expect(page.locator('.legend li')).toHaveCount(11);
   expect(errors).toEqual([]);
