@@ -248,13 +248,20 @@ test('on a phone the lesson is a sheet that leaves the tool usable', async ({ pa
 
 test('a URL naming a variant the dataset lacks says what is shown instead', async ({ page }) => {
   const m = await manifest(page);
-  test.skip(!m || m.models.some((e) => e.dataset === 'ccp' && e.upsample === 'unpool' && e.skip === 'add'), 'ccp unpool-add is published');
-  await page.goto('index.html?data=ccp&model=unpool-add');
-  await expect(page.locator('p.note')).toContainText('unpool-add has no trained weights for People (CCP) yet, so transposed-concat is shown instead.');
+  const ccp = m ? m.models.filter((e) => e.dataset === 'ccp').map((e) => `${e.upsample}-${e.skip}`) : [];
+  const missing = ['bilinear-add', 'bilinear-concat', 'bilinear-none', 'unpool-concat', 'unpool-add'].find((v) => !ccp.includes(v));
+  test.skip(!m || !missing, 'every ccp variant is published');
+  await page.goto(`index.html?data=ccp&model=${missing}`);
+  await expect(page.locator('p.note')).toContainText(`${missing} has no trained weights for People (CCP) yet, so transposed-concat is shown instead.`);
   await expect(page.locator('.sample.on')).toHaveAttribute('data-sample', 'astronaut');
   await expect(page.locator('.lesson .dot').nth(3)).toBeVisible();
   await page.locator('.lesson .dot').nth(3).click();
-  await expect(page.locator('.lesson-text')).toContainText('No trained max-unpooling model');
+  // Step 4 offers max unpooling only where a trained unpool-none model exists.
+  if (ccp.includes('unpool-none')) {
+    await expect(page.locator('.lesson button', { hasText: 'Show me unpool-none at dec.0' })).toBeVisible();
+  } else {
+    await expect(page.locator('.lesson-text')).toContainText('No trained max-unpooling model');
+  }
   await page.screenshot({ path: path.join(SHOTS, 'ccp-missing-variant.png') });
 });
 
