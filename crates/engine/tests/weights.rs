@@ -223,7 +223,11 @@ fn every_published_model_loads_suits_its_entry_and_counts_its_parameters() {
     use skipscope_engine::catalog::{self, Manifest};
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../www/models");
     let manifest = Manifest::parse(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
-    assert_eq!(manifest.models.len(), 12);
+    let files: std::collections::BTreeSet<String> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).filter(|name| name.ends_with(".safetensors")).collect();
+    let listed: std::collections::BTreeSet<String> = manifest.models.iter().map(|e| e.file.clone()).collect();
+    assert_eq!(listed, files, "manifest.json lists exactly the weights files in www/models");
+    assert_eq!(manifest.models.iter().filter(|e| e.dataset == catalog::Dataset::Camvid).count(), 9, "all nine CamVid variants");
     for entry in &manifest.models {
         let bytes = std::fs::read(dir.join(&entry.file)).unwrap();
         assert_eq!(bytes.len(), entry.bytes, "{}", entry.id);
