@@ -53,13 +53,10 @@ fn expose(state: &State) {
 #[hook]
 pub fn use_lesson(state: &UseReducerHandle<State>) {
     {
-        // Cheap keys: the maps are behind `Rc`s, replaced when they change.
-        let key = (
-            std::rc::Rc::as_ptr(&state.traces) as usize,
-            std::rc::Rc::as_ptr(&state.masks) as usize,
-            state.variant,
-            state.trace().map_or(0, |t| t.stages.len()),
-        );
+        // Once per finished trace and per new comparison mask, not per streamed stage: the
+        // copy into JS is of every stage, so doing it on each stage would repeat it 15 times.
+        // Cheap keys: the masks are behind an `Rc`, replaced when they change.
+        let key = (std::rc::Rc::as_ptr(&state.masks) as usize, state.variant, state.trace().is_some_and(|t| !t.running()));
         let state = state.clone();
         use_effect_with(key, move |_| expose(&state));
     }
