@@ -21,6 +21,15 @@ RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --quiet
 step "native tests: engine, trainer and the page's pure modules (release)"
 run_tests cargo test --release --workspace
 
+step "the PyTorch side of the family (python/tests), where PyTorch is installed"
+torch_python=${SKIPSCOPE_TORCH_VENV:-$HOME/.cache/skipscope/venv-torch}/bin/python
+if [ -x "$torch_python" ] && "$torch_python" -c 'import torch' 2>/dev/null; then
+  run_tests "$torch_python" -m unittest discover -s python/tests -v
+else
+  echo "skipped: no PyTorch at $torch_python (bash scripts/setup_torch.sh installs it); the engine's side,"
+  echo "crates/engine/tests/torch_parity.rs on the committed PyTorch fixtures, ran above"
+fi
+
 step "build the page with Trunk (release)"
 trunk build --release
 
@@ -41,4 +50,4 @@ if [ -f playwright.config.ts ] || [ -f playwright.config.js ]; then
 fi
 
 # One closing line over every runner above (cargo per target, Playwright).
-awk '/^test result:/ { p += $4; f += $6 } /^ *[0-9]+ passed/ { p += $1 } /^ *[0-9]+ failed/ { f += $1 } END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
+awk '/^test result:/ { p += $4; f += $6 } /^Ran [0-9]+ tests? in/ { p += $2 } /^ *[0-9]+ passed/ { p += $1 } /^ *[0-9]+ failed/ { f += $1 } END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
