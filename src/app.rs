@@ -4,11 +4,11 @@
 
 use crate::components::model_picker::ModelChoice;
 use crate::components::{Compare, ImagePicker, Lesson, MaskView, ModelBanner, ModelPicker, ScoreTable, StageStrip, StageView, StatusLine, Toggles, UDiagram};
-use crate::hooks::{use_compare, use_keys, use_lesson, use_paste, use_picture, use_trace, use_url, use_weights, use_worker};
+use crate::hooks::{use_compare, use_keys, use_lesson, use_own_models, use_paste, use_picture, use_trace, use_url, use_weights, use_worker};
 use crate::lesson::{self, Focus};
 use crate::protocol::Dataset;
 use crate::samples;
-use crate::state::{default_fit, Action, State};
+use crate::state::{default_fit, Action, State, Weights};
 use crate::url;
 use skipscope_engine::stage_names;
 use yew::prelude::*;
@@ -35,6 +35,7 @@ pub fn App() -> Html {
     use_keys(state.dispatcher());
     use_paste(&pictures, state.fit());
     use_lesson(&state);
+    let on_open = use_own_models(&state, &worker);
 
     let d = state.dispatcher();
     let fit = state.fit();
@@ -43,9 +44,13 @@ pub fn App() -> Html {
         Callback::from(move |id: String| pictures.sample(id, fit))
     };
     let on_file = {
-        let pictures = pictures.clone();
+        let (pictures, on_open) = (pictures.clone(), on_open.clone());
         Callback::from(move |file: web_sys::File| {
             let name = file.name();
+            // A weights file dropped on the photo picker opens as a model.
+            if name.to_ascii_lowercase().ends_with(".safetensors") {
+                return on_open.emit(vec![file]);
+            }
             pictures.file(file.into(), name, fit)
         })
     };
@@ -79,8 +84,12 @@ pub fn App() -> Html {
     let class_names: Vec<AttrValue> = classes.iter().map(|c| AttrValue::from(c.name.clone())).collect();
     let samples: Vec<(AttrValue, AttrValue, bool)> =
         samples::for_dataset(state.dataset).iter().map(|s| (AttrValue::from(s.id), AttrValue::from(s.caption), s.suits(state.dataset))).collect();
-    let choices: Vec<ModelChoice> =
+    let mut choices: Vec<ModelChoice> =
         Dataset::ALL.into_iter().map(|dataset| ModelChoice { dataset, classes: dataset.classes(), summary: state.published_summary(dataset).into() }).collect();
+    if let Some(Weights::Ready(own)) = state.own_variants().first().and_then(|v| state.weights.get(&(Dataset::Own, *v))) {
+        choices.push(ModelChoice { dataset: Dataset::Own, classes: own.classes.clone(), summary: state.own_summary().into() });
+    }
+    let opening: Vec<AttrValue> = state.own_requests.iter().map(|r| AttrValue::from(r.name.clone())).collect();
     let selected = AttrValue::from(state.selected.clone());
     let on_lesson = dispatch(&d, Action::Lesson);
     let on_show = {
@@ -106,7 +115,7 @@ pub fn App() -> Html {
                     <small>{ format!("Details: {e}") }</small>
                 </p>
             }
-            <ModelPicker current={state.dataset} {choices} on_change={on_dataset} />
+            <ModelPicker current={state.dataset} {choices} on_change={on_dataset} {on_open} {opening} error={state.own_error.clone().map(AttrValue::from)} />
             <div data-focus="picker" class={focused(Focus::Picker)}>
                 <ImagePicker samples={samples} hint={samples::upload_hint(state.dataset)} out_of_domain={samples::out_of_domain_note(state.dataset)}
                     current_sample={state.sample.clone().map(AttrValue::from)}

@@ -6,7 +6,7 @@
 //! talks about. Pure: everything here is a function of [`State`].
 
 use crate::masks::{boundary_far_share, boundary_share};
-use crate::protocol::{Mask, StageData, Variant};
+use crate::protocol::{Dataset, Mask, StageData, Variant};
 use crate::state::{Availability, State};
 use skipscope_engine::{Skip, Upsample};
 
@@ -338,9 +338,13 @@ fn unpooling(state: &State) -> Parts {
         show(state, "Show me the indices in the diagram", unpool_none, "pool.0", Some(0), Focus::Diagram),
     ];
     if shows.iter().all(Option::is_none) {
+        let missing = if state.dataset == Dataset::Own {
+            "You have not opened an unpool-none file of your model: open one, or pick a published model, to see this step's numbers.".to_string()
+        } else {
+            format!("No trained max-unpooling model is published for {} yet: pick the street-scene model to see this step's numbers.", state.dataset.title())
+        };
         let p = vec![t(format!(
-            "No trained max-unpooling model is published for {} yet: pick the street-scene model to see this step's numbers. Max unpooling needs pooling's indices: it puts each value back at the position its window's maximum came from, zeros elsewhere.",
-            state.dataset.title()
+            "{missing} Max unpooling needs pooling's indices: it puts each value back at the position its window's maximum came from, zeros elsewhere."
         ))];
         return (vec![p], shows);
     }
@@ -443,6 +447,9 @@ fn evidence(state: &State) -> Parts {
     let mut p3 = vec![t(format!("On the {} test set, ", state.dataset.title()))];
     let test = |v: Variant| state.entry(v).and_then(|e| e.test.bf);
     match (test(none), test(add)) {
+        _ if state.dataset == Dataset::Own => {
+            p3 = vec![t("Your model's files are not scored on a shared test set here; the published models' tables are under their datasets.")];
+        }
         (Some(a), Some(b)) => {
             p3.extend([
                 t(format!("{u}'s BF is ", u = u.name())),

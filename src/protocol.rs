@@ -136,6 +136,10 @@ pub struct ModelSummary {
     pub trained: bool,
     /// One per class, in class-index order.
     pub classes: Vec<ClassInfo>,
+    /// `[height, width]` the model runs at: its recipe's, else its dataset's.
+    pub working_size: [usize; 2],
+    /// What its file's metrics say (e.g. "test mIoU 63.7%, BF 54.2%"), if anything.
+    pub scores: Option<String>,
 }
 
 /// The shape of one map for one image.

@@ -45,8 +45,12 @@ impl Sample {
 }
 
 /// The samples offered with `dataset`'s models: those that suit it first, then those
-/// offered out of domain (never empty; the first suits).
+/// offered out of domain (never empty; the first suits); with an own model, every sample
+/// (none known to suit it).
 pub fn for_dataset(dataset: Dataset) -> Vec<&'static Sample> {
+    if dataset == Dataset::Own {
+        return SAMPLES.iter().collect();
+    }
     let suited = SAMPLES.iter().filter(|s| s.suits(dataset));
     suited.chain(SAMPLES.iter().filter(|s| s.out_of_domain.contains(&dataset))).collect()
 }
@@ -74,6 +78,7 @@ pub fn upload_hint(dataset: Dataset) -> &'static str {
     match dataset {
         Dataset::Camvid => "Street scenes at road level work best (a dashcam view): this model was trained on CamVid's drives through Cambridge.",
         Dataset::Ccp => "Photos of one standing person work best: this model was trained on CCP's full-body street-fashion photos.",
+        Dataset::Own => "Photos like those your model was trained on work best.",
     }
 }
 
@@ -82,6 +87,7 @@ pub fn out_of_domain_note(dataset: Dataset) -> &'static str {
     match dataset {
         Dataset::Camvid => "Not streets: see what the model does out of its domain",
         Dataset::Ccp => "Not people: see what the model does out of its domain",
+        Dataset::Own => "The samples: see what your model makes of them",
     }
 }
 

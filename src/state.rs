@@ -132,6 +132,14 @@ pub enum Slot {
     Missing(String),
 }
 
+/// A user's weights file sent to the worker as request `serial`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OwnRequest {
+    pub serial: u32,
+    /// The file's name, for messages.
+    pub name: String,
+}
+
 /// A picture request awaited: a sample or file being read.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PictureRequest {
@@ -185,6 +193,11 @@ pub struct State {
     /// Why the variant shown is not the one asked for (the URL's, or the last one shown
     /// before a dataset switch): it has no weights for this dataset.
     pub variant_note: Option<String>,
+    /// The user's weights files being read by the worker ([`Dataset::Own`]; they enter
+    /// `weights` only once loaded, so a refused file replaces nothing).
+    pub own_requests: Vec<OwnRequest>,
+    /// Why the last user's weights file was refused.
+    pub own_error: Option<String>,
 }
 
 impl Default for State {
@@ -215,6 +228,8 @@ impl Default for State {
             lesson: Some(0),
             focus: None,
             variant_note: None,
+            own_requests: Vec::new(),
+            own_error: None,
         }
     }
 }
@@ -261,10 +276,10 @@ impl State {
         s
     }
 
-    /// The view for the URL.
+    /// The view for the URL (an own model cannot be named there: its file stays in the tab).
     pub fn url(&self) -> UrlState {
         UrlState {
-            dataset: Some(self.dataset),
+            dataset: Some(self.dataset).filter(|d| *d != Dataset::Own),
             variant: Some(self.variant),
             sample: self.sample.clone(),
             stage: Some(self.selected.clone()),
@@ -295,6 +310,12 @@ impl State {
     pub fn availability(&self, variant: Variant) -> Availability {
         if self.engine_error.is_some() {
             return Availability::Stopped;
+        }
+        if self.dataset == Dataset::Own {
+            return match self.weights_of(variant) {
+                Some(Weights::Ready(_)) => Availability::Trained,
+                _ => Availability::Unavailable(format!("you have not opened a {variant} file")),
+            };
         }
         match &*self.catalog {
             Catalog::Loading => Availability::Pending,
@@ -332,10 +353,19 @@ impl State {
         wanted
     }
 
-    /// The working size of the current variant's model (the dataset's until the manifest
-    /// says otherwise).
+    /// The working size of the current variant's model: the manifest's, else its loaded
+    /// file's (an own model), else the dataset's.
     pub fn working_size(&self) -> [usize; 2] {
-        self.entry(self.variant).map(|e| e.working_size).unwrap_or(self.dataset.working_size())
+        let loaded = || match self.weights_of(self.variant) {
+            Some(Weights::Ready(m)) => Some(m.working_size),
+            _ => None,
+        };
+        self.entry(self.variant).map(|e| e.working_size).or_else(loaded).unwrap_or(self.dataset.working_size())
+    }
+
+    /// The variants of the user's own model loaded so far, in the toggles' order.
+    pub fn own_variants(&self) -> Vec<Variant> {
+        Variant::all().filter(|v| matches!(self.weights.get(&(Dataset::Own, *v)), Some(Weights::Ready(_)))).collect()
     }
 
     pub fn trace(&self) -> Option<&Trace> {
@@ -402,9 +432,9 @@ impl State {
         self.trace().is_some_and(Trace::running)
     }
 
-    /// The classes of the shown model (the dataset's until a trace says).
+    /// The classes of the shown model (from its trace or its loaded file, else the dataset's).
     pub fn classes(&self) -> Vec<ClassInfo> {
-        self.trace().and_then(|t| t.model.as_ref()).map(|m| m.classes.clone()).unwrap_or_else(|| self.dataset.classes())
+        self.model().map(|m| m.classes.clone()).unwrap_or_else(|| self.dataset.classes())
     }
 
     /// The shape of every stage traced so far, by name.
@@ -451,8 +481,21 @@ impl State {
 
     /// What a label image may hold, for the comparison's hint.
     pub fn label_format(&self) -> String {
-        let n = self.dataset.classes().len();
-        format!("the legend's colours, or class indices 0–{} with {} = void", n - 1, label_void(self.dataset))
+        let n = self.classes().len().max(1);
+        let void = self.dataset.void_label().unwrap_or(n as u8);
+        format!("the legend's colours, or class indices 0–{} with {void} = void", n - 1)
+    }
+
+    /// What the picker says of the user's own model: its variants and, if its files say,
+    /// the scores of the shown one.
+    pub fn own_summary(&self) -> String {
+        let variants: Vec<String> = self.own_variants().iter().map(Variant::to_string).collect();
+        let shown = self.own_variants().into_iter().find(|v| *v == self.variant).or(self.own_variants().first().copied());
+        let scores = shown.and_then(|v| match self.weights.get(&(Dataset::Own, v)) {
+            Some(Weights::Ready(m)) => m.scores.clone().map(|s| format!("; {v}: {s}")),
+            _ => None,
+        });
+        format!("your file{}: {}{}", if variants.len() == 1 { "" } else { "s" }, variants.join(", "), scores.unwrap_or_default())
     }
 
     /// What the manifest publishes for `dataset`, in a line.
@@ -477,6 +520,9 @@ impl State {
         let trace = |serial: &u32, variant: &Variant| self.traces.get(variant).is_some_and(|t| t.serial == *serial && t.running());
         let segment = |serial: &u32, variant: &Variant| self.segments.get(variant) == Some(&SegmentRun::Running(*serial));
         match response {
+            Response::Loaded { serial, dataset: Dataset::Own, .. } | Response::LoadFailed { serial, dataset: Dataset::Own, .. } => {
+                self.own_requests.iter().any(|r| r.serial == *serial)
+            }
             Response::Loaded { serial, dataset, variant, .. } | Response::LoadFailed { serial, dataset, variant, .. } => {
                 self.weights.get(&(*dataset, *variant)) == Some(&Weights::Loading { serial: *serial })
             }
@@ -560,9 +606,48 @@ impl State {
         Rc::make_mut(&mut self.weights).insert((dataset, variant), w);
     }
 
+    /// Shows the models of `dataset` from `at_ms`: the picture's results and label are
+    /// forgotten (the page then reads the picture again at the new working size).
+    fn switch_dataset(&mut self, dataset: Dataset, at_ms: f64) {
+        self.dataset = dataset;
+        self.settle_variant();
+        self.forget_results();
+        self.channel = None;
+        self.clock = Some((at_ms, "model switch to mask"));
+        self.latency = None;
+    }
+
+    /// The user's file `serial` is loaded as `variant` of their own model: it is shown.
+    /// A file whose classes differ from the own files loaded before is another model: it
+    /// replaces them.
+    fn own_loaded(&mut self, serial: u32, variant: Variant, model: ModelSummary, at_ms: f64) {
+        self.own_requests.retain(|r| r.serial != serial);
+        self.own_error = None;
+        let other_model = |w: &Weights| matches!(w, Weights::Ready(m) if m.classes != model.classes);
+        let replaced: Vec<Variant> = self.weights.iter().filter(|((d, _), w)| *d == Dataset::Own && other_model(w)).map(|((_, v), _)| *v).collect();
+        for v in replaced {
+            Rc::make_mut(&mut self.weights).remove(&(Dataset::Own, v));
+            self.invalidate(Dataset::Own, v);
+        }
+        self.set_weights(Dataset::Own, variant, Weights::Ready(model));
+        self.invalidate(Dataset::Own, variant);
+        if self.dataset != Dataset::Own {
+            self.switch_dataset(Dataset::Own, at_ms);
+        }
+        if self.variant != variant {
+            self.set_variant(variant, at_ms);
+        }
+    }
+
     /// Takes an expected answer of the worker.
     fn answer(&mut self, response: Response, at_ms: f64) {
         match response {
+            Response::Loaded { serial, dataset: Dataset::Own, variant, model } => self.own_loaded(serial, variant, model, at_ms),
+            Response::LoadFailed { serial, dataset: Dataset::Own, message, .. } => {
+                let name = self.own_requests.iter().find(|r| r.serial == serial).map(|r| r.name.clone()).unwrap_or_default();
+                self.own_requests.retain(|r| r.serial != serial);
+                self.own_error = Some(format!("{name} was not opened: {message}"));
+            }
             Response::Loaded { dataset, variant, model, .. } => {
                 self.set_weights(dataset, variant, Weights::Ready(model));
                 self.invalidate(dataset, variant);
@@ -656,6 +741,16 @@ pub enum Action {
         dataset: Dataset,
         at_ms: f64,
     },
+    /// A user's weights file went to the worker as request `serial` (for [`Dataset::Own`]).
+    OwnOpened {
+        serial: u32,
+        name: String,
+    },
+    /// A user's file was refused before it reached the worker (too large, unreadable).
+    OwnRefused {
+        name: String,
+        message: String,
+    },
     /// A sample or file is being read as request `serial` (any earlier one is dropped);
     /// `at_ms` starts the request-to-mask clock, except for a refit (the shown picture read
     /// again for another model), which keeps it.
@@ -729,7 +824,7 @@ impl Action {
         match self {
             // After a crash nothing is loaded any more: late download news changes nothing.
             Action::FetchProgress { .. } | Action::FetchDone { .. } => state.engine_error.is_some(),
-            Action::SetDataset { dataset, .. } => *dataset == state.dataset,
+            Action::SetDataset { dataset, .. } => *dataset == state.dataset || (*dataset == Dataset::Own && state.own_variants().is_empty()),
             Action::SetVariant { variant, .. } => *variant == state.variant,
             Action::PictureReady { serial, .. } | Action::PictureFailed { serial, .. } => state.picture_request.as_ref().is_none_or(|r| r.serial != *serial),
             Action::LabelReady { serial, .. } | Action::LabelFailed { serial, .. } => state.label_request != Some(*serial),
@@ -763,13 +858,17 @@ impl Reducible for State {
                 next.invalidate(dataset, variant);
             }
             Action::SetDataset { dataset, at_ms } => {
-                next.dataset = dataset;
-                next.settle_variant();
-                next.forget_results();
-                next.channel = None;
-                next.clock = Some((at_ms, "model switch to mask"));
-                next.latency = None;
+                next.switch_dataset(dataset, at_ms);
+                let own = next.own_variants();
+                if dataset == Dataset::Own && !own.contains(&next.variant) {
+                    next.variant = own[0];
+                }
             }
+            Action::OwnOpened { serial, name } => {
+                next.own_requests.push(OwnRequest { serial, name });
+                next.own_error = None;
+            }
+            Action::OwnRefused { name, message } => next.own_error = Some(format!("{name} was not opened: {message}")),
             Action::PictureRequested { serial, name, sample, at_ms, refit } => {
                 next.picture_request = Some(PictureRequest { serial, name });
                 next.picture_error = None;
@@ -1151,5 +1250,60 @@ mod tests {
         assert!(Rc::ptr_eq(&end, &state), "stepping past the end changes nothing");
         assert_eq!(state.reduce(Action::Step(-100)).selected, "input");
         assert_eq!(Rc::new(State::default()).reduce(Action::SetOpacity(3.0)).opacity, 1.0);
+    }
+
+    #[test]
+    fn an_own_model_opens_beside_the_published_ones_and_a_refused_file_loses_nothing() {
+        use skipscope_engine::weights::{self, ModelMeta, Normalization, Storage};
+        use skipscope_engine::{Model, ModelConfig};
+        let file = |variant: Variant, n_classes: usize| {
+            let config = ModelConfig { in_channels: 3, n_classes, depth: 2, width: 4, upsample: variant.upsample, skip: variant.skip };
+            let classes = (0..n_classes).map(|i| ClassInfo { name: format!("thing {i}"), color: [9, 9, 9] }).collect();
+            let recipe = serde_json::json!({ "height": 64, "width": 96 });
+            let meta = ModelMeta { config, classes, normalization: Normalization::imagenet(), recipe, metrics: serde_json::json!({ "val": { "miou": 0.25 } }) };
+            weights::save(&mut Model::<f32>::new(config, 3).unwrap(), &meta, Storage::F32).unwrap()
+        };
+        let mut engine = Engine::new();
+        let open = |engine: &mut Engine, s: Rc<State>, serial: u32, name: &str, variant: Variant, bytes: Vec<u8>| {
+            let s = s.reduce(Action::OwnOpened { serial, name: name.into() });
+            answers(engine, Request::Load { serial, dataset: Dataset::Own, variant, bytes }).into_iter().fold(s, |s, r| respond(s, r, 0.0))
+        };
+        let s = showing_a_picture();
+        assert!(s.clone().reduce(Action::SetDataset { dataset: Dataset::Own, at_ms: 0.0 }).dataset != Dataset::Own, "no own file yet: no own model");
+        let bn = Variant::new(Upsample::Bilinear, Skip::None);
+        let s = open(&mut engine, s, 5, "mine.safetensors", bn, file(bn, 3));
+        assert_eq!((s.dataset, s.variant), (Dataset::Own, bn), "shown once loaded");
+        assert!(s.own_requests.is_empty() && s.own_error.is_none());
+        assert_eq!(s.availability(bn), Availability::Trained);
+        assert_eq!(s.availability(TA), Availability::Unavailable("you have not opened a transposed-add file".into()));
+        assert_eq!(s.classes().len(), 3);
+        assert_eq!(s.fit(), Fit { size: [64, 96], multiple: 4 }, "the recipe's size, padded for its depth");
+        assert_eq!(s.url().dataset, None, "an own model is not in the URL");
+        assert_eq!(s.own_summary(), "your file: bilinear-none; bilinear-none: validation mIoU 25.0%");
+        assert!(s.traces.is_empty(), "the picture's results are of another model");
+        // A second variant of the same model adds a toggle.
+        let s = open(&mut engine, s, 6, "mine-add.safetensors", TA, file(TA, 3));
+        assert_eq!((s.own_variants(), s.variant), (vec![TA, bn], TA));
+        // A truncated file is refused with its name; the loaded model stays, in the engine too.
+        let bytes = file(TN, 3);
+        let s = open(&mut engine, s, 7, "cut.safetensors", TN, bytes[..bytes.len() / 2].to_vec());
+        let error = s.own_error.clone().unwrap();
+        assert!(error.starts_with("cut.safetensors was not opened: bad weights file for transposed-none"), "{error}");
+        assert_eq!((s.own_variants(), s.variant), (vec![TA, bn], TA));
+        assert!(engine.segment(Dataset::Own, TA, &image()).unwrap().0.trained);
+        // A stale answer (a serial not awaited) changes nothing.
+        let stale = answers(&mut engine, Request::Load { serial: 99, dataset: Dataset::Own, variant: TN, bytes: file(TN, 3) });
+        assert!(Rc::ptr_eq(&s, &respond(s.clone(), stale[0].clone(), 0.0)));
+        // Leaving for a published dataset and coming back finds it.
+        let s = s.reduce(Action::SetDataset { dataset: Dataset::Ccp, at_ms: 0.0 });
+        assert_eq!(s.dataset, Dataset::Ccp);
+        let s = s.reduce(Action::SetDataset { dataset: Dataset::Own, at_ms: 0.0 });
+        assert!(s.own_variants().contains(&s.variant));
+        // A model of other classes replaces it.
+        let s = open(&mut engine, s, 8, "other.safetensors", TN, file(TN, 5));
+        assert_eq!((s.own_variants(), s.variant, s.classes().len()), (vec![TN], TN, 5));
+        let s = s.reduce(Action::OwnRefused { name: "huge.safetensors".into(), message: "it is 300 MB".into() });
+        assert_eq!(s.own_error.as_deref(), Some("huge.safetensors was not opened: it is 300 MB"));
+        assert_eq!(s.own_variants(), vec![TN]);
     }
 }

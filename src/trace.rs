@@ -18,11 +18,12 @@ use std::collections::HashMap;
 pub const RANDOM_SEED: u64 = 1;
 
 /// `(depth, width)` of the models published for `dataset`, which the random fallback
-/// copies: CamVid's are width 10, CCP's width 8, both of depth 4.
+/// copies: CamVid's are width 10, CCP's width 8, both of depth 4 (an own model has no
+/// fallback: what the page assumes before its file is read).
 pub const fn fallback_architecture(dataset: Dataset) -> (usize, usize) {
     match dataset {
         Dataset::Camvid => (4, 10),
-        Dataset::Ccp => (4, 8),
+        Dataset::Ccp | Dataset::Own => (4, 8),
     }
 }
 
@@ -68,14 +69,17 @@ impl Engine {
     }
 
     /// Loads trained weights for `variant` of `dataset`; the file's config must be that
-    /// variant, with the dataset's number of classes.
+    /// variant, with the dataset's number of classes (any, within the page's limits, for an
+    /// own model). A file refused leaves the model loaded before in place.
     pub fn load(&mut self, dataset: Dataset, variant: Variant, bytes: &[u8]) -> Result<ModelSummary, String> {
         let (mut model, meta) = weights::load(bytes).map_err(|e| format!("bad weights file for {variant}: {e}"))?;
         catalog::check_suits(dataset, variant, &meta).map_err(|e| e.to_string())?;
         let c = meta.config;
         let parameters = model.parameter_count();
         model.fold_batch_norm();
-        let summary = ModelSummary { dataset, variant, depth: c.depth, width: c.width, parameters, trained: true, classes: meta.classes };
+        let working_size = catalog::recipe_size(&meta).unwrap_or(dataset.working_size());
+        let scores = catalog::scores_line(&meta);
+        let summary = ModelSummary { dataset, variant, depth: c.depth, width: c.width, parameters, trained: true, classes: meta.classes, working_size, scores };
         let entry = Entry { model, summary: summary.clone(), normalization: meta.normalization, workspace: Workspace::new() };
         self.models.insert((dataset, variant), entry);
         Ok(summary)
@@ -94,7 +98,7 @@ impl Engine {
         let mut model = Model::<f32>::new(config, RANDOM_SEED)?;
         let parameters = model.parameter_count();
         model.fold_batch_norm();
-        let summary = ModelSummary { dataset, variant, depth, width, parameters, trained: false, classes };
+        let summary = ModelSummary { dataset, variant, depth, width, parameters, trained: false, classes, working_size: dataset.working_size(), scores: None };
         Ok(slot.insert(Entry { model, summary, normalization: Normalization::imagenet(), workspace: Workspace::new() }))
     }
 

@@ -101,6 +101,10 @@ class Family(unittest.TestCase):
             x = torch.randn(1, 3, 32, 32)
             with torch.no_grad():
                 torch.testing.assert_close(trained.eval()(x), reread.eval()(x), rtol=0, atol=0)
+            # The page's browser test (tests/e2e/own.spec.ts) opens this file when it exists.
+            artifacts = ROOT / "tests/e2e/artifacts"
+            artifacts.mkdir(parents=True, exist_ok=True)
+            (artifacts / "torch-trained.safetensors").write_bytes(weights.read_bytes())
             # Resuming a finished run trains no further and rewrites the same weights.
             train.main(args + ["--resume"])
             self.assertEqual(len((tmp / "run/log.jsonl").read_text().splitlines()), 6)

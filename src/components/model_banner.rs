@@ -59,6 +59,16 @@ pub fn ModelBanner(props: &Props) -> Html {
             </p>
         }
     });
+    let own = props.model.as_ref().filter(|m| m.trained && m.variant == v && m.dataset == Dataset::Own && props.dataset == Dataset::Own).map(|m| {
+        html! {
+            <p class="trained own">
+                <strong>{ format!("Your model {v}") }</strong>
+                { format!(": {} parameters, depth {}, width {}, {} classes, run at {} x {}; {}. It stays in this tab: a reload or a shared link shows the published models.",
+                    m.parameters, m.depth, m.width, m.classes.len(), m.working_size[0], m.working_size[1],
+                    m.scores.clone().map(|s| format!("its file reports {s}")).unwrap_or_else(|| "its file reports no scores".into())) }
+            </p>
+        }
+    });
     let random_shown = props.model.as_ref().is_some_and(|m| !m.trained && m.variant == v && m.dataset == props.dataset);
     html! {
         <div class="banner">
@@ -71,6 +81,7 @@ pub fn ModelBanner(props: &Props) -> Html {
                 </p>
             }
             { trained.unwrap_or_default() }
+            { own.unwrap_or_default() }
         </div>
     }
 }

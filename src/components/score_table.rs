@@ -20,7 +20,12 @@ fn pct(v: f64) -> String {
 #[function_component]
 pub fn ScoreTable(props: &Props) -> Html {
     if props.entries.is_empty() {
-        return html! { <p class="hint" data-focus="scores">{ format!("No trained {} models are published yet: no test scores.", props.dataset.title()) }</p> };
+        let why = if props.dataset == Dataset::Own {
+            "Your model's files are not scored on a shared test set here (the banner says what each file reports); the published models' tables are under their own datasets.".to_string()
+        } else {
+            format!("No trained {} models are published yet: no test scores.", props.dataset.title())
+        };
+        return html! { <p class="hint" data-focus="scores">{ why }</p> };
     }
     let images = props.entries.iter().map(|e| e.test.images).max().unwrap_or(0);
     let rows = Upsample::ALL.into_iter().flat_map(|u| Skip::ALL.into_iter().map(move |s| (u, s))).map(|(u, s)| {

@@ -5,6 +5,7 @@
 pub mod use_compare;
 pub mod use_keys;
 pub mod use_lesson;
+pub mod use_own_models;
 pub mod use_paste;
 pub mod use_picture;
 pub mod use_trace;
@@ -15,6 +16,7 @@ pub mod use_worker;
 pub use use_compare::use_compare;
 pub use use_keys::use_keys;
 pub use use_lesson::use_lesson;
+pub use use_own_models::use_own_models;
 pub use use_paste::use_paste;
 pub use use_picture::{use_picture, Pictures};
 pub use use_trace::use_trace;

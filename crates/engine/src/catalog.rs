@@ -41,7 +41,9 @@ pub fn ccp_classes() -> Vec<ClassInfo> {
         .collect()
 }
 
-/// The datasets the project trains on. Names are the manifest's `dataset` values.
+/// The datasets the project trains on (names are the manifest's `dataset` values), and
+/// [`Dataset::Own`]: the models a user opens in the page, whose classes, working size and
+/// scores come from their files. `ALL` and parsing know only the published two.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Dataset {
@@ -49,6 +51,8 @@ pub enum Dataset {
     Camvid,
     /// CCP people: background, skin, hair, clothes; 550 px wide full-body portraits.
     Ccp,
+    /// A user's own model of the family, opened from a file (one per variant).
+    Own,
 }
 
 crate::model::named_enum!(Dataset, "dataset");
@@ -61,6 +65,7 @@ impl Dataset {
         match self {
             Dataset::Camvid => "camvid",
             Dataset::Ccp => "ccp",
+            Dataset::Own => "own",
         }
     }
 
@@ -69,13 +74,16 @@ impl Dataset {
         match self {
             Dataset::Camvid => "Street scenes (CamVid)",
             Dataset::Ccp => "People (CCP)",
+            Dataset::Own => "Your model",
         }
     }
 
+    /// Its classes (none for [`Dataset::Own`]: each file names its own).
     pub fn classes(self) -> Vec<ClassInfo> {
         match self {
             Dataset::Camvid => camvid_classes(),
             Dataset::Ccp => ccp_classes(),
+            Dataset::Own => Vec::new(),
         }
     }
 
@@ -83,29 +91,73 @@ impl Dataset {
     pub fn void_label(self) -> Option<u8> {
         match self {
             Dataset::Camvid => Some(CAMVID_VOID),
-            Dataset::Ccp => None,
+            Dataset::Ccp | Dataset::Own => None,
         }
     }
 
     /// `[height, width]` its models are trained at: about CamVid's 360x480 halved, and
-    /// CCP's portraits (about 830x550) at a third.
+    /// CCP's portraits (about 830x550) at a third; for an own model whose recipe does not
+    /// say, a square of 256.
     pub fn working_size(self) -> [usize; 2] {
         match self {
             Dataset::Camvid => [192, 256],
             Dataset::Ccp => [256, 176],
+            Dataset::Own => [256, 256],
         }
     }
 }
 
+/// The limits of a model the page opens from a user's file: depth, width and classes.
+pub const OWN_DEPTH: std::ops::RangeInclusive<usize> = 2..=5;
+pub const OWN_MAX_WIDTH: usize = 64;
+pub const OWN_CLASSES: std::ops::RangeInclusive<usize> = 2..=64;
+/// The largest weights file the page reads: above the float32 file of the largest model
+/// within those limits (tested), so a larger file is refused before it is read.
+pub const OWN_MAX_BYTES: f64 = 128.0 * 1024.0 * 1024.0;
+
+/// The `[height, width]` a weights file's recipe names (both trainers write them), if any.
+pub fn recipe_size(meta: &ModelMeta) -> Option<[usize; 2]> {
+    let side = |k: &str| meta.recipe.get(k).and_then(|v| v.as_u64()).map(|v| v as usize).filter(|v| (16..=2048).contains(v));
+    Some([side("height")?, side("width")?])
+}
+
+/// What a weights file's `metrics` say, in a line: the test scores the engine's trainer
+/// writes (`test.miou`, `test.bf`), else the validation scores of `skipscope_torch`
+/// (`val.miou`); none if it has neither.
+pub fn scores_line(meta: &ModelMeta) -> Option<String> {
+    let pct = |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_f64()).map(|x| format!("{:.1}%", 100.0 * x));
+    for (split, name) in [("test", "test"), ("val", "validation")] {
+        if let Some(miou) = meta.metrics.get(split).and_then(|s| pct(s, "miou")) {
+            let bf = meta.metrics.get(split).and_then(|s| pct(s, "bf")).map(|bf| format!(", BF {bf}")).unwrap_or_default();
+            return Some(format!("{name} mIoU {miou}{bf}"));
+        }
+    }
+    None
+}
+
 /// Checks that the weights described by `meta` are `variant` of `dataset`'s models: that
 /// variant, RGB input, the dataset's number of classes and, where the recipe names the
-/// dataset it was trained on, that one. The one check for "these weights suit this dataset",
-/// used by the page when it loads weights and by the trainer when it evaluates them.
+/// dataset it was trained on, that one; for [`Dataset::Own`], the limits the page opens
+/// ([`OWN_DEPTH`], [`OWN_MAX_WIDTH`], [`OWN_CLASSES`]). The one check for "these weights suit
+/// this dataset", used by the page when it loads weights and by the trainer when it
+/// evaluates them.
 pub fn check_suits(dataset: Dataset, variant: Variant, meta: &ModelMeta) -> Result<()> {
     let c = &meta.config;
     let unsuited = |why: String| Err(EngineError::Unsuited(format!("the weights file for {dataset}-{variant} {why}")));
     if c.variant() != variant || c.in_channels != 3 {
         return unsuited(format!("holds a {} model with {} input channels", c.variant(), c.in_channels));
+    }
+    if dataset == Dataset::Own {
+        let why = if !OWN_DEPTH.contains(&c.depth) {
+            format!("has depth {}; the page opens depths {} to {}", c.depth, OWN_DEPTH.start(), OWN_DEPTH.end())
+        } else if c.width > OWN_MAX_WIDTH {
+            format!("has width {}; the page opens widths up to {OWN_MAX_WIDTH}", c.width)
+        } else if !OWN_CLASSES.contains(&c.n_classes) {
+            format!("has {} classes; the page opens {} to {}", c.n_classes, OWN_CLASSES.start(), OWN_CLASSES.end())
+        } else {
+            return Ok(());
+        };
+        return unsuited(why);
     }
     if let Some(trained_on) = meta.recipe.get("dataset").and_then(|d| d.as_str()).filter(|d| *d != dataset.name()) {
         return unsuited(format!("was trained on {trained_on}, not {dataset}"));
@@ -263,6 +315,56 @@ mod tests {
         let mut grey = camvid.clone();
         grey.config.in_channels = 1;
         assert!(err(Dataset::Camvid, variant, &grey).contains("1 input channels"));
+        // An own model may come from any dataset, within the page's limits.
+        check_suits(Dataset::Own, variant, &camvid).unwrap();
+        let mut deep = camvid.clone();
+        deep.config.depth = 6;
+        assert_eq!(err(Dataset::Own, variant, &deep), "the weights file for own-transposed-add has depth 6; the page opens depths 2 to 5");
+        let mut wide = camvid.clone();
+        wide.config.width = 65;
+        assert!(err(Dataset::Own, variant, &wide).contains("width 65; the page opens widths up to 64"));
+        let mut one = camvid;
+        one.config.n_classes = 1;
+        assert!(err(Dataset::Own, variant, &one).contains("has 1 classes; the page opens 2 to 64"));
+    }
+
+    #[test]
+    fn every_model_within_the_own_limits_fits_in_own_max_bytes() {
+        use crate::weights::{self, Normalization, Storage};
+        use crate::{Model, ModelConfig};
+        for depth in OWN_DEPTH {
+            // The widest of each depth, with the most parameters: transposed and concat.
+            let width = OWN_MAX_WIDTH.min(1024 >> depth);
+            let n_classes = *OWN_CLASSES.end();
+            let config = ModelConfig { in_channels: 3, n_classes, depth, width, upsample: Upsample::Transposed, skip: Skip::Concat };
+            let mut model = Model::<f32>::new(config, 1).unwrap();
+            let classes = (0..n_classes).map(|i| ClassInfo { name: format!("class {i}"), color: [0, 0, 0] }).collect();
+            let meta =
+                ModelMeta { config, classes, normalization: Normalization::imagenet(), recipe: serde_json::Value::Null, metrics: serde_json::Value::Null };
+            let bytes = weights::save(&mut model, &meta, Storage::F32).unwrap().len();
+            assert!((bytes as f64) < OWN_MAX_BYTES, "depth {depth} width {width}: {bytes} bytes");
+            println!("depth {depth} width {width}: {bytes} bytes");
+        }
+    }
+
+    #[test]
+    fn recipe_size_and_scores_line_read_both_trainers_metadata() {
+        use crate::weights::Normalization;
+        use crate::ModelConfig;
+        let meta = |recipe: serde_json::Value, metrics: serde_json::Value| ModelMeta {
+            config: ModelConfig { in_channels: 3, n_classes: 2, depth: 2, width: 4, upsample: Upsample::Bilinear, skip: Skip::Add },
+            classes: vec![],
+            normalization: Normalization::imagenet(),
+            recipe,
+            metrics,
+        };
+        let engine = meta(serde_json::json!({ "height": 256, "width": 176 }), serde_json::json!({ "test": { "miou": 0.637, "bf": 0.5421 } }));
+        assert_eq!(recipe_size(&engine), Some([256, 176]));
+        assert_eq!(scores_line(&engine).as_deref(), Some("test mIoU 63.7%, BF 54.2%"));
+        let torch = meta(serde_json::json!({ "height": 32 }), serde_json::json!({ "val": { "miou": 0.5 } }));
+        assert_eq!(recipe_size(&torch), None, "both sides or none");
+        assert_eq!(scores_line(&torch).as_deref(), Some("validation mIoU 50.0%"));
+        assert_eq!(scores_line(&meta(serde_json::Value::Null, serde_json::Value::Null)), None);
     }
 
     #[test]

@@ -99,6 +99,7 @@ pub fn load(dataset: Dataset, root: &Path, split: &str, limit: Option<usize>) ->
     match dataset {
         Dataset::Camvid => load_split(root, split, camvid_classes().len(), Some(CAMVID_VOID), limit),
         Dataset::Ccp => load_ccp(root, split, limit),
+        Dataset::Own => bail!("\"own\" names a model a user opened in the page; it has no data to load"),
     }
 }
 
