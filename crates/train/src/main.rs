@@ -182,6 +182,16 @@ enum Command {
         /// scripts/bench_onnx.py, which interleaves them with onnxruntime).
         #[arg(long)]
         infer_only: bool,
+        /// Only time the trainer's step (`parallel_step`: forward, loss, backward on
+        /// `--threads` shards, AdamW) on a fixed random batch of `--batch` images, driven by
+        /// stdin like --infer-only (for scripts/bench_train_torch.py, which interleaves it
+        /// with PyTorch).
+        #[arg(long)]
+        train_only: bool,
+        #[arg(long, default_value_t = 8)]
+        batch: usize,
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
     },
 }
 
@@ -268,7 +278,7 @@ fn main() -> Result<()> {
             compare::compare(dataset, &files, &split, &out, scale)?;
             eprintln!("wrote {}", out.display());
         }
-        Command::Bench { model, classes, height, width, repeats, forward_only, weights: file, infer_only } => {
+        Command::Bench { model, classes, height, width, repeats, forward_only, weights: file, infer_only, train_only, batch, threads } => {
             let start = Instant::now();
             let clock = move || start.elapsed().as_secs_f64() * 1e3;
             let model = match &file {
@@ -279,7 +289,11 @@ fn main() -> Result<()> {
                 None => skipscope_engine::Model::new(model.config(classes), 1)?,
             };
             if infer_only {
-                serve_inference(bench::Inference::new(model, height, width)?, &clock)?;
+                let mut inference = bench::Inference::new(model, height, width)?;
+                serve_timings("--infer-only", &mut || Ok(inference.time_ms(&clock)))?;
+            } else if train_only {
+                let mut step = TrainingStep::new(model, batch, height, width, threads)?;
+                serve_timings("--train-only", &mut || step.time_ms(&clock))?;
             } else {
                 let config = BenchConfig { model: model.config, height, width, repeats, backward: !forward_only };
                 print!("{}", bench::run(&config, &clock).context("benchmark")?);
@@ -289,17 +303,49 @@ fn main() -> Result<()> {
     Ok(())
 }
 
-/// `bench --infer-only`: for each stdin line `n`, n timed inferences on one stdout line.
-fn serve_inference(mut inference: bench::Inference, clock: &dyn Fn() -> f64) -> Result<()> {
+/// `bench --infer-only` and `--train-only`: for each stdin line `n`, the times of `n` runs
+/// of `time_ms` on one stdout line.
+fn serve_timings(flag: &str, time_ms: &mut dyn FnMut() -> Result<f64>) -> Result<()> {
     use std::io::{BufRead, Write};
     let mut out = std::io::stdout().lock();
     for line in std::io::stdin().lock().lines() {
-        let n: usize = line?.trim().parse().context("bench --infer-only reads a count per line")?;
-        let times: Vec<String> = (0..n).map(|_| format!("{:.4}", inference.time_ms(clock))).collect();
+        let n: usize = line?.trim().parse().with_context(|| format!("bench {flag} reads a count per line"))?;
+        let times = (0..n).map(|_| time_ms().map(|t| format!("{t:.4}"))).collect::<Result<Vec<_>>>()?;
         writeln!(out, "{}", times.join(" "))?;
         out.flush()?;
     }
     Ok(())
+}
+
+/// One training step as the trainer runs it, on a fixed batch: random normal images
+/// `[batch, height, width, 3]` and random labels, class-weighted cross-entropy with uniform
+/// weights, AdamW (learning rate 1e-3, weight decay 1e-4), `threads` shards.
+struct TrainingStep {
+    model: skipscope_engine::Model<f32>,
+    optimizer: skipscope_engine::optim::Adam<f32>,
+    loss: skipscope_engine::layers::loss::CrossEntropy,
+    images: ndarray::Array4<f32>,
+    labels: ndarray::Array3<u8>,
+    threads: usize,
+}
+
+impl TrainingStep {
+    fn new(model: skipscope_engine::Model<f32>, batch: usize, height: usize, width: usize, threads: usize) -> Result<Self> {
+        model.config.check_input([batch, height, width, 3])?;
+        let mut rng = skipscope_engine::rng::Rng::new(7);
+        let classes = model.config.n_classes;
+        let images = ndarray::Array4::from_shape_simple_fn((batch, height, width, 3), || rng.normal() as f32);
+        let labels = ndarray::Array3::from_shape_simple_fn((batch, height, width), || rng.below(classes) as u8);
+        let mut optimizer = skipscope_engine::optim::Adam::new(1e-3, 1e-4);
+        optimizer.decoupled = true;
+        Ok(Self { model, optimizer, loss: skipscope_engine::layers::loss::CrossEntropy::unweighted(classes), images, labels, threads })
+    }
+
+    fn time_ms(&mut self, clock: &dyn Fn() -> f64) -> Result<f64> {
+        let t0 = clock();
+        trainer::parallel_step(&mut self.model, &mut self.optimizer, &self.loss, &self.images, &self.labels, self.threads)?;
+        Ok(clock() - t0)
+    }
 }
 
 #[cfg(test)]
