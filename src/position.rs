@@ -130,6 +130,11 @@ impl Fields {
     }
 }
 
+/// The architecture of a model the worker described: what the receptive fields need.
+pub fn config_of(m: &crate::protocol::ModelSummary) -> ModelConfig {
+    ModelConfig { in_channels: 3, n_classes: m.classes.len(), depth: m.depth, width: m.width, upsample: m.variant.upsample, skip: m.variant.skip }
+}
+
 /// `at=y,x`, as the URL writes it.
 pub fn parse(s: &str) -> Option<Position> {
     let (y, x) = s.split_once(',')?;

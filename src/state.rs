@@ -300,8 +300,20 @@ impl State {
         if self.trace().is_none_or(Trace::running) || !self.availability(self.variant).runnable() {
             return None;
         }
-        let key = AblationKey { picture_serial: self.picture_serial, dataset: self.dataset, variant: self.variant, off: (0..depth).map(|k| self.ablation.is_off(k)).collect() };
+        let key = self.ablation_key();
         (self.ablation.run.as_ref().map(|r| &r.key) != Some(&key)).then_some(key)
+    }
+
+    /// What an ablation of the shown picture and model with the levels switched off is of.
+    pub fn ablation_key(&self) -> AblationKey {
+        let off = (0..self.depth()).map(|k| self.ablation.is_off(k)).collect();
+        AblationKey { picture_serial: self.picture_serial, dataset: self.dataset, variant: self.variant, off }
+    }
+
+    /// The ablated mask of the shown picture and model for the levels switched off, once
+    /// the worker answered (or why it failed).
+    pub fn ablated(&self) -> Option<Result<Shared<Mask>, String>> {
+        self.ablation.result_for(&self.ablation_key()).cloned()
     }
 
     /// The manifest's entries of `dataset`, in manifest order.
