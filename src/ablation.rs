@@ -111,7 +111,7 @@ pub fn mean(values: &[f32]) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{DecoderWeights, MapShape, Planes};
+    use crate::protocol::{MapShape, Planes};
     use skipscope_engine::{Skip, Upsample};
     use std::rc::Rc;
 
@@ -123,7 +123,7 @@ mod tests {
             upsampled: planes(vec![1.0, 0.0, -2.0, 1.0, 0.0, 0.0]),
             skip: Some(planes(vec![-2.0, 0.0, 1.0, 0.0, 0.0, 2.0])),
             fused: planes(vec![0.0; 6]),
-            weights: DecoderWeights::default(),
+            weights: Box::default(),
         };
         assert_eq!(skip_share(&parts).unwrap(), vec![0.5, 0.0, 0.6]);
         assert_eq!(skip_share(&DecoderPlanes { skip: None, ..parts }), None);
@@ -143,5 +143,55 @@ mod tests {
         assert_eq!(a.result_for(&key), Some(&Ok(mask)));
         assert!(!a.expects(9));
         assert_eq!(a.result_for(&AblationKey { off: vec![false, true], ..key }), None);
+    }
+
+    #[test]
+    fn the_state_asks_for_one_ablation_per_key_and_shows_its_mask() {
+        use crate::state::testing::{answers, respond, showing_a_picture, traced, TA};
+        use crate::state::Action;
+        use crate::trace::Engine;
+        use yew::Reducible;
+        let mut engine = Engine::new();
+        let s = traced(&mut engine, showing_a_picture(), TA, 2);
+        assert_eq!(s.wanted_ablation(), None, "every skip on");
+        let s = s.reduce(Action::SetAblation(vec![true, false, false, true]));
+        let key = s.wanted_ablation().expect("levels are off");
+        assert_eq!(key.off, vec![true, false, false, true]);
+        let s = s.reduce(Action::StartAblation { serial: 3, key: key.clone() });
+        assert_eq!(s.wanted_ablation(), None, "asked once");
+        assert_eq!(s.ablated(), None, "running");
+        let image = s.picture.as_ref().unwrap().input.clone();
+        let full = s.mask().unwrap();
+        let request = crate::protocol::Request::Ablate { serial: 3, dataset: key.dataset, variant: TA, image, off: key.off.clone() };
+        let s = answers(&mut engine, request).into_iter().fold(s, |s, r| respond(s, r, 0.0));
+        let Some(Ok(mask)) = s.ablated() else { panic!("{:?}", s.ablated()) };
+        assert_eq!((mask.height, mask.width), (full.height, full.width));
+        // An answer to an older run is dropped; another choice of levels wants a new run.
+        let s2 = s.reduce(Action::SetAblation(vec![false, true, false, false]));
+        assert!(s2.wanted_ablation().is_some() && s2.ablated().is_none());
+        let back = s2.reduce(Action::SetAblation(key.off.clone()));
+        assert_eq!(back.wanted_ablation(), None, "the last run is of these levels");
+        assert!(back.ablated().is_some());
+    }
+
+    #[test]
+    fn pointing_hovers_and_pins() {
+        use crate::position::Position;
+        use crate::state::testing::showing_a_picture;
+        use crate::state::Action;
+        use yew::Reducible;
+        let s = showing_a_picture();
+        let p = Position { y: 3, x: 4 };
+        let hovered = s.clone().reduce(Action::Point { at: Some(p), pin: false });
+        assert_eq!((hovered.position(), hovered.at), (Some(p), None));
+        assert!(std::rc::Rc::ptr_eq(&hovered, &hovered.clone().reduce(Action::Point { at: Some(p), pin: false })), "the same pixel renders nothing again");
+        let pinned = hovered.reduce(Action::Point { at: Some(p), pin: true });
+        assert_eq!((pinned.at, pinned.hover), (Some(p), None));
+        assert_eq!(pinned.url().at, Some(p));
+        let q = Position { y: 9, x: 1 };
+        let moved = pinned.reduce(Action::Point { at: Some(q), pin: false });
+        assert_eq!((moved.position(), moved.at), (Some(q), Some(p)));
+        let left = moved.reduce(Action::Point { at: None, pin: false });
+        assert_eq!(left.position(), Some(p), "back to the pinned one");
     }
 }

@@ -3,12 +3,14 @@
 //! call back.
 
 use crate::components::model_picker::ModelChoice;
-use crate::components::{AblationView, Closer, Compare, ImagePicker, Lesson, MaskView, ModelBanner, ModelPicker, ScoreTable, StageStrip, StageView, StatusLine, Toggles, UDiagram};
+use crate::components::{
+    AblationView, Closer, Compare, ImagePicker, Lesson, MaskView, ModelBanner, ModelPicker, ScoreTable, StageStrip, StageView, StatusLine, Toggles, UDiagram,
+};
 use crate::hooks::{use_ablation, use_compare, use_keys, use_lesson, use_paste, use_picture, use_trace, use_url, use_weights, use_worker};
 use crate::lesson::{self, Focus};
+use crate::position::{config_of, Position};
 use crate::protocol::Dataset;
 use crate::samples;
-use crate::position::config_of;
 use crate::state::{default_fit, Action, Slot, State};
 use crate::url;
 use skipscope_engine::stage_names;
@@ -133,7 +135,7 @@ pub fn App() -> Html {
                 <div data-focus="mask" class={focused(Focus::Mask)}>
                     <MaskView picture={p.clone()} {mask} classes={classes.clone()} opacity={state.opacity} {on_opacity}
                         mark={state.position().and_then(|q| q.inside(p.input.valid_height, p.input.valid_width)).map(|q| (q.y, q.x))}
-                        on_point={crate::components::closer::point_callback(on_point.clone(), 0, (p.input.valid_height, p.input.valid_width), (p.input.valid_height, p.input.valid_width), state.position().unwrap_or(crate::position::Position { y: p.input.valid_height / 2, x: p.input.valid_width / 2 }))} />
+                        on_point={crate::components::closer::point_callback(on_point.clone(), 0, (p.input.valid_height, p.input.valid_width), (p.input.valid_height, p.input.valid_width), Position::or_centre(state.position(), p.input.valid_height, p.input.valid_width))} />
                 </div>
             }
             <h2>{ "The network" }</h2>
@@ -143,7 +145,13 @@ pub fn App() -> Html {
             <StageStrip {depth} selected={selected} ready={state.ready_stages()} {on_select} {on_step} />
             <div data-focus="stage" class={focused(Focus::Stage)}>
                 if let Some(stage) = state.selected_stage() {
-                    <StageView {stage} variant={state.variant} {depth} scale_mode={state.scale} channel={state.channel}
+                    <StageView stage={stage.clone()} variant={state.variant}
+                        mark={state.picture.as_ref().and_then(|p| state.position().and_then(|q| q.inside(p.input.valid_height, p.input.valid_width))).map(|q| q.at_level(stage.level))}
+                        on_point={state.picture.as_ref().map(|p| {
+                            let valid = (p.input.valid_height, p.input.valid_width);
+                            let current = Position::or_centre(state.position(), valid.0, valid.1);
+                            crate::components::closer::point_callback(on_point.clone(), stage.level, (stage.planes.shape.height, stage.planes.shape.width), valid, current)
+                        }).unwrap_or_default()} {depth} scale_mode={state.scale} channel={state.channel}
                         {class_names} {on_channel} {on_scale} focus_parts={state.focus == Some(Focus::Parts) && state.lesson.is_some()} />
                 } else {
                     <p class="hint">{ format!("{}: not computed yet.", state.selected) }</p>
@@ -156,7 +164,7 @@ pub fn App() -> Html {
                 if let (Some(mask), true, false) = (t.mask.clone(), state.variant.skip != skipscope_engine::Skip::None, t.running()) {
                     <h3>{ "Switch a skip off" }</h3>
                     <AblationView picture={p.clone()} variant={state.variant} depth={model.depth} trained={model.trained} stages={t.stages.clone()}
-                        position={state.position().and_then(|q| q.inside(p.input.valid_height, p.input.valid_width)).unwrap_or(crate::position::Position { y: p.input.valid_height / 2, x: p.input.valid_width / 2 })}
+                        position={Position::or_centre(state.position(), p.input.valid_height, p.input.valid_width)}
                         {mask} classes={classes.clone()} opacity={state.opacity} off={state.ablation.off.clone()}
                         ablated={state.ablated()}
                         skipless={state.masks.get(&state.variant.with_skip(skipscope_engine::Skip::None)).map(|s| s.mask.clone())}

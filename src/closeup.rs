@@ -309,8 +309,9 @@ pub fn skip(ctx: &Ctx, name: &str, channel: usize, pos: Position) -> Option<Skip
             if w.len() != n * n || b.len() != n {
                 return None;
             }
-            let mut contributions: Vec<Contribution> =
-                (0..n).map(|ci| value(&enc.planes, ci, at.0, at.1).map(|input| Contribution { channel: ci, input, weight: w[ci * n + c] })).collect::<Option<_>>()?;
+            let mut contributions: Vec<Contribution> = (0..n)
+                .map(|ci| value(&enc.planes, ci, at.0, at.1).map(|input| Contribution { channel: ci, input, weight: w[ci * n + c] }))
+                .collect::<Option<_>>()?;
             let sum = b[c] + contributions.iter().map(Contribution::product).sum::<f32>();
             contributions.sort_by(|a, b| b.product().abs().total_cmp(&a.product().abs()));
             Some(SkipCloseup::Add {

@@ -43,6 +43,12 @@ impl Position {
         Position { y: step(self.y, dy, valid_h), x: step(self.x, dx, valid_w) }
     }
 
+    /// `p` if it lies inside the `valid_h x valid_w` picture, else the picture's centre (what
+    /// the page follows before anything is pointed at, or when a URL's position is outside).
+    pub fn or_centre(p: Option<Position>, valid_h: usize, valid_w: usize) -> Self {
+        p.and_then(|p| p.inside(valid_h, valid_w)).unwrap_or(Position { y: valid_h / 2, x: valid_w / 2 })
+    }
+
     /// The position if it lies inside a `valid_h x valid_w` picture.
     pub fn inside(self, valid_h: usize, valid_w: usize) -> Option<Self> {
         (self.y < valid_h && self.x < valid_w).then_some(self)
@@ -175,7 +181,8 @@ mod tests {
     fn every_pixel_maps_into_every_cropped_map_and_its_block_and_field() {
         let variant = Variant::new(Upsample::Transposed, Skip::Add);
         let stages = trace(variant);
-        let config = ModelConfig { in_channels: 3, n_classes: Dataset::Ccp.classes().len(), depth: 4, width: 8, upsample: variant.upsample, skip: variant.skip };
+        let config =
+            ModelConfig { in_channels: 3, n_classes: Dataset::Ccp.classes().len(), depth: 4, width: 8, upsample: variant.upsample, skip: variant.skip };
         let fields = Fields::new(&config, 48, 64, 45, 61);
         assert_eq!(stages.iter().map(|s| s.name.clone()).collect::<Vec<_>>(), stage_names(4));
         for y in 0..45 {

@@ -188,8 +188,9 @@ pub struct DecoderPlanes {
     /// The projected encoder map (add), the encoder map (concat); none without a skip.
     pub skip: Option<Planes>,
     pub fused: Planes,
-    /// The level's small learned weights as run, for the close-ups.
-    pub weights: DecoderWeights,
+    /// The level's small learned weights as run, for the close-ups (boxed: it keeps
+    /// `Response::Stage` small).
+    pub weights: Box<DecoderWeights>,
 }
 
 /// A decoder level's upsampler and projection weights, row-major in the engine's layouts.

@@ -11,9 +11,9 @@
 
 use crate::ablation::{Ablation, AblationKey, AblationRun};
 use crate::lesson::{self, Focus};
-use crate::position::Position;
 use crate::manifest::{Manifest, ManifestEntry};
 use crate::picture::{Fit, Label, Picture};
+use crate::position::Position;
 use crate::protocol::{Dataset, MapShape, Mask, ModelSummary, Response, StageData, Variant};
 use crate::url::UrlState;
 use crate::Shared;

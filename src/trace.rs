@@ -138,7 +138,7 @@ impl Engine {
             }
             let mut data = stage_data(&stage, vh, vw, now_ms() - last);
             if let (Some(parts), Some(level)) = (data.parts.as_mut(), model.decoder.get(stage.level).filter(|_| stage.kind == StageKind::Decoder)) {
-                parts.weights = decoder_weights(level);
+                *parts.weights = decoder_weights(level);
             }
             respond(Response::Stage { serial, variant, stage: data });
             last = now_ms();
@@ -231,7 +231,7 @@ fn stage_data(stage: &Stage<f32>, vh: usize, vw: usize, ms: f64) -> StageData {
         upsampled: planes_at(&p.upsampled, level, vh, vw),
         skip: p.skip.as_ref().map(|s| planes_at(s, level, vh, vw)),
         fused: planes_at(&p.fused, level, vh, vw),
-        weights: DecoderWeights::default(),
+        weights: Box::default(),
     });
     StageData { name: stage.name.clone(), kind: stage.kind, level, planes, argmax, parts, ms }
 }

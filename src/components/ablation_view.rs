@@ -88,7 +88,8 @@ pub fn AblationView(props: &Props) -> Html {
     let (vh, vw) = (p.input.valid_height, p.input.valid_width);
     let any_off = props.off.iter().any(|o| *o);
     let o = (props.opacity * 100.0).round() as i32;
-    let full_px = use_memo((p.clone(), props.mask.clone(), props.classes.clone(), o), |(p, m, c, o)| Shared(Rc::new(overlay(&p.rgba, m, c, *o as f64 / 100.0))));
+    let full_px =
+        use_memo((p.clone(), props.mask.clone(), props.classes.clone(), o), |(p, m, c, o)| Shared(Rc::new(overlay(&p.rgba, m, c, *o as f64 / 100.0))));
     let ablated_mask = match &props.ablated {
         Some(Ok(m)) if any_off => Some(m.clone()),
         _ => None,
@@ -119,7 +120,11 @@ pub fn AblationView(props: &Props) -> Html {
         let (cb, depth) = (props.on_ablate.clone(), props.depth);
         Callback::from(move |_| cb.emit(vec![off; depth]))
     };
-    let mode = if props.variant.skip == Skip::Add { "add: the 1×1 term is dropped, bias included, so the block sees the upsampled map alone" } else { "concat: the encoder's channels of the stack are zeros" };
+    let mode = if props.variant.skip == Skip::Add {
+        "add: the 1×1 term is dropped, bias included, so the block sees the upsampled map alone"
+    } else {
+        "concat: the encoder's channels of the stack are zeros"
+    };
     let skipless_variant = props.variant.with_skip(Skip::None);
     let on_skipless = props.on_variant.reform(move |_| skipless_variant);
     let off_levels: Vec<String> = props.off.iter().enumerate().filter(|(_, o)| **o).map(|(k, _)| k.to_string()).collect();

@@ -67,7 +67,13 @@ fn StageThumb(props: &ThumbProps) -> Html {
 }
 
 /// Turns pointing at a map of `size` values at `level` into a position of the photo.
-pub fn point_callback(on_point: Callback<(Option<Position>, bool)>, level: usize, size: (usize, usize), valid: (usize, usize), current: Position) -> Callback<Pointing> {
+pub fn point_callback(
+    on_point: Callback<(Option<Position>, bool)>,
+    level: usize,
+    size: (usize, usize),
+    valid: (usize, usize),
+    current: Position,
+) -> Callback<Pointing> {
     Callback::from(move |p: Pointing| match p {
         Pointing::At { fy, fx, pin } => on_point.emit((Some(Position::of_fraction(fy, fx, size.0, size.1, level, valid.0, valid.1)), pin)),
         Pointing::Left => on_point.emit((None, false)),
@@ -83,8 +89,7 @@ pub fn Closer(props: &Props) -> Html {
     let input = &props.picture.input;
     let (vh, vw) = (input.valid_height, input.valid_width);
     let fields = use_memo((props.config, input.height, input.width, vh, vw), |(c, h, w, vh, vw)| Fields::new(c, *h, *w, *vh, *vw));
-    let centre = Position { y: vh / 2, x: vw / 2 };
-    let pos = props.position.and_then(|p| p.inside(vh, vw)).unwrap_or(centre);
+    let pos = Position::or_centre(props.position, vh, vw);
     let Some(marks) = fields.marks(pos) else { return html! {} };
     let selected_mark = marks.iter().find(|m| m.name == props.selected.as_str()).cloned();
     let photo_point = point_callback(props.on_point.clone(), 0, (vh, vw), (vh, vw), pos);

@@ -16,7 +16,8 @@ pub fn use_keys(dispatcher: UseReducerDispatcher<State>) {
                 .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
                 .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
             // A map that moves the pinned position with the arrow keys keeps them.
-            let on_map = e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).is_some_and(|el| el.class_name().split_whitespace().any(|c| c == "pointable"));
+            let on_map =
+                e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).is_some_and(|el| el.class_name().split_whitespace().any(|c| c == "pointable"));
             if in_field || on_map || e.alt_key() || e.ctrl_key() || e.meta_key() {
                 return;
             }

@@ -78,6 +78,14 @@ test('hovering follows a position through every stage, with its field and close-
   for (const cell of await pool.locator('td.w-cell').allTextContents()) {
     if (cell !== '—') expect(num(cell)).toBeLessThanOrEqual(out);
   }
+  // So can the enlarged channel of the stage view, which marks the position too.
+  await page.locator('.stage-view .grid .tile').nth(1).click();
+  const zoom = page.locator('.zoom .pointable').first();
+  await hoverAt(page, zoom, 0.75, 0.25);
+  await expect(page.locator('.zoom .xhair-cell')).toHaveCount(1);
+  const zoomWhere = (await where.textContent())!.match(/row (\d+), column (\d+)/)!.map(Number);
+  await expect(page.locator('.closer .thumb[data-stage="pool.2"] .at')).toHaveText(` at (${zoomWhere[1] >> 3}, ${zoomWhere[2] >> 3})`);
+  await expect(page.locator('.zoom .readout').first()).toContainText(`x ${zoomWhere[2] >> 3}, y ${zoomWhere[1] >> 3}`);
   // The mask can be pointed at too.
   await hoverAt(page, page.locator('.mask-view .pointable'), 0.1, 0.1);
   await expect(where).toContainText('row');
@@ -127,9 +135,11 @@ test('switching a skip off changes the mask; the share maps and the trained skip
   await expect(abl.locator('.share figcaption').first()).toContainText('mean');
   await expect(abl.locator('[data-role="skipless"] canvas')).toBeVisible();
   const full = await abl.locator('canvas.abl-mask').first().evaluate((c: HTMLCanvasElement) => c.toDataURL());
+  const t0 = Date.now();
   await abl.getByRole('button', { name: 'all off' }).click();
   const ablated = abl.locator('[data-role="ablated"] canvas');
   await expect(ablated).toBeVisible();
+  console.log('ablation (all levels off) click to ablated mask:', Date.now() - t0, 'ms');
   expect(await ablated.evaluate((c: HTMLCanvasElement) => c.toDataURL())).not.toBe(full);
   const diff = num((await abl.locator('.abl-diff').textContent())!.match(/([\d.]+)%/)![1]);
   expect(diff).toBeGreaterThan(0);
