@@ -3,12 +3,15 @@
 //! call back.
 
 use crate::components::model_picker::ModelChoice;
-use crate::components::{Compare, ImagePicker, Lesson, MaskView, ModelBanner, ModelPicker, ScoreTable, StageStrip, StageView, StatusLine, Toggles, UDiagram};
-use crate::hooks::{use_compare, use_keys, use_lesson, use_own_models, use_paste, use_picture, use_trace, use_url, use_weights, use_worker};
+use crate::components::{
+    AblationView, Closer, Compare, ImagePicker, Lesson, MaskView, ModelBanner, ModelPicker, ScoreTable, StageStrip, StageView, StatusLine, Toggles, UDiagram,
+};
+use crate::hooks::{use_ablation, use_compare, use_keys, use_lesson, use_own_models, use_paste, use_picture, use_trace, use_url, use_weights, use_worker};
 use crate::lesson::{self, Focus};
+use crate::position::{config_of, Position};
 use crate::protocol::Dataset;
 use crate::samples;
-use crate::state::{default_fit, Action, State, Weights};
+use crate::state::{default_fit, Action, Slot, State, Weights};
 use crate::url;
 use skipscope_engine::stage_names;
 use yew::prelude::*;
@@ -30,6 +33,7 @@ pub fn App() -> Html {
     use_weights(&state, &worker);
     let pictures = use_picture(&state, &worker.serials, initial.sample.clone());
     use_trace(&state, &worker);
+    use_ablation(&state, &worker);
     let on_label = use_compare(&state, &worker);
     use_url(&state);
     use_keys(state.dispatcher());
@@ -77,6 +81,11 @@ pub fn App() -> Html {
     let (on_step, on_channel, on_scale, on_opacity) =
         (dispatch(&d, Action::Step), dispatch(&d, Action::SelectChannel), dispatch(&d, Action::SetScale), dispatch(&d, Action::SetOpacity));
 
+    let on_point = {
+        let d = d.clone();
+        Callback::from(move |(at, pin)| d.dispatch(Action::Point { at, pin }))
+    };
+    let on_ablate = dispatch(&d, Action::SetAblation);
     let trace = state.trace();
     let depth = state.depth();
     let shapes = state.shapes();
@@ -122,7 +131,7 @@ pub fn App() -> Html {
                     loading={state.picture_request.as_ref().map(|r| AttrValue::from(r.name.clone()))} error={state.picture_error.clone().map(AttrValue::from)}
                     {on_sample} {on_file} />
             </div>
-            <Toggles variant={state.variant} availability={state.availability_all()} on_change={on_variant} />
+            <Toggles variant={state.variant} availability={state.availability_all()} on_change={on_variant.clone()} />
             if let Some(note) = &state.variant_note {
                 <p class="note" role="status">{ note.clone() }</p>
             }
@@ -133,7 +142,9 @@ pub fn App() -> Html {
                 latency={state.latency.map(|(w, ms)| (AttrValue::from(w), ms))} />
             if let (Some(p), Some(mask)) = (state.picture.clone(), state.mask()) {
                 <div data-focus="mask" class={focused(Focus::Mask)}>
-                    <MaskView picture={p} {mask} classes={classes.clone()} opacity={state.opacity} {on_opacity} />
+                    <MaskView picture={p.clone()} {mask} classes={classes.clone()} opacity={state.opacity} {on_opacity}
+                        mark={state.position().and_then(|q| q.inside(p.input.valid_height, p.input.valid_width)).map(|q| (q.y, q.x))}
+                        on_point={crate::components::closer::point_callback(on_point.clone(), 0, (p.input.valid_height, p.input.valid_width), (p.input.valid_height, p.input.valid_width), Position::or_centre(state.position(), p.input.valid_height, p.input.valid_width))} />
                 </div>
             }
             <h2>{ "The network" }</h2>
@@ -143,12 +154,35 @@ pub fn App() -> Html {
             <StageStrip {depth} selected={selected} ready={state.ready_stages()} {on_select} {on_step} />
             <div data-focus="stage" class={focused(Focus::Stage)}>
                 if let Some(stage) = state.selected_stage() {
-                    <StageView {stage} variant={state.variant} {depth} scale_mode={state.scale} channel={state.channel}
+                    <StageView stage={stage.clone()} variant={state.variant}
+                        mark={state.picture.as_ref().and_then(|p| state.position().and_then(|q| q.inside(p.input.valid_height, p.input.valid_width))).map(|q| q.at_level(stage.level))}
+                        on_point={state.picture.as_ref().map(|p| {
+                            let valid = (p.input.valid_height, p.input.valid_width);
+                            let current = Position::or_centre(state.position(), valid.0, valid.1);
+                            crate::components::closer::point_callback(on_point.clone(), stage.level, (stage.planes.shape.height, stage.planes.shape.width), valid, current)
+                        }).unwrap_or_default()} {depth} scale_mode={state.scale} channel={state.channel}
                         {class_names} {on_channel} {on_scale} focus_parts={state.focus == Some(Focus::Parts) && state.lesson.is_some()} />
                 } else {
                     <p class="hint">{ format!("{}: not computed yet.", state.selected) }</p>
                 }
             </div>
+            <h2>{ "Look closer" }</h2>
+            if let (Some(p), Some(model), Some(t)) = (state.picture.clone(), trace.and_then(|t| t.model.clone()), trace) {
+                <Closer picture={p.clone()} stages={t.stages.clone()} config={config_of(&model)} selected={AttrValue::from(state.selected.clone())}
+                    channel={state.channel} position={state.position()} pinned={state.at} on_point={on_point.clone()} on_select={dispatch(&d, Action::Select)} />
+                if let (Some(mask), true, false) = (t.mask.clone(), state.variant.skip != skipscope_engine::Skip::None, t.running()) {
+                    <h3>{ "Switch a skip off" }</h3>
+                    <AblationView picture={p.clone()} variant={state.variant} depth={model.depth} trained={model.trained} stages={t.stages.clone()}
+                        position={Position::or_centre(state.position(), p.input.valid_height, p.input.valid_width)}
+                        {mask} classes={classes.clone()} opacity={state.opacity} off={state.ablation.off.clone()}
+                        ablated={state.ablated()}
+                        skipless={state.masks.get(&state.variant.with_skip(skipscope_engine::Skip::None)).map(|s| s.mask.clone())}
+                        skipless_missing={state.compare_slots().into_iter().find_map(|(s, slot)| match (s, slot) { (skipscope_engine::Skip::None, Slot::Missing(why)) => Some(AttrValue::from(why)), _ => None })}
+                        {on_ablate} on_variant={on_variant.clone()} on_point={on_point.clone()} />
+                }
+            } else {
+                <p class="hint">{ "Once the photo is traced, point at it to follow one position through every stage." }</p>
+            }
             <h2>{ "The three skip modes" }</h2>
             <div data-focus="compare" class={focused(Focus::Compare)}>
                 if let Some(p) = state.picture.clone() {

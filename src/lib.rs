@@ -12,9 +12,13 @@
 //! - [`manifest`], [`samples`], [`fetch`], [`picture`], [`url`], [`colormap`], [`masks`]:
 //!   what the page reads and draws.
 //! - [`lesson`]: the guided lesson's steps, their text and numbers, from the state (pure).
+//! - [`position`], [`closeup`], [`ablation`]: "look closer" (one position through every
+//!   resolution, each operation's numbers there, a skip switched off), pure.
 //! - [`app`] and [`components`]: the page.
 
+pub mod ablation;
 pub mod app;
+pub mod closeup;
 pub mod colormap;
 pub mod components;
 pub mod fetch;
@@ -23,6 +27,7 @@ pub mod lesson;
 pub mod manifest;
 pub mod masks;
 pub mod picture;
+pub mod position;
 pub mod protocol;
 pub mod samples;
 pub mod state;

@@ -5,6 +5,7 @@
 //!   stage as soon as the worker has computed it, then [`Response::Finished`] (with the
 //!   mask); or by [`Response::Failed`] at any point.
 //! - [`Request::Segment`] is answered by [`Response::Segmented`] or [`Response::Failed`].
+//! - [`Request::Ablate`] is answered by [`Response::Ablated`] or [`Response::Failed`].
 //!
 //! Every request carries a `serial` from the page's one counter (which also numbers picture
 //! decodes and label decodes), and every answer repeats it with the variant it is about.
@@ -44,6 +45,10 @@ pub enum Request {
     Trace { serial: u32, dataset: Dataset, variant: Variant, image: InputImage },
     /// Only the mask of one image through `variant` of `dataset` (for comparisons).
     Segment { serial: u32, dataset: Dataset, variant: Variant, image: InputImage },
+    /// The mask of one image through `variant` of `dataset` with the skip switched off at
+    /// the decoder levels `k` where `off[k]` (the trained weights unchanged; see the engine's
+    /// `Model::infer_ablated`).
+    Ablate { serial: u32, dataset: Dataset, variant: Variant, image: InputImage, off: Vec<bool> },
 }
 
 /// Worker to page.
@@ -87,7 +92,15 @@ pub enum Response {
         mask: Mask,
         ms: f64,
     },
-    /// A trace or a segmentation failed.
+    /// The answer to [`Request::Ablate`]: the mask with the skip off where `off` says.
+    Ablated {
+        serial: u32,
+        variant: Variant,
+        off: Vec<bool>,
+        mask: Mask,
+        ms: f64,
+    },
+    /// A trace, a segmentation or an ablation failed.
     Failed {
         serial: u32,
         variant: Variant,
@@ -104,7 +117,7 @@ impl Request {
     /// The serial its answers carry.
     pub fn serial(&self) -> u32 {
         match self {
-            Request::Load { serial, .. } | Request::Trace { serial, .. } | Request::Segment { serial, .. } => *serial,
+            Request::Load { serial, .. } | Request::Trace { serial, .. } | Request::Segment { serial, .. } | Request::Ablate { serial, .. } => *serial,
         }
     }
 }
@@ -119,6 +132,7 @@ impl Response {
             | Response::Stage { serial, .. }
             | Response::Finished { serial, .. }
             | Response::Segmented { serial, .. }
+            | Response::Ablated { serial, .. }
             | Response::Failed { serial, .. } => Some(*serial),
             Response::Crashed { .. } => None,
         }
@@ -178,6 +192,22 @@ pub struct DecoderPlanes {
     /// The projected encoder map (add), the encoder map (concat); none without a skip.
     pub skip: Option<Planes>,
     pub fused: Planes,
+    /// The level's small learned weights as run, for the close-ups (boxed: it keeps
+    /// `Response::Stage` small).
+    pub weights: Box<DecoderWeights>,
+}
+
+/// A decoder level's upsampler and projection weights, row-major in the engine's layouts.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DecoderWeights {
+    /// Transposed convolution (transposed variants): `[C, 4, 4, C]` (`C_in, KH, KW, C_out`).
+    pub up_weight: Option<Vec<f32>>,
+    /// Its bias, `[C]`.
+    pub up_bias: Option<Vec<f32>>,
+    /// The add skip's 1x1 projection: `[C, C]` (`C_in, C_out`).
+    pub proj_weight: Option<Vec<f32>>,
+    /// Its bias, `[C]`.
+    pub proj_bias: Option<Vec<f32>>,
 }
 
 /// One stage's output for the page.

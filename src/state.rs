@@ -9,9 +9,11 @@
 //!
 //! The big maps sit behind `Rc`s, so an action clones only what it changes.
 
+use crate::ablation::{Ablation, AblationKey, AblationRun};
 use crate::lesson::{self, Focus};
 use crate::manifest::{Manifest, ManifestEntry};
 use crate::picture::{Fit, Label, Picture};
+use crate::position::Position;
 use crate::protocol::{Dataset, MapShape, Mask, ModelSummary, Response, StageData, Variant};
 use crate::url::UrlState;
 use crate::Shared;
@@ -198,6 +200,12 @@ pub struct State {
     pub own_requests: Vec<OwnRequest>,
     /// Why the last user's weights file was refused.
     pub own_error: Option<String>,
+    /// The position pinned by a click or tap (in the URL as `at=y,x`), in input pixels.
+    pub at: Option<Position>,
+    /// The position under the pointer, shown instead of the pinned one while there is one.
+    pub hover: Option<Position>,
+    /// The skip levels switched off at inference, and the run that answers it.
+    pub ablation: Ablation,
 }
 
 impl Default for State {
@@ -230,6 +238,9 @@ impl Default for State {
             variant_note: None,
             own_requests: Vec::new(),
             own_error: None,
+            at: None,
+            hover: None,
+            ablation: Ablation::default(),
         }
     }
 }
@@ -259,6 +270,7 @@ impl State {
         if let Some(stage) = &url.stage {
             s.selected = stage.clone();
         }
+        s.at = url.at;
         s.lesson = match url.lesson {
             Some(0) => None,
             Some(n) => Some(n - 1),
@@ -284,7 +296,39 @@ impl State {
             sample: self.sample.clone(),
             stage: Some(self.selected.clone()),
             lesson: Some(self.lesson.map_or(0, |n| n + 1)),
+            at: self.at,
         }
+    }
+
+    /// The position the close-ups follow: under the pointer, else the pinned one.
+    pub fn position(&self) -> Option<Position> {
+        self.hover.or(self.at)
+    }
+
+    /// What ablation run the page wants now, if any: levels are off on a model with a skip
+    /// whose trace is done, and no run of that picture, model and levels was asked yet.
+    pub fn wanted_ablation(&self) -> Option<AblationKey> {
+        let depth = self.depth();
+        if self.variant.skip == Skip::None || !self.ablation.any_off(depth) || self.picture.is_none() || !self.fits() {
+            return None;
+        }
+        if self.trace().is_none_or(Trace::running) || !self.availability(self.variant).runnable() {
+            return None;
+        }
+        let key = self.ablation_key();
+        (self.ablation.run.as_ref().map(|r| &r.key) != Some(&key)).then_some(key)
+    }
+
+    /// What an ablation of the shown picture and model with the levels switched off is of.
+    pub fn ablation_key(&self) -> AblationKey {
+        let off = (0..self.depth()).map(|k| self.ablation.is_off(k)).collect();
+        AblationKey { picture_serial: self.picture_serial, dataset: self.dataset, variant: self.variant, off }
+    }
+
+    /// The ablated mask of the shown picture and model for the levels switched off, once
+    /// the worker answered (or why it failed).
+    pub fn ablated(&self) -> Option<Result<Shared<Mask>, String>> {
+        self.ablation.result_for(&self.ablation_key()).cloned()
     }
 
     /// The manifest's entries of `dataset`, in manifest order.
@@ -530,7 +574,8 @@ impl State {
                 trace(serial, variant)
             }
             Response::Segmented { serial, variant, .. } => segment(serial, variant),
-            Response::Failed { serial, variant, .. } => trace(serial, variant) || segment(serial, variant),
+            Response::Ablated { serial, .. } => self.ablation.expects(*serial),
+            Response::Failed { serial, variant, .. } => trace(serial, variant) || segment(serial, variant) || self.ablation.expects(*serial),
             Response::Crashed { .. } => true,
         }
     }
@@ -546,6 +591,9 @@ impl State {
             Rc::make_mut(&mut self.traces).remove(&variant);
             Rc::make_mut(&mut self.masks).remove(&variant);
             Rc::make_mut(&mut self.segments).remove(&variant);
+            if self.ablation.run.as_ref().is_some_and(|r| r.key.variant == variant) {
+                self.ablation.run = None;
+            }
         }
     }
 
@@ -688,8 +736,11 @@ impl State {
                 Rc::make_mut(&mut self.segments).remove(&variant);
                 Rc::make_mut(&mut self.masks).insert(variant, Segmentation { mask: Shared(Rc::new(mask)), model });
             }
+            Response::Ablated { serial, mask, .. } => self.ablation.answer(serial, Ok(Shared(Rc::new(mask)))),
             Response::Failed { serial, variant, message } => {
-                if self.segments.get(&variant) == Some(&SegmentRun::Running(serial)) {
+                if self.ablation.expects(serial) {
+                    self.ablation.answer(serial, Err(message));
+                } else if self.segments.get(&variant) == Some(&SegmentRun::Running(serial)) {
                     Rc::make_mut(&mut self.segments).insert(variant, SegmentRun::Failed(message));
                 } else if let Some(t) = self.trace_mut(variant) {
                     t.error = Some(message);
@@ -707,6 +758,9 @@ impl State {
                 }
                 for w in Rc::make_mut(&mut self.weights).values_mut().filter(|w| matches!(w, Weights::Loading { .. } | Weights::Fetching { .. })) {
                     *w = Weights::Failed(ENGINE_STOPPED.into());
+                }
+                if let Some(serial) = self.ablation.run.as_ref().map(|r| r.serial) {
+                    self.ablation.answer(serial, Err(ENGINE_STOPPED.into()));
                 }
                 self.clock = None;
                 // The first panic is the cause; later ones are its consequences.
@@ -815,6 +869,18 @@ pub enum Action {
         show: lesson::Show,
         at_ms: f64,
     },
+    /// The pointer is at `at` (none: it left); `pin` (a click, a tap, a key) also pins it.
+    Point {
+        at: Option<Position>,
+        pin: bool,
+    },
+    /// Switch the skip off at the levels `k` where `off[k]`.
+    SetAblation(Vec<bool>),
+    /// An ablation run was sent to the worker as request `serial`.
+    StartAblation {
+        serial: u32,
+        key: AblationKey,
+    },
 }
 
 impl Action {
@@ -831,6 +897,8 @@ impl Action {
             Action::Response { response, .. } => !state.expects(response),
             Action::Select(name) => *name == state.selected,
             Action::Step(delta) => state.stepped(*delta) == state.selected,
+            Action::Point { at, pin: false } => state.hover == *at,
+            Action::Point { at, pin: true } => state.hover.is_none() && (at.is_none() || state.at == *at),
             _ => false,
         }
     }
@@ -925,6 +993,14 @@ impl Reducible for State {
             Action::SelectChannel(c) => next.channel = c,
             Action::SetScale(s) => next.scale = s,
             Action::SetOpacity(o) => next.opacity = o.clamp(0.0, 1.0),
+            Action::Point { at, pin } => {
+                next.hover = if pin { None } else { at };
+                if pin && at.is_some() {
+                    next.at = at;
+                }
+            }
+            Action::SetAblation(off) => next.ablation.off = off,
+            Action::StartAblation { serial, key } => next.ablation.run = Some(AblationRun { serial, key, result: None }),
         }
         Rc::new(next)
     }

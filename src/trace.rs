@@ -5,11 +5,11 @@
 //! its published architecture, [`fallback_architecture`]) built on first use. Each model
 //! keeps its own [`Workspace`], so a warm segmentation allocates no activation buffer.
 
-use crate::protocol::{Dataset, DecoderPlanes, InputImage, MapShape, Mask, ModelSummary, Planes, Request, Response, StageData, Variant};
+use crate::protocol::{Dataset, DecoderPlanes, DecoderWeights, InputImage, MapShape, Mask, ModelSummary, Planes, Request, Response, StageData, Variant};
 use ndarray::{Array4, ArrayView4};
 use skipscope_engine::catalog;
 use skipscope_engine::layers::loss::argmax;
-use skipscope_engine::model::{Stage, StageKind, Workspace};
+use skipscope_engine::model::{DecoderStage, Fusion, Stage, StageKind, Upsampler, Workspace};
 use skipscope_engine::weights::{self, Normalization};
 use skipscope_engine::{EngineError, Model, ModelConfig};
 use std::collections::HashMap;
@@ -65,7 +65,23 @@ impl Engine {
                     Err(e) => respond(Response::Failed { serial, variant, message: e.to_string() }),
                 }
             }
+            Request::Ablate { serial, dataset, variant, image, off } => {
+                let t0 = now_ms();
+                match self.ablate(dataset, variant, &image, &off) {
+                    Ok(mask) => respond(Response::Ablated { serial, variant, off, mask, ms: now_ms() - t0 }),
+                    Err(e) => respond(Response::Failed { serial, variant, message: e.to_string() }),
+                }
+            }
         }
+    }
+
+    /// The mask of `image` through `variant` of `dataset` with the skip off at the levels
+    /// `off` marks (see `Model::infer_ablated`), cropped to the picture.
+    pub fn ablate(&mut self, dataset: Dataset, variant: Variant, image: &InputImage, off: &[bool]) -> skipscope_engine::Result<Mask> {
+        let entry = self.entry(dataset, variant)?;
+        let x = normalise(image, &entry.normalization)?;
+        let scores = entry.model.infer_ablated(x.view(), &mut entry.workspace, off)?;
+        Ok(mask_of(scores, image.valid_height, image.valid_width))
     }
 
     /// Loads trained weights for `variant` of `dataset`; the file's config must be that
@@ -119,11 +135,15 @@ impl Engine {
         let start = now_ms();
         let mut last = start;
         let mut mask = None;
-        entry.model.forward_traced_with(x.view(), &mut |stage| {
+        let model = &entry.model;
+        model.forward_traced_with(x.view(), &mut |stage| {
             if stage.kind == StageKind::Head {
                 mask = Some(mask_of(stage.data.view(), vh, vw));
             }
-            let data = stage_data(&stage, vh, vw, now_ms() - last);
+            let mut data = stage_data(&stage, vh, vw, now_ms() - last);
+            if let (Some(parts), Some(level)) = (data.parts.as_mut(), model.decoder.get(stage.level).filter(|_| stage.kind == StageKind::Decoder)) {
+                *parts.weights = decoder_weights(level);
+            }
             respond(Response::Stage { serial, variant, stage: data });
             last = now_ms();
         })?;
@@ -215,8 +235,23 @@ fn stage_data(stage: &Stage<f32>, vh: usize, vw: usize, ms: f64) -> StageData {
         upsampled: planes_at(&p.upsampled, level, vh, vw),
         skip: p.skip.as_ref().map(|s| planes_at(s, level, vh, vw)),
         fused: planes_at(&p.fused, level, vh, vw),
+        weights: Box::default(),
     });
     StageData { name: stage.name.clone(), kind: stage.kind, level, planes, argmax, parts, ms }
+}
+
+/// The level's upsampler and projection weights as run (batch norm never touches them).
+fn decoder_weights(level: &DecoderStage<f32>) -> DecoderWeights {
+    let flat = |a: &ndarray::ArrayD<f32>| a.iter().copied().collect::<Vec<f32>>();
+    let (up_weight, up_bias) = match &level.up {
+        Upsampler::Transposed(t) => (Some(flat(&t.weight.value)), Some(flat(&t.bias.value))),
+        Upsampler::Unpool | Upsampler::Bilinear => (None, None),
+    };
+    let (proj_weight, proj_bias) = match &level.fusion {
+        Fusion::Add(p) => (Some(flat(&p.weight.value)), Some(flat(&p.bias.value))),
+        Fusion::None | Fusion::Concat => (None, None),
+    };
+    DecoderWeights { up_weight, up_bias, proj_weight, proj_bias }
 }
 
 fn planes_at(a: &Array4<f32>, level: usize, vh: usize, vw: usize) -> Planes {

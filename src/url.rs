@@ -1,5 +1,5 @@
 //! The view in the URL's query, so that a view can be shared:
-//! `?data=ccp&model=transposed-add&sample=astronaut&stage=dec.1&lesson=3`. Unknown values are ignored.
+//! `?data=ccp&model=transposed-add&sample=astronaut&stage=dec.1&lesson=3&at=120,33`. Unknown values are ignored.
 //! [`parse`] and [`query`] are pure; [`read`] and [`write()`] use the window's location.
 
 use crate::protocol::{Dataset, Variant};
@@ -12,6 +12,8 @@ pub struct UrlState {
     pub stage: Option<String>,
     /// The lesson's step, from 1 (0: the lesson is closed).
     pub lesson: Option<usize>,
+    /// The pinned position, `at=y,x` in input pixels.
+    pub at: Option<crate::position::Position>,
 }
 
 /// `%XX` escapes and `+` (a space) decoded, as `URLSearchParams` does; bad escapes stay.
@@ -37,11 +39,12 @@ fn decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Escapes all but `A-Z a-z 0-9 - . _ *`, spaces as `+`, as `URLSearchParams` does.
+/// Escapes all but `A-Z a-z 0-9 - . _ *` and `,` (legal in a query, and `at=y,x` reads
+/// better), spaces as `+`, as `URLSearchParams` does otherwise.
 fn encode(s: &str) -> String {
     s.bytes()
         .map(|c| match c {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => (c as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' | b',' => (c as char).to_string(),
             b' ' => "+".into(),
             _ => format!("%{c:02X}"),
         })
@@ -66,6 +69,7 @@ pub fn parse(search: &str) -> UrlState {
         sample: get("sample").filter(|s| crate::samples::is_sample(s)),
         stage: get("stage").filter(|s| s.len() < 32),
         lesson: get("lesson").and_then(|l| l.parse().ok()).filter(|l| *l <= crate::lesson::STEPS),
+        at: get("at").and_then(|a| crate::position::parse(&a)),
     }
 }
 
@@ -77,6 +81,7 @@ pub fn query(state: &UrlState) -> String {
         ("sample", state.sample.clone()),
         ("stage", state.stage.clone()),
         ("lesson", state.lesson.map(|l| l.to_string())),
+        ("at", state.at.map(crate::position::format)),
     ];
     let parts: Vec<String> = params.into_iter().filter_map(|(k, v)| v.map(|v| format!("{k}={}", encode(&v)))).collect();
     format!("?{}", parts.join("&"))
@@ -108,6 +113,7 @@ mod tests {
             sample: Some("astronaut".into()),
             stage: Some("dec.1".into()),
             lesson: None,
+            at: None,
         };
         assert_eq!(u, want);
         assert_eq!(query(&want), "?data=ccp&model=transposed-add&sample=astronaut&stage=dec.1");
@@ -121,6 +127,11 @@ mod tests {
         assert_eq!(query(&parse("?lesson=3")), "?lesson=3");
         assert_eq!(parse("?lesson=99").lesson, None, "a step the lesson lacks is dropped");
         assert_eq!(parse("?lesson=two").lesson, None);
+        let at = parse("?stage=dec.1&at=120,33");
+        assert_eq!(at.at, Some(crate::position::Position { y: 120, x: 33 }));
+        assert_eq!(query(&at), "?stage=dec.1&at=120,33");
+        assert_eq!(parse(&query(&at)), at);
+        assert_eq!(parse("?at=1;2").at, None);
     }
 
     #[test]

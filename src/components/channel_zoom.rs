@@ -1,3 +1,4 @@
+use super::pointable::{Pointable, Pointing};
 use super::RgbaCanvas;
 use crate::colormap::Scale;
 use crate::protocol::StageData;
@@ -5,7 +6,6 @@ use crate::state::ScaleMode;
 use crate::Shared;
 use skipscope_engine::model::StageKind;
 use std::rc::Rc;
-use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
@@ -14,6 +14,12 @@ pub struct Props {
     pub channel: usize,
     pub scale_mode: ScaleMode,
     pub on_close: Callback<()>,
+    /// The followed position's value `(y, x)` in this map: a crosshair there.
+    #[prop_or_default]
+    pub mark: Option<(usize, usize)>,
+    /// Pointing at the map follows that position (see "Look closer").
+    #[prop_or_default]
+    pub on_point: Callback<Pointing>,
 }
 
 /// The argmax view of a pool channel at the pool's input resolution: each pooled value is
@@ -52,23 +58,21 @@ pub fn ChannelZoom(props: &Props) -> Html {
     });
     let pixels = use_memo((props.stage.clone(), c, *scale), |(stage, c, scale)| Shared(Rc::new(scale.rgba(stage.planes.plane(*c)))));
     let argmax = use_memo((props.stage.clone(), c, *scale), |(stage, c, scale)| argmax_rgba(stage, *c, *scale).map(|(p, w, h)| (Shared(Rc::new(p)), w, h)));
-    let onmousemove = {
-        let (hover, stage) = (hover.clone(), props.stage.clone());
-        Callback::from(move |e: MouseEvent| {
-            let Some(el) = e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return };
-            let rect = el.get_bounding_client_rect();
-            if rect.width() <= 0.0 || rect.height() <= 0.0 {
-                return;
+    let on_point = {
+        let (hover, stage, up) = (hover.clone(), props.stage.clone(), props.on_point.clone());
+        Callback::from(move |p: Pointing| {
+            match p {
+                Pointing::At { fy, fx, .. } => {
+                    let s = stage.planes.shape;
+                    let x = ((fx * s.width as f64).floor() as usize).min(s.width - 1);
+                    let y = ((fy * s.height as f64).floor() as usize).min(s.height - 1);
+                    hover.set(Some((x, y, stage.planes.plane(c)[y * s.width + x])));
+                }
+                Pointing::Left => hover.set(None),
+                Pointing::Key { .. } => {}
             }
-            let s = stage.planes.shape;
-            let x = (((e.client_x() as f64 - rect.left()) / rect.width()) * s.width as f64).floor().clamp(0.0, s.width as f64 - 1.0) as usize;
-            let y = (((e.client_y() as f64 - rect.top()) / rect.height()) * s.height as f64).floor().clamp(0.0, s.height as f64 - 1.0) as usize;
-            hover.set(Some((x, y, stage.planes.plane(c)[y * s.width + x])));
+            up.emit(p);
         })
-    };
-    let onmouseleave = {
-        let hover = hover.clone();
-        Callback::from(move |_| hover.set(None))
     };
     let readout = match *hover {
         Some((x, y, v)) => format!("x {x}, y {y}: {v:.4}"),
@@ -85,9 +89,8 @@ pub fn ChannelZoom(props: &Props) -> Html {
             </figcaption>
             <div class="zoom-maps">
                 <div>
-                    <RgbaCanvas pixels={(*pixels).clone()} width={s.width} height={s.height} class="zoomed"
-                        label={AttrValue::from(format!("{} channel {c}, enlarged", stage.name))}
-                        onmousemove={Some(onmousemove)} onmouseleave={Some(onmouseleave)} />
+                    <Pointable pixels={(*pixels).clone()} width={s.width} height={s.height} class="zoomed-wrap" canvas_class="zoomed"
+                        label={AttrValue::from(format!("{} channel {c}, enlarged", stage.name))} mark={props.mark} {on_point} />
                     <p class="readout" aria-live="polite">{ readout }</p>
                 </div>
                 if let (Some((p, w, h)), StageKind::Pool) = ((*argmax).clone(), stage.kind) {

@@ -1,4 +1,5 @@
-use super::{Legend, RgbaCanvas};
+use super::pointable::{Pointable, Pointing};
+use super::Legend;
 use crate::masks::{class_counts, overlay};
 use crate::picture::Picture;
 use crate::protocol::Mask;
@@ -16,6 +17,11 @@ pub struct Props {
     pub classes: Vec<ClassInfo>,
     pub opacity: f64,
     pub on_opacity: Callback<f64>,
+    /// The followed position's pixel `(y, x)`: a crosshair there.
+    #[prop_or_default]
+    pub mark: Option<(usize, usize)>,
+    /// Pointing at the mask follows that position (see "Look closer").
+    pub on_point: Callback<Pointing>,
 }
 
 /// The mask over the photo, with an opacity slider and the class legend.
@@ -30,7 +36,8 @@ pub fn MaskView(props: &Props) -> Html {
     });
     html! {
         <section class="mask-view" aria-label="segmentation">
-            <RgbaCanvas pixels={(*pixels).clone()} width={props.mask.width} height={props.mask.height} class="mask" label={AttrValue::from("the mask over the photo")} />
+            <Pointable pixels={(*pixels).clone()} width={props.mask.width} height={props.mask.height} class="mask-wrap" canvas_class="mask" label={AttrValue::from("the mask over the photo: point to follow a position")}
+                mark={props.mark} on_point={props.on_point.clone()} />
             <div class="mask-side">
                 <label>{ "Mask opacity " }
                     <input type="range" min="0" max="100" value={((props.opacity * 100.0).round() as i32).to_string()} {oninput} aria-label="mask opacity" />

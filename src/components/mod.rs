@@ -1,6 +1,9 @@
 //! The page's components, one per file, each with its `Props`.
 
+pub mod ablation_view;
 pub mod channel_zoom;
+pub mod closer;
+pub mod closeup_view;
 pub mod compare;
 pub mod heatmap;
 pub mod heatmap_grid;
@@ -10,6 +13,7 @@ pub mod lesson;
 pub mod mask_view;
 pub mod model_banner;
 pub mod model_picker;
+pub mod pointable;
 pub mod rgba_canvas;
 pub mod score_table;
 pub mod stage_strip;
@@ -18,7 +22,10 @@ pub mod status_line;
 pub mod toggles;
 pub mod u_diagram;
 
+pub use ablation_view::AblationView;
 pub use channel_zoom::ChannelZoom;
+pub use closer::Closer;
+pub use closeup_view::CloseupView;
 pub use compare::Compare;
 pub use heatmap::Heatmap;
 pub use heatmap_grid::HeatmapGrid;
@@ -28,6 +35,7 @@ pub use lesson::Lesson;
 pub use mask_view::MaskView;
 pub use model_banner::ModelBanner;
 pub use model_picker::ModelPicker;
+pub use pointable::Pointable;
 pub use rgba_canvas::RgbaCanvas;
 pub use score_table::ScoreTable;
 pub use stage_strip::StageStrip;

@@ -21,6 +21,12 @@ pub struct Props {
     /// Whether the lesson points at the decoder parts.
     #[prop_or_default]
     pub focus_parts: bool,
+    /// The followed position's value in this stage's map, for the enlarged channel.
+    #[prop_or_default]
+    pub mark: Option<(usize, usize)>,
+    /// Pointing at the enlarged channel follows that position.
+    #[prop_or_default]
+    pub on_point: Callback<super::pointable::Pointing>,
 }
 
 /// What a stage computes and why, exactly as the engine does it.
@@ -140,7 +146,8 @@ pub fn StageView(props: &Props) -> Html {
                 <span class="hint">{ " · per channel: each map stretched over its own range (shapes compare, strengths do not); per stage: one range for all, so strengths compare · viridis (dark blue to yellow) for maps of one sign, blue–white–red around zero for signed maps · click a channel to enlarge it" }</span>
             </div>
             if let Some(c) = zoomed {
-                <ChannelZoom stage={stage.clone()} channel={c} scale_mode={props.scale_mode} on_close={props.on_channel.reform(|_| None)} />
+                <ChannelZoom stage={stage.clone()} channel={c} scale_mode={props.scale_mode} on_close={props.on_channel.reform(|_| None)}
+                    mark={props.mark} on_point={props.on_point.clone()} />
             }
             if let Some(h) = deep_hint { <p class="hint deep-hint">{ h }</p> }
             <div class={classes!(deep.then_some("deep"))}>

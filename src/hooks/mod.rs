@@ -2,6 +2,7 @@
 //! runs what it asks for (downloads, decoding, worker requests) and reports back as
 //! actions; every request takes its serial from the page's one counter ([`Serials`]).
 
+pub mod use_ablation;
 pub mod use_compare;
 pub mod use_keys;
 pub mod use_lesson;
@@ -13,6 +14,7 @@ pub mod use_url;
 pub mod use_weights;
 pub mod use_worker;
 
+pub use use_ablation::use_ablation;
 pub use use_compare::use_compare;
 pub use use_keys::use_keys;
 pub use use_lesson::use_lesson;

@@ -1,5 +1,5 @@
-//! The arrow keys step through the stages (not while typing in a field, nor with a
-//! modifier).
+//! The arrow keys step through the stages (not while typing in a field or on a map that
+//! moves the pinned position, nor with a modifier).
 
 use crate::state::{Action, State};
 use gloo::events::EventListener;
@@ -15,7 +15,10 @@ pub fn use_keys(dispatcher: UseReducerDispatcher<State>) {
                 .target()
                 .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
                 .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
-            if in_field || e.alt_key() || e.ctrl_key() || e.meta_key() {
+            // A map that moves the pinned position with the arrow keys keeps them.
+            let on_map =
+                e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).is_some_and(|el| el.class_name().split_whitespace().any(|c| c == "pointable"));
+            if in_field || on_map || e.alt_key() || e.ctrl_key() || e.meta_key() {
                 return;
             }
             match e.key().as_str() {

@@ -415,7 +415,10 @@ impl<T: Scalar> DecoderStage<T> {
     }
 
     /// Inference of the level from pool buffers, which it gives back (all but the result).
-    /// With `trace`, also returns copies of the upsampled, skip and fused maps.
+    /// With `trace`, also returns copies of the upsampled, skip and fused maps. With
+    /// `ablated`, the skip is switched off as trained weights stay: add drops the 1x1 term
+    /// (bias included: fused = upsampled), concat stacks zeros in place of the encoder map;
+    /// the traced skip term is then that zero term (none for add).
     ///
     /// # Shapes
     /// as [`Self::forward_train`]
@@ -426,14 +429,17 @@ impl<T: Scalar> DecoderStage<T> {
         indices: Array4<u32>,
         ws: &mut Workspace<T>,
         trace: bool,
+        ablated: bool,
     ) -> (Array4<T>, Option<DecoderParts<T>>) {
         let shape = shape4(&skip);
         let mut up = ws.pool.take(shape);
         self.up.forward_into(deep.view(), indices.view(), up.view_mut(), &mut ws.scratch);
         ws.pool.give(deep);
         ws.pool.give_indices(indices);
+        let mut skip = skip;
         let (fused, projected) = match &self.fusion {
             Fusion::None => (None, None),
+            Fusion::Add(_) if ablated => (None, None),
             Fusion::Add(proj) => {
                 let mut projected = ws.pool.take(shape);
                 proj.forward_into(skip.view(), projected.view_mut(), &mut ws.scratch);
@@ -442,6 +448,9 @@ impl<T: Scalar> DecoderStage<T> {
                 (Some(sum), Some(projected))
             }
             Fusion::Concat => {
+                if ablated {
+                    skip.fill(T::zero());
+                }
                 let [n, h, w, c] = shape;
                 let mut stacked = ws.pool.take([n, h, w, 2 * c]);
                 fuse::concat_into(up.view(), skip.view(), stacked.view_mut());
@@ -453,7 +462,7 @@ impl<T: Scalar> DecoderStage<T> {
         let parts = trace.then(|| {
             let skip_shown = match &self.fusion {
                 Fusion::None => None,
-                Fusion::Add(_) => projected.clone(),
+                Fusion::Add(_) => projected.clone().or_else(|| ablated.then(|| Array4::zeros(shape))),
                 Fusion::Concat => Some(skip.clone()),
             };
             DecoderParts { upsampled: up.clone(), skip: skip_shown, fused: block_input.clone() }

@@ -203,7 +203,26 @@ impl<T: Scalar> Model<T> {
         if let Some(previous) = ws.output.take() {
             ws.pool.give(previous);
         }
-        let scores = self.run_eval(x, ws, None)?;
+        let scores = self.run_eval(x, ws, None, &[])?;
+        Ok(ws.output.insert(scores).view())
+    }
+
+    /// Inference with the skip switched off at the decoder levels `k` where `ablated[k]`
+    /// (missing entries: on), the trained weights unchanged: with add, level `k` drops its
+    /// 1x1 term (bias included), so the block sees the upsampled map alone; with concat, the
+    /// encoder map's channels of the stack are zeros. Not a model trained without a skip:
+    /// the layers after it were trained to expect the skip. A model without a skip ignores
+    /// the flags.
+    ///
+    /// # Shapes
+    /// - x: `[N, H, W, in_channels]`, `H` and `W` multiples of `2^depth`
+    /// - ablated: at most `depth` entries (more is an error)
+    /// - returns: scores `[N, H, W, n_classes]`
+    pub fn infer_ablated<'w>(&self, x: ArrayView4<T>, ws: &'w mut Workspace<T>, ablated: &[bool]) -> Result<ArrayView4<'w, T>> {
+        if let Some(previous) = ws.output.take() {
+            ws.pool.give(previous);
+        }
+        let scores = self.run_eval(x, ws, None, ablated)?;
         Ok(ws.output.insert(scores).view())
     }
 }

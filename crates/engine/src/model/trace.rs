@@ -67,7 +67,7 @@ impl<T: Scalar> Model<T> {
             on_stage(stage)
         };
         let mut ws = Workspace::new();
-        let mut scores = self.run_eval(x, &mut ws, Some(&mut named))?;
+        let mut scores = self.run_eval(x, &mut ws, Some(&mut named), &[])?;
         loss::softmax_inplace(scores.view_mut());
         named(Stage { name: String::new(), kind: StageKind::Head, level: 0, data: scores, indices: None, parts: None });
         Ok(())
@@ -85,14 +85,26 @@ impl<T: Scalar> Model<T> {
     }
 
     /// The inference pass shared by [`Self::infer`] and the traces. With `on_stage`, reports
-    /// (a copy of) every stage but the head, unnamed; returns the scores.
+    /// (a copy of) every stage but the head, unnamed; returns the scores. `ablated[k]` true
+    /// switches the skip of decoder level `k` off (see [`Model::infer_ablated`]); missing
+    /// entries are false.
     ///
     /// # Shapes
     /// - x: `[N, H, W, in_channels]`
+    /// - ablated: at most `depth` entries
     /// - returns: `[N, H, W, n_classes]`
-    pub(super) fn run_eval(&self, x: ArrayView4<T>, ws: &mut Workspace<T>, mut on_stage: Option<&mut dyn FnMut(Stage<T>)>) -> Result<Array4<T>> {
+    pub(super) fn run_eval(
+        &self,
+        x: ArrayView4<T>,
+        ws: &mut Workspace<T>,
+        mut on_stage: Option<&mut dyn FnMut(Stage<T>)>,
+        ablated: &[bool],
+    ) -> Result<Array4<T>> {
         let shape = crate::layers::dims(&x);
         self.config.check_input(shape)?;
+        if ablated.len() > self.config.depth {
+            return Err(crate::EngineError::Config(format!("{} ablation flags for a model of depth {}", ablated.len(), self.config.depth)));
+        }
         let depth = self.config.depth;
         let plain =
             |kind: StageKind, level: usize, data: ArrayView4<T>| Stage { name: String::new(), kind, level, data: data.to_owned(), indices: None, parts: None };
@@ -122,7 +134,8 @@ impl<T: Scalar> Model<T> {
         emit(&mut on_stage, || plain(StageKind::Bottleneck, depth, h.view()));
         let levels = skips.drain(..).zip(indices.drain(..));
         for ((k, stage), (skip, idx)) in self.decoder.iter().enumerate().zip(levels).rev() {
-            let (y, parts) = stage.forward_eval(h, skip, idx, ws, on_stage.is_some());
+            let off = ablated.get(k).copied().unwrap_or(false);
+            let (y, parts) = stage.forward_eval(h, skip, idx, ws, on_stage.is_some(), off);
             h = y;
             emit(&mut on_stage, || Stage { parts, ..plain(StageKind::Decoder, k, h.view()) });
         }
