@@ -13,12 +13,14 @@
 //!   what the page reads and draws.
 //! - [`lesson`]: the guided lesson's steps, their text and numbers, from the state (pure).
 //! - [`app`] and [`components`]: the page.
+//! - [`learn`]: the "train it yourself" view (`?learn=1`) and its workers (bin `learn_worker`).
 
 pub mod app;
 pub mod colormap;
 pub mod components;
 pub mod fetch;
 pub mod hooks;
+pub mod learn;
 pub mod lesson;
 pub mod manifest;
 pub mod masks;
