@@ -27,7 +27,7 @@ pub fn config(settings: &Settings, skip: Skip) -> ModelConfig {
 }
 
 /// Copies every tensor of `from` into the tensor of `to` with the same name and shape
-/// (parameters and batch-norm buffers); returns how many values were copied.
+/// (parameters and batch-norm buffers); returns how many parameter values were copied.
 pub fn share_weights(from: &mut Model<f32>, to: &mut Model<f32>) -> usize {
     let mut source: HashMap<String, ArrayD<f32>> = HashMap::new();
     from.visit("", &mut |name, t| {
@@ -39,13 +39,13 @@ pub fn share_weights(from: &mut Model<f32>, to: &mut Model<f32>) -> usize {
     });
     let mut copied = 0;
     to.visit("", &mut |name, t| {
-        let target = match t {
-            TensorMut::Param(p) => &mut p.value,
-            TensorMut::Buffer(b) => b,
+        let (target, trainable) = match t {
+            TensorMut::Param(p) => (&mut p.value, true),
+            TensorMut::Buffer(b) => (b, false),
         };
         if let Some(v) = source.get(name).filter(|v| v.shape() == target.shape()) {
             target.assign(v);
-            copied += v.len();
+            copied += if trainable { v.len() } else { 0 };
         }
     });
     copied
@@ -85,7 +85,8 @@ pub struct Session {
     steps: u64,
     held_out: (Array4<f32>, Array3<u8>),
     workspace: Workspace<f32>,
-    /// Values of the initial weights equal to the skip-less model's (all of them for it).
+    /// Parameter values of the initial weights equal to the skip-less model's (all of them
+    /// for it).
     pub shared_values: usize,
     pub parameter_count: usize,
 }
@@ -180,7 +181,10 @@ mod tests {
             let reference = tensors(&mut none);
             for skip in [Skip::Add, Skip::Concat] {
                 let mut session = Session::new(settings, skip).unwrap();
-                assert!(session.shared_values > 0);
+                assert!(session.shared_values > 0 && session.shared_values < session.parameter_count);
+                if skip == Skip::Add {
+                    assert_eq!(session.shared_values, none.parameter_count(), "add starts with every weight of none");
+                }
                 let mine = tensors(&mut session.model);
                 let (mut same, mut other) = (0, 0);
                 for (name, value) in &mine {
@@ -329,5 +333,24 @@ mod fixture_tests {
         eprintln!("relative loss differences after a 1e-7 weight perturbation: {relative:?}");
         assert!(relative[0] < 1e-6, "{relative:?}");
         assert!(relative[2] > 1e-5, "{relative:?}");
+    }
+
+    /// The native cost of a step at the default settings, for comparison with the page's
+    /// steps/s: `cargo test --release -p skipscope --lib learn::session -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn native_step_time() {
+        let settings = Settings::default();
+        for skip in super::super::settings::SKIPS {
+            let mut s = Session::new(settings, skip).unwrap();
+            s.step().unwrap();
+            let start = std::time::Instant::now();
+            for _ in 0..20 {
+                s.step().unwrap();
+            }
+            let ms = start.elapsed().as_secs_f64() * 1000.0 / 20.0;
+            let gflop = s.model.forward_flops(settings.size, settings.size) * BATCH as f64 * 3.0 / 1e9;
+            eprintln!("{skip}: {ms:.1} ms a step natively ({:.1} steps/s), about {gflop:.2} GFLOP a step (forward x 3)", 1000.0 / ms);
+        }
     }
 }

@@ -134,7 +134,7 @@ fn ModelCard(props: &ModelProps) -> Html {
                 <dt>{ "blob IoU" }</dt><dd class="blob-iou">{ eval.map_or("–".into(), |e| percent(e.blob_iou)) }</dd>
                 <dt>{ "steps/s" }</dt><dd class="rate">{ rate.map_or("–".into(), |r| format!("{r:.1}")) }</dd>
                 <dt>{ "weights" }</dt><dd>{ if m.parameter_count == 0 { "–".into() } else { format!("{}", m.parameter_count) } }
-                    if skip != Skip::None && m.shared_values > 0 { <small>{ format!(" ({} start equal to none's)", m.shared_values) }</small> }
+                    if skip != Skip::None && m.shared_values > 0 { <small>{ format!(" ({} of them start equal to none's)", m.shared_values) }</small> }
                 </dd>
             </dl>
         </section>
@@ -215,8 +215,9 @@ pub fn LearnApp() -> Html {
                 <p class="crumb"><a href="./">{ "← SkipScope" }</a></p>
                 <h1>{ "Train it yourself: why the skip?" }</h1>
                 <p class="lede">
-                    { format!("Three networks, identical but for the skip (none, add, concat), learn the same task side by side in your browser, each in its own Web Worker, with Adam: {s_size}×{s_size} images of blobs and {thin_what}, equally bright on a noisy background; the label says which pixels are blob and which are thin. All three use {up} upsampling, depth {DEPTH} (three poolings), width {WIDTH}, batches of {BATCH}, and start from the same weights wherever their shapes agree. Without a skip the decoder sees only the pooled map, an eighth of the resolution: watch whether it ever places the thin structures.",
-                        s_size = s.size, up = s.upsample) }
+                    { format!("Three networks, identical but for the skip (none, add, concat), learn the same task side by side in your browser, each in its own Web Worker, with Adam: {s_size}×{s_size} images of blobs and {thin_what}, equally bright on a noisy background; the label says which pixels are blob and which are thin. All three use {up} upsampling, depth {DEPTH} (three poolings), width {WIDTH}, batches of {BATCH}, and start from the same weights wherever their shapes agree. Without a skip the decoder sees only the pooled map, an eighth of the resolution{indices}: watch whether it ever places the thin structures.",
+                        s_size = s.size, up = s.upsample,
+                        indices = if s.upsample == Upsample::Unpool { " (and, through unpooling, where each maximum was)" } else { "" }) }
                 </p>
             </header>
             <section class="learn-settings" aria-label="settings">
