@@ -117,6 +117,7 @@ pub fn App() -> Html {
                 <p class="lede">
                     { "Why a segmentation network needs skip connections. Pooling gives each value a wide view but erases where things were; unpooling, transposed convolution and bilinear interpolation are three ways to upsample, and none can invent that back. A skip is not a fourth upsampler: it hands each decoder stage the encoder's map from before the pooling, and every decoder stage upsamples and fuses one. Everything runs in your browser, in a Web Worker." }
                 </p>
+                <p class="learn-link"><a href="?learn=1">{ "Train it yourself: watch none, add and concat learn thin lines side by side →" }</a></p>
             </header>
             if let Some(e) = &state.engine_error {
                 <p class="error fatal" role="alert">

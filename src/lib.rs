@@ -15,6 +15,7 @@
 //! - [`position`], [`closeup`], [`ablation`]: "look closer" (one position through every
 //!   resolution, each operation's numbers there, a skip switched off), pure.
 //! - [`app`] and [`components`]: the page.
+//! - [`learn`]: the "train it yourself" view (`?learn=1`) and its workers (bin `learn_worker`).
 
 pub mod ablation;
 pub mod app;
@@ -23,6 +24,7 @@ pub mod colormap;
 pub mod components;
 pub mod fetch;
 pub mod hooks;
+pub mod learn;
 pub mod lesson;
 pub mod manifest;
 pub mod masks;

@@ -16,5 +16,9 @@ fn show_panic(info: &std::panic::PanicHookInfo) {
 
 fn main() {
     std::panic::set_hook(Box::new(show_panic));
-    yew::Renderer::<skipscope::app::App>::new().render();
+    if skipscope::learn::view::requested() {
+        yew::Renderer::<skipscope::learn::view::LearnApp>::new().render();
+    } else {
+        yew::Renderer::<skipscope::app::App>::new().render();
+    }
 }
