@@ -3,7 +3,9 @@
 //! [`Engine`] keeps one model per dataset and variant: the trained one once its weights are
 //! loaded, else a randomly initialised one (seed [`RANDOM_SEED`], the dataset's classes and
 //! its published architecture, [`fallback_architecture`]) built on first use. Each model
-//! keeps its own [`Workspace`], so a warm segmentation allocates no activation buffer.
+//! keeps its own [`Workspace`], so a warm segmentation allocates no activation buffer. A
+//! trace answers with the mask of that plain forward pass first, then streams the stages
+//! of a traced pass.
 
 use crate::protocol::{Dataset, DecoderPlanes, InputImage, MapShape, Mask, ModelSummary, Planes, Request, Response, StageData, Variant};
 use ndarray::{Array4, ArrayView4};
@@ -112,6 +114,12 @@ impl Engine {
         entry.model.config.check_input([1, image.height, image.width, 3])?;
         respond(Response::Started { serial, variant, model: entry.summary.clone() });
         let (vh, vw) = (image.valid_height, image.valid_width);
+        // The mask first, through the plain forward pass in the kept workspace (no buffer
+        // allocated when warm): what the user waits for. The traced pass follows.
+        let t0 = now_ms();
+        let scores = entry.model.infer(x.view(), &mut entry.workspace)?;
+        let first = mask_of(scores, vh, vw);
+        respond(Response::Mask { serial, variant, mask: first, ms: now_ms() - t0 });
         let start = now_ms();
         let mut last = start;
         let mut mask = None;

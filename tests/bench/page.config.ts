@@ -1,14 +1,16 @@
 // The page benchmark (tests/bench/page.spec.ts): one or more builds of the page, each served
 // on its own port, timed interleaved in one Chromium launch. Not part of the default
 // `npx playwright test` (its testDir is tests/e2e); run it with scripts/bench_page.sh.
-// BENCH_DISTS="label=dir,label=dir" (default "this=dist"); ports PW_PORT, PW_PORT + 1, ...
+// BENCH_DISTS="label=dir,label=dir" (default "this=dist"; relative to the repository root);
+// ports PW_PORT, PW_PORT + 1, ...
 import { defineConfig } from '@playwright/test';
+import * as path from 'path';
 import pageTests from '../../playwright.config';
 
 const BASE = Number(process.env.PW_PORT ?? 8765);
 export const DISTS = (process.env.BENCH_DISTS ?? 'this=dist').split(',').filter(Boolean).map((s, i) => {
   const [label, dir] = s.split('=');
-  return { label, dir, port: BASE + i };
+  return { label, dir: path.resolve(__dirname, '../..', dir), port: BASE + i };
 });
 
 export default defineConfig({

@@ -93,6 +93,8 @@ async function run(page: Page, base: string, rows: Row, notes: string[]) {
   const add = (k: string, v: number) => (rows[k] ??= []).push(v);
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(String(e)));
+  // Chromium warns of a preload the page did not use.
+  page.on('console', (m) => { if (m.type() === 'warning') notes.push(`console warning: ${m.text().slice(0, 160)}`); });
   await page.addInitScript(install);
   await page.goto(`${base}/index.html?model=transposed-concat&sample=street&stage=dec.0`);
   const cold = (await page.evaluate(() => (window as any).__cold)) as Timing;
