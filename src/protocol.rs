@@ -1,11 +1,13 @@
 //! Messages between the page and the worker. gloo-worker encodes them with bincode.
 //!
 //! - [`Request::Load`] is answered by [`Response::Loaded`] or [`Response::LoadFailed`].
-//! - [`Request::Trace`] is answered by [`Response::Started`], [`Response::Mask`] (the mask
-//!   first, from the model's plain forward pass in its kept workspace), one
-//!   [`Response::Stage`] per stage of a second, traced pass as soon as the worker has
-//!   computed it, then [`Response::Finished`] (with the trace's mask, the same pixels); or
-//!   by [`Response::Failed`] at any point.
+//! - [`Request::Trace`] of [`TracePart::Whole`] is answered by [`Response::Started`],
+//!   [`Response::Mask`] (the mask first, from the model's plain forward pass in its kept
+//!   workspace), one [`Response::Stage`] per stage of a second, traced pass as soon as the
+//!   worker has computed it, then [`Response::Finished`] (with the trace's mask, the same
+//!   pixels); or by [`Response::Failed`] at any point. [`TracePart::Mask`] is answered by
+//!   `Started` and `Mask` only, [`TracePart::Stages`] by all but `Mask`: the page sends the
+//!   two halves, under one serial, to two workers that compute them at the same time.
 //! - [`Request::Segment`] is answered by [`Response::Segmented`] or [`Response::Failed`].
 //!
 //! Every request carries a `serial` from the page's one counter (which also numbers picture
@@ -51,9 +53,20 @@ pub enum Request {
     },
     /// Trace one image through `variant` of `dataset`: trained weights if loaded, else
     /// random ones with the dataset's classes.
-    Trace { serial: u32, dataset: Dataset, variant: Variant, image: InputImage },
+    Trace { serial: u32, dataset: Dataset, variant: Variant, image: InputImage, part: TracePart },
     /// Only the mask of one image through `variant` of `dataset` (for comparisons).
     Segment { serial: u32, dataset: Dataset, variant: Variant, image: InputImage },
+}
+
+/// Which answers of a trace a worker computes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TracePart {
+    /// The mask, then every stage.
+    Whole,
+    /// The mask alone.
+    Mask,
+    /// Every stage, without the mask first.
+    Stages,
 }
 
 /// Worker to page.

@@ -865,7 +865,7 @@ impl Reducible for State {
 #[cfg(test)]
 pub(crate) mod testing {
     use super::*;
-    use crate::protocol::{InputImage, Request};
+    use crate::protocol::{InputImage, Request, TracePart};
     use crate::trace::Engine;
 
     pub(crate) const TN: Variant = Variant::new(Upsample::Transposed, Skip::None);
@@ -919,7 +919,7 @@ pub(crate) mod testing {
     fn ran(engine: &mut Engine, state: Rc<State>, variant: Variant, serial: u32, trace: bool) -> Rc<State> {
         let (image, dataset) = (state.picture.as_ref().unwrap().input.clone(), state.dataset);
         let (start, request) = if trace {
-            (Action::StartTrace { serial, variant }, Request::Trace { serial, dataset, variant, image })
+            (Action::StartTrace { serial, variant }, Request::Trace { serial, dataset, variant, image, part: TracePart::Whole })
         } else {
             (Action::StartSegment { serial, variant }, Request::Segment { serial, dataset, variant, image })
         };
@@ -948,7 +948,7 @@ pub(crate) mod testing {
 mod tests {
     use super::testing::*;
     use super::*;
-    use crate::protocol::Request;
+    use crate::protocol::{Request, TracePart};
     use crate::trace::Engine;
 
     #[test]
@@ -1035,7 +1035,7 @@ mod tests {
         assert_eq!(state.wanted_trace(), Some(v));
         assert!(state.wanted_segments().is_empty(), "not before the trace is done");
         let mut engine = Engine::new();
-        let responses = answers(&mut engine, Request::Trace { serial: 7, dataset: CAMVID, variant: v, image: image() });
+        let responses = answers(&mut engine, Request::Trace { serial: 7, dataset: CAMVID, variant: v, image: image(), part: TracePart::Whole });
         state = state.reduce(Action::StartTrace { serial: 7, variant: v });
         assert!(state.running());
         assert_eq!(state.wanted_trace(), None);

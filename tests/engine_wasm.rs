@@ -6,7 +6,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use gloo_worker::{Bincode, Codec};
-use skipscope::protocol::{Dataset, InputImage, MapShape, Request, Response, Variant};
+use skipscope::protocol::{Dataset, InputImage, MapShape, Request, Response, TracePart, Variant};
 use skipscope::trace::Engine;
 use skipscope_engine::model::StageKind;
 use skipscope_engine::weights::{self, ModelMeta, Normalization, Storage};
@@ -28,7 +28,7 @@ fn trace(engine: &mut Engine, serial: u32, variant: Variant, image: InputImage) 
 
 fn trace_of(engine: &mut Engine, serial: u32, dataset: Dataset, variant: Variant, image: InputImage) -> Vec<Response> {
     let mut out = Vec::new();
-    engine.handle(Request::Trace { serial, dataset, variant, image }, &skipscope::now_ms, &mut |r| out.push(r));
+    engine.handle(Request::Trace { serial, dataset, variant, image, part: TracePart::Whole }, &skipscope::now_ms, &mut |r| out.push(r));
     out
 }
 
@@ -177,7 +177,7 @@ fn protocol_messages_round_trip_through_the_worker_codec() {
     let v = Variant::new(Upsample::Unpool, Skip::Add);
     let requests = vec![
         Request::Load { serial: 1, dataset: Dataset::Ccp, variant: v, bytes: vec![1, 2, 3] },
-        Request::Trace { serial: 3, dataset: Dataset::Camvid, variant: v, image: image() },
+        Request::Trace { serial: 3, dataset: Dataset::Camvid, variant: v, image: image(), part: TracePart::Stages },
         Request::Segment { serial: 4, dataset: Dataset::Camvid, variant: v, image: image() },
     ];
     for r in &requests {

@@ -154,7 +154,8 @@ test('a crash in the worker is reported, and nothing waits for it', async ({ pag
   await waitForMask(page);
   // A message the worker cannot decode: gloo-worker's codec panics inside the worker's Rust
   // code, a real panic (the engine itself has no way to be made to panic).
-  await expect.poll(() => page.workers().length).toBe(1);
+  // Two workers once the first trace is sent (masks; stages): a crash of either stops the page.
+  await expect.poll(() => page.workers().length).toBe(2);
   await page.workers()[0].evaluate(() => { self.dispatchEvent(new MessageEvent('message', { data: new Uint8Array([255, 255, 255]) })); });
   const alert = page.locator('p.error.fatal[role="alert"]');
   await expect(alert).toContainText('engine stopped on an internal error');
