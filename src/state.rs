@@ -1128,6 +1128,24 @@ mod tests {
     }
 
     #[test]
+    fn a_traces_mask_from_its_end_stands_when_the_mask_half_comes_later() {
+        // The two halves of a trace come from two workers: the stages half may finish first.
+        let mut engine = Engine::new();
+        let mut state = showing_a_picture().reduce(Action::StartTrace { serial: 2, variant: TA });
+        let image = state.picture.as_ref().unwrap().input.clone();
+        let mask_half = answers(&mut engine, Request::Trace { serial: 2, dataset: CAMVID, variant: TA, image: image.clone(), part: TracePart::Mask });
+        for r in answers(&mut engine, Request::Trace { serial: 2, dataset: CAMVID, variant: TA, image, part: TracePart::Stages }) {
+            state = respond(state, r, 180.0);
+        }
+        assert!(!state.running() && state.mask().is_some() && state.ready_stages().len() == stage_names(4).len());
+        assert_eq!(state.latency, Some(("file to mask", 80.0)));
+        assert!(state.trace().unwrap().mask_ms.is_none());
+        for r in mask_half {
+            assert!(Rc::ptr_eq(&respond(state.clone(), r, 300.0), &state), "the late half changes nothing");
+        }
+    }
+
+    #[test]
     fn a_new_picture_or_dataset_drops_the_label_decoded_for_the_old_one() {
         let label = Rc::new(Label { name: "l.png".into(), height: 1, width: 1, classes: vec![0], void: 11 });
         let state = showing_a_picture().reduce(Action::LabelRequested { serial: 2 });
