@@ -139,7 +139,7 @@ pub fn App() -> Html {
             <ModelBanner dataset={state.dataset} variant={state.variant} catalog={state.catalog.clone()} entry={state.entry(state.variant).cloned()}
                 weights={state.weights_of(state.variant).cloned()} model={trace.and_then(|t| t.model.clone())} />
             <StatusLine running={state.running()} stages={shapes.len()} total_stages={stage_names(depth).len()}
-                forward_ms={trace.and_then(|t| t.forward_ms)} error={state.status_error().map(AttrValue::from)}
+                mask_ms={trace.and_then(|t| t.mask_ms)} forward_ms={trace.and_then(|t| t.forward_ms)} error={state.status_error().map(AttrValue::from)}
                 latency={state.latency.map(|(w, ms)| (AttrValue::from(w), ms))} />
             if let (Some(p), Some(mask)) = (state.picture.clone(), state.mask()) {
                 <div data-focus="mask" class={focused(Focus::Mask)}>

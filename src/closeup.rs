@@ -342,7 +342,7 @@ pub fn skip(ctx: &Ctx, name: &str, channel: usize, pos: Position) -> Option<Skip
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{Dataset, InputImage, Request, Response};
+    use crate::protocol::{Dataset, InputImage, Request, Response, TracePart};
     use crate::trace::{Engine, RANDOM_SEED};
     use skipscope_engine::param::Module;
     use skipscope_engine::{Model, ModelConfig};
@@ -356,7 +356,7 @@ mod tests {
 
     fn trace(variant: Variant) -> Vec<Shared<StageData>> {
         let mut out = Vec::new();
-        Engine::new().handle(Request::Trace { serial: 1, dataset: Dataset::Ccp, variant, image: image() }, &|| 0.0, &mut |r| {
+        Engine::new().handle(Request::Trace { serial: 1, dataset: Dataset::Ccp, variant, image: image(), part: TracePart::Whole }, &|| 0.0, &mut |r| {
             if let Response::Stage { stage, .. } = r {
                 out.push(Shared(Rc::new(stage)))
             }

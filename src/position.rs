@@ -157,7 +157,7 @@ pub fn format(p: Position) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{Dataset, InputImage, Request, Response, StageData, Variant};
+    use crate::protocol::{Dataset, InputImage, Request, Response, StageData, TracePart, Variant};
     use crate::trace::Engine;
     use skipscope_engine::{stage_names, Skip, Upsample};
 
@@ -169,7 +169,7 @@ mod tests {
 
     fn trace(variant: Variant) -> Vec<StageData> {
         let mut out = Vec::new();
-        Engine::new().handle(Request::Trace { serial: 1, dataset: Dataset::Ccp, variant, image: image() }, &|| 0.0, &mut |r| {
+        Engine::new().handle(Request::Trace { serial: 1, dataset: Dataset::Ccp, variant, image: image(), part: TracePart::Whole }, &|| 0.0, &mut |r| {
             if let Response::Stage { stage, .. } = r {
                 out.push(stage)
             }

@@ -1,9 +1,13 @@
 //! Messages between the page and the worker. gloo-worker encodes them with bincode.
 //!
 //! - [`Request::Load`] is answered by [`Response::Loaded`] or [`Response::LoadFailed`].
-//! - [`Request::Trace`] is answered by [`Response::Started`], one [`Response::Stage`] per
-//!   stage as soon as the worker has computed it, then [`Response::Finished`] (with the
-//!   mask); or by [`Response::Failed`] at any point.
+//! - [`Request::Trace`] of [`TracePart::Whole`] is answered by [`Response::Started`],
+//!   [`Response::Mask`] (the mask first, from the model's plain forward pass in its kept
+//!   workspace), one [`Response::Stage`] per stage of a second, traced pass as soon as the
+//!   worker has computed it, then [`Response::Finished`] (with the trace's mask, the same
+//!   pixels); or by [`Response::Failed`] at any point. [`TracePart::Mask`] is answered by
+//!   `Started` and `Mask` only, [`TracePart::Stages`] by all but `Mask`: the page sends the
+//!   two halves, under one serial, to two workers that compute them at the same time.
 //! - [`Request::Segment`] is answered by [`Response::Segmented`] or [`Response::Failed`].
 //! - [`Request::Ablate`] is answered by [`Response::Ablated`] or [`Response::Failed`].
 //!
@@ -13,7 +17,8 @@
 //! comparison, a download's load) and drops any answer with another: that is the only
 //! staleness rule. [`Response::Crashed`] answers everything. Maps travel as `f32` planes, channel-major
 //! (`[C, H, W]`), already cropped to the image (the padding added to reach a multiple of
-//! `2^depth` is removed).
+//! `2^depth` is removed). Byte and `f32` buffers are encoded as one byte string each
+//! ([`wire`]): bincode then copies them whole instead of writing every value on its own.
 
 use serde::{Deserialize, Serialize};
 pub use skipscope_engine::catalog::Dataset;
@@ -31,6 +36,7 @@ pub struct InputImage {
     pub width: usize,
     pub valid_height: usize,
     pub valid_width: usize,
+    #[serde(with = "wire::bytes")]
     pub rgb: Vec<u8>,
 }
 
@@ -39,16 +45,33 @@ pub struct InputImage {
 pub enum Request {
     /// Trained weights for `variant` on `dataset` (a safetensors file). Replaces any
     /// earlier model of that pair.
-    Load { serial: u32, dataset: Dataset, variant: Variant, bytes: Vec<u8> },
+    Load {
+        serial: u32,
+        dataset: Dataset,
+        variant: Variant,
+        #[serde(with = "wire::bytes")]
+        bytes: Vec<u8>,
+    },
     /// Trace one image through `variant` of `dataset`: trained weights if loaded, else
     /// random ones with the dataset's classes.
-    Trace { serial: u32, dataset: Dataset, variant: Variant, image: InputImage },
+    Trace { serial: u32, dataset: Dataset, variant: Variant, image: InputImage, part: TracePart },
     /// Only the mask of one image through `variant` of `dataset` (for comparisons).
     Segment { serial: u32, dataset: Dataset, variant: Variant, image: InputImage },
     /// The mask of one image through `variant` of `dataset` with the skip switched off at
     /// the decoder levels `k` where `off[k]` (the trained weights unchanged; see the engine's
     /// `Model::infer_ablated`).
     Ablate { serial: u32, dataset: Dataset, variant: Variant, image: InputImage, off: Vec<bool> },
+}
+
+/// Which answers of a trace a worker computes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TracePart {
+    /// The mask, then every stage.
+    Whole,
+    /// The mask alone.
+    Mask,
+    /// Every stage, without the mask first.
+    Stages,
 }
 
 /// Worker to page.
@@ -72,13 +95,20 @@ pub enum Response {
         variant: Variant,
         model: ModelSummary,
     },
-    /// One stage of the forward pass, in network order.
+    /// The trace's mask, before any stage: `ms` is its forward pass (`Model::infer`).
+    Mask {
+        serial: u32,
+        variant: Variant,
+        mask: Mask,
+        ms: f64,
+    },
+    /// One stage of the traced forward pass, in network order.
     Stage {
         serial: u32,
         variant: Variant,
         stage: StageData,
     },
-    /// The forward pass is done; `forward_ms` counts every stage.
+    /// The traced forward pass is done; `forward_ms` counts every stage.
     Finished {
         serial: u32,
         variant: Variant,
@@ -129,6 +159,7 @@ impl Response {
             Response::Loaded { serial, .. }
             | Response::LoadFailed { serial, .. }
             | Response::Started { serial, .. }
+            | Response::Mask { serial, .. }
             | Response::Stage { serial, .. }
             | Response::Finished { serial, .. }
             | Response::Segmented { serial, .. }
@@ -175,6 +206,7 @@ impl fmt::Display for MapShape {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Planes {
     pub shape: MapShape,
+    #[serde(with = "wire::f32s")]
     pub values: Vec<f32>,
 }
 
@@ -222,6 +254,7 @@ pub struct StageData {
     pub planes: Planes,
     /// Pool stages: for each pooled value (same layout as `planes`), where in its 2x2
     /// window the maximum was: `2 * dy + dx`.
+    #[serde(with = "wire::opt_bytes")]
     pub argmax: Option<Vec<u8>>,
     pub parts: Option<DecoderPlanes>,
     /// Time from the previous stage's report to this one's (computation and copy).
@@ -233,5 +266,144 @@ pub struct StageData {
 pub struct Mask {
     pub height: usize,
     pub width: usize,
+    #[serde(with = "wire::bytes")]
     pub classes: Vec<u8>,
+}
+
+/// Buffers as byte strings (`serialize_bytes`), which bincode writes and reads with one copy;
+/// `f32`s little-endian. Decoding also takes a sequence of bytes (what serde's default
+/// `Vec<u8>` encoding writes, e.g. in JSON).
+pub mod wire {
+    use serde::de::{Error, SeqAccess, Visitor};
+    use serde::{Deserializer, Serializer};
+    use std::fmt;
+
+    struct Bytes;
+
+    impl<'de> Visitor<'de> for Bytes {
+        type Value = Vec<u8>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a byte string")
+        }
+        fn visit_bytes<E: Error>(self, v: &[u8]) -> Result<Vec<u8>, E> {
+            Ok(v.to_vec())
+        }
+        fn visit_byte_buf<E: Error>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
+            Ok(v)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<u8>, A::Error> {
+            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+            while let Some(b) = seq.next_element()? {
+                out.push(b);
+            }
+            Ok(out)
+        }
+    }
+
+    fn read<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        d.deserialize_byte_buf(Bytes)
+    }
+
+    /// `Vec<u8>` as one byte string.
+    pub mod bytes {
+        use super::*;
+        pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_bytes(v)
+        }
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+            read(d)
+        }
+    }
+
+    /// `Option<Vec<u8>>`, the bytes as one byte string.
+    pub mod opt_bytes {
+        use super::*;
+        use serde::{Deserialize, Serialize};
+
+        #[derive(Serialize, Deserialize)]
+        struct Wrap(#[serde(with = "super::bytes")] Vec<u8>);
+
+        pub fn serialize<S: Serializer>(v: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+            // A borrowed wrapper would avoid this copy; argmax maps are small (pools only).
+            v.as_ref().map(|b| Wrap(b.clone())).serialize(s)
+        }
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+            Ok(Option::<Wrap>::deserialize(d)?.map(|w| w.0))
+        }
+    }
+
+    /// `Vec<f32>` as one byte string, 4 little-endian bytes per value.
+    pub mod f32s {
+        use super::*;
+        pub fn serialize<S: Serializer>(v: &[f32], s: S) -> Result<S::Ok, S::Error> {
+            let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+            s.serialize_bytes(&bytes)
+        }
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f32>, D::Error> {
+            let bytes = read(d)?;
+            if bytes.len() % 4 != 0 {
+                return Err(D::Error::custom(format!("{} bytes are not a whole number of f32s", bytes.len())));
+            }
+            Ok(bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_round_trip_through_bincode_with_their_buffers_as_byte_strings() {
+        let planes = Planes { shape: MapShape { channels: 2, height: 1, width: 3 }, values: vec![0.5, -1.25, f32::MAX, 0.0, 1e-30, -7.0] };
+        let stage = StageData {
+            name: "pool.0".into(),
+            kind: StageKind::Pool,
+            level: 1,
+            planes: planes.clone(),
+            argmax: Some(vec![0, 3, 2, 1, 0, 3]),
+            parts: Some(DecoderPlanes {
+                upsampled: planes.clone(),
+                skip: None,
+                fused: planes.clone(),
+                weights: Box::new(DecoderWeights { up_weight: Some(vec![0.5, -2.0]), proj_bias: Some(vec![1.0]), ..DecoderWeights::default() }),
+            }),
+            ms: 1.5,
+        };
+        let messages = [
+            Response::Stage { serial: 3, variant: Variant::new(skipscope_engine::Upsample::Unpool, skipscope_engine::Skip::Add), stage: stage.clone() },
+            Response::Stage {
+                serial: 4,
+                variant: Variant::new(skipscope_engine::Upsample::Unpool, skipscope_engine::Skip::Add),
+                stage: StageData { argmax: None, ..stage },
+            },
+            Response::Mask {
+                serial: 5,
+                variant: Variant::new(skipscope_engine::Upsample::Bilinear, skipscope_engine::Skip::None),
+                mask: Mask { height: 1, width: 2, classes: vec![7, 0] },
+                ms: 2.0,
+            },
+        ];
+        for m in messages {
+            let bytes = bincode::serialize(&m).unwrap();
+            assert_eq!(bincode::deserialize::<Response>(&bytes).unwrap(), m);
+        }
+        // One length and the raw bytes: 6 f32s take 8 + 24 bytes.
+        let bytes = bincode::serialize(&planes).unwrap();
+        assert_eq!(bytes.len(), 3 * 8 + 8 + 24);
+        assert_eq!(&bytes[32..36], 0.5f32.to_le_bytes());
+        let request = Request::Load {
+            serial: 1,
+            dataset: Dataset::Camvid,
+            variant: Variant::new(skipscope_engine::Upsample::Unpool, skipscope_engine::Skip::Add),
+            bytes: vec![1, 2, 3],
+        };
+        assert_eq!(bincode::deserialize::<Request>(&bincode::serialize(&request).unwrap()).unwrap(), request);
+        // A truncated f32 buffer is an error, not a panic.
+        let mut bad = bincode::serialize(&Planes { shape: planes.shape, values: vec![] }).unwrap();
+        bad.truncate(24);
+        bad.extend_from_slice(&3u64.to_le_bytes());
+        bad.extend_from_slice(&[1, 2, 3]);
+        assert!(bincode::deserialize::<Planes>(&bad).is_err());
+    }
 }

@@ -99,14 +99,19 @@ pub struct Trace {
     pub model: Option<ModelSummary>,
     /// In network order, as they arrive.
     pub stages: Vec<Shared<StageData>>,
+    /// The mask, which arrives before the stages (`Response::Mask`).
     pub mask: Option<Shared<Mask>>,
+    /// The mask's forward pass (`Model::infer`), in the worker.
+    pub mask_ms: Option<f64>,
+    /// The traced forward pass, every stage: set when the trace is done.
     pub forward_ms: Option<f64>,
     pub error: Option<String>,
 }
 
 impl Trace {
+    /// Until every stage is in (the mask may be shown already).
     pub fn running(&self) -> bool {
-        self.mask.is_none() && self.error.is_none()
+        self.forward_ms.is_none() && self.error.is_none()
     }
 }
 
@@ -570,9 +575,10 @@ impl State {
             Response::Loaded { serial, dataset, variant, .. } | Response::LoadFailed { serial, dataset, variant, .. } => {
                 self.weights.get(&(*dataset, *variant)) == Some(&Weights::Loading { serial: *serial })
             }
-            Response::Started { serial, variant, .. } | Response::Stage { serial, variant, .. } | Response::Finished { serial, variant, .. } => {
-                trace(serial, variant)
-            }
+            Response::Started { serial, variant, .. }
+            | Response::Mask { serial, variant, .. }
+            | Response::Stage { serial, variant, .. }
+            | Response::Finished { serial, variant, .. } => trace(serial, variant),
             Response::Segmented { serial, variant, .. } => segment(serial, variant),
             Response::Ablated { serial, .. } => self.ablation.expects(*serial),
             Response::Failed { serial, variant, .. } => trace(serial, variant) || segment(serial, variant) || self.ablation.expects(*serial),
@@ -650,6 +656,34 @@ impl State {
         }
     }
 
+    /// A mask of `variant` arrived at `at_ms`: the request-to-mask clock stops if it is the
+    /// shown variant's.
+    fn mask_arrived(&mut self, variant: Variant, at_ms: f64) {
+        if variant == self.variant {
+            if let Some((start, what)) = self.clock.take() {
+                self.latency = Some((what, at_ms - start));
+            }
+        }
+    }
+
+    /// Takes a trace's mask (its first, or the one at its end when none came before).
+    fn trace_mask(&mut self, variant: Variant, mask: Mask, at_ms: f64) {
+        let mask = Shared(Rc::new(mask));
+        let Some(t) = self.trace_mut(variant) else { return };
+        if t.mask.is_some() {
+            return;
+        }
+        t.mask = Some(mask.clone());
+        if let Some(model) = t.model.clone() {
+            // A mask the comparison already has stays (the same pixels), so its canvases
+            // are not drawn again.
+            if !self.masks.contains_key(&variant) {
+                Rc::make_mut(&mut self.masks).insert(variant, Segmentation { mask, model });
+            }
+            self.mask_arrived(variant, at_ms);
+        }
+    }
+
     fn set_weights(&mut self, dataset: Dataset, variant: Variant, w: Weights) {
         Rc::make_mut(&mut self.weights).insert((dataset, variant), w);
     }
@@ -714,27 +748,23 @@ impl State {
                     t.stages.push(Shared(Rc::new(stage)));
                 }
             }
-            Response::Finished { variant, forward_ms, mask, .. } => {
-                let mask = Shared(Rc::new(mask));
-                let Some(t) = self.trace_mut(variant) else { return };
-                t.mask = Some(mask.clone());
-                t.forward_ms = Some(forward_ms);
-                if let Some(model) = t.model.clone() {
-                    // A mask the comparison already has stays (the same pixels), so its
-                    // canvases are not drawn again.
-                    if !self.masks.contains_key(&variant) {
-                        Rc::make_mut(&mut self.masks).insert(variant, Segmentation { mask, model });
-                    }
-                    if variant == self.variant {
-                        if let Some((start, what)) = self.clock.take() {
-                            self.latency = Some((what, at_ms - start));
-                        }
-                    }
+            Response::Mask { variant, mask, ms, .. } => {
+                if let Some(t) = self.trace_mut(variant) {
+                    t.mask_ms = Some(ms);
                 }
+                self.trace_mask(variant, mask, at_ms);
+            }
+            Response::Finished { variant, forward_ms, mask, .. } => {
+                if let Some(t) = self.trace_mut(variant) {
+                    t.forward_ms = Some(forward_ms);
+                }
+                self.trace_mask(variant, mask, at_ms);
             }
             Response::Segmented { variant, model, mask, .. } => {
                 Rc::make_mut(&mut self.segments).remove(&variant);
                 Rc::make_mut(&mut self.masks).insert(variant, Segmentation { mask: Shared(Rc::new(mask)), model });
+                // The shown variant's mask, from a comparison run sent before it was shown.
+                self.mask_arrived(variant, at_ms);
             }
             Response::Ablated { serial, mask, .. } => self.ablation.answer(serial, Ok(Shared(Rc::new(mask)))),
             Response::Failed { serial, variant, message } => {
@@ -978,7 +1008,7 @@ impl Reducible for State {
                 next.focus = Some(show.focus);
             }
             Action::StartTrace { serial, variant } => {
-                let trace = Trace { serial, model: None, stages: Vec::new(), mask: None, forward_ms: None, error: None };
+                let trace = Trace { serial, model: None, stages: Vec::new(), mask: None, mask_ms: None, forward_ms: None, error: None };
                 Rc::make_mut(&mut next.traces).insert(variant, trace);
             }
             Action::StartSegment { serial, variant } => {
@@ -1010,7 +1040,7 @@ impl Reducible for State {
 #[cfg(test)]
 pub(crate) mod testing {
     use super::*;
-    use crate::protocol::{InputImage, Request};
+    use crate::protocol::{InputImage, Request, TracePart};
     use crate::trace::Engine;
 
     pub(crate) const TN: Variant = Variant::new(Upsample::Transposed, Skip::None);
@@ -1064,7 +1094,7 @@ pub(crate) mod testing {
     fn ran(engine: &mut Engine, state: Rc<State>, variant: Variant, serial: u32, trace: bool) -> Rc<State> {
         let (image, dataset) = (state.picture.as_ref().unwrap().input.clone(), state.dataset);
         let (start, request) = if trace {
-            (Action::StartTrace { serial, variant }, Request::Trace { serial, dataset, variant, image })
+            (Action::StartTrace { serial, variant }, Request::Trace { serial, dataset, variant, image, part: TracePart::Whole })
         } else {
             (Action::StartSegment { serial, variant }, Request::Segment { serial, dataset, variant, image })
         };
@@ -1093,7 +1123,7 @@ pub(crate) mod testing {
 mod tests {
     use super::testing::*;
     use super::*;
-    use crate::protocol::Request;
+    use crate::protocol::{Request, TracePart};
     use crate::trace::Engine;
 
     #[test]
@@ -1180,7 +1210,7 @@ mod tests {
         assert_eq!(state.wanted_trace(), Some(v));
         assert!(state.wanted_segments().is_empty(), "not before the trace is done");
         let mut engine = Engine::new();
-        let responses = answers(&mut engine, Request::Trace { serial: 7, dataset: CAMVID, variant: v, image: image() });
+        let responses = answers(&mut engine, Request::Trace { serial: 7, dataset: CAMVID, variant: v, image: image(), part: TracePart::Whole });
         state = state.reduce(Action::StartTrace { serial: 7, variant: v });
         assert!(state.running());
         assert_eq!(state.wanted_trace(), None);
@@ -1200,15 +1230,26 @@ mod tests {
         }
         let masks_before = state.masks.clone();
         let n = responses.len();
+        assert!(matches!(&responses[..2], [Response::Started { .. }, Response::Mask { .. }]), "the mask comes before every stage");
+        let mut stages = 0;
         for (i, r) in responses.into_iter().enumerate() {
             let is_stage = matches!(r, Response::Stage { .. });
+            let is_mask = matches!(r, Response::Mask { .. });
             let before = state.clone();
             state = respond(state, r, 150.0);
+            if is_mask {
+                // The mask shows, and stops the clock, while the stages are still to come.
+                assert!(state.mask().is_some() && state.running() && state.shapes().is_empty());
+                assert_eq!(state.latency, Some(("file to mask", 50.0)), "the clock is the actions' time");
+                assert!(state.trace().unwrap().mask_ms.is_some());
+                assert!(state.wanted_segments().is_empty(), "the comparison waits for the stages");
+            }
             if is_stage {
+                stages += 1;
                 // A streamed stage touches the trace alone: the other maps stay shared.
                 assert!(Rc::ptr_eq(&state.masks, &before.masks) && Rc::ptr_eq(&state.weights, &before.weights) && Rc::ptr_eq(&state.catalog, &before.catalog));
                 assert_eq!(state.compare_slots(), before.compare_slots(), "the comparison's props do not change");
-                assert_eq!(state.shapes().len(), i, "stage {i}");
+                assert_eq!(state.shapes().len(), stages, "stage {i}");
             }
             assert!(i + 1 == n || state.running());
         }
@@ -1245,6 +1286,38 @@ mod tests {
         assert!(switched.trace().is_none() && switched.masks.is_empty() && switched.segments.is_empty());
         let late = respond(switched.clone(), Response::Failed { serial: 7, variant: v, message: "late".into() }, 0.0);
         assert!(Rc::ptr_eq(&late, &switched));
+    }
+
+    #[test]
+    fn a_toggle_to_a_variant_whose_comparison_mask_is_on_its_way_stops_the_clock_when_it_arrives() {
+        let mut engine = Engine::new();
+        let mut state = traced(&mut engine, showing_a_picture(), TA, 2);
+        state = state.reduce(Action::StartSegment { serial: 3, variant: TN });
+        state = state.reduce(Action::SetVariant { variant: TN, at_ms: 200.0 });
+        assert_eq!((state.clock, state.mask()), (Some((200.0, "toggle to mask")), None));
+        for r in answers(&mut engine, Request::Segment { serial: 3, dataset: CAMVID, variant: TN, image: image() }) {
+            state = respond(state, r, 260.0);
+        }
+        assert!(state.mask().is_some());
+        assert_eq!((state.clock, state.latency), (None, Some(("toggle to mask", 60.0))));
+    }
+
+    #[test]
+    fn a_traces_mask_from_its_end_stands_when_the_mask_half_comes_later() {
+        // The two halves of a trace come from two workers: the stages half may finish first.
+        let mut engine = Engine::new();
+        let mut state = showing_a_picture().reduce(Action::StartTrace { serial: 2, variant: TA });
+        let image = state.picture.as_ref().unwrap().input.clone();
+        let mask_half = answers(&mut engine, Request::Trace { serial: 2, dataset: CAMVID, variant: TA, image: image.clone(), part: TracePart::Mask });
+        for r in answers(&mut engine, Request::Trace { serial: 2, dataset: CAMVID, variant: TA, image, part: TracePart::Stages }) {
+            state = respond(state, r, 180.0);
+        }
+        assert!(!state.running() && state.mask().is_some() && state.ready_stages().len() == stage_names(4).len());
+        assert_eq!(state.latency, Some(("file to mask", 80.0)));
+        assert!(state.trace().unwrap().mask_ms.is_none());
+        for r in mask_half {
+            assert!(Rc::ptr_eq(&respond(state.clone(), r, 300.0), &state), "the late half changes nothing");
+        }
     }
 
     #[test]

@@ -3,9 +3,13 @@
 //! [`Engine`] keeps one model per dataset and variant: the trained one once its weights are
 //! loaded, else a randomly initialised one (seed [`RANDOM_SEED`], the dataset's classes and
 //! its published architecture, [`fallback_architecture`]) built on first use. Each model
-//! keeps its own [`Workspace`], so a warm segmentation allocates no activation buffer.
+//! keeps its own [`Workspace`], so a warm segmentation allocates no activation buffer. A
+//! trace answers with the mask of that plain forward pass first, then streams the stages
+//! of a traced pass.
 
-use crate::protocol::{Dataset, DecoderPlanes, DecoderWeights, InputImage, MapShape, Mask, ModelSummary, Planes, Request, Response, StageData, Variant};
+use crate::protocol::{
+    Dataset, DecoderPlanes, DecoderWeights, InputImage, MapShape, Mask, ModelSummary, Planes, Request, Response, StageData, TracePart, Variant,
+};
 use ndarray::{Array4, ArrayView4};
 use skipscope_engine::catalog;
 use skipscope_engine::layers::loss::argmax;
@@ -53,8 +57,8 @@ impl Engine {
                 Ok(model) => respond(Response::Loaded { serial, dataset, variant, model }),
                 Err(message) => respond(Response::LoadFailed { serial, dataset, variant, message }),
             },
-            Request::Trace { serial, dataset, variant, image } => {
-                if let Err(e) = self.trace(serial, dataset, variant, &image, now_ms, respond) {
+            Request::Trace { serial, dataset, variant, image, part } => {
+                if let Err(e) = self.trace(serial, (dataset, variant), &image, part, now_ms, respond) {
                     respond(Response::Failed { serial, variant, message: e.to_string() });
                 }
             }
@@ -118,12 +122,13 @@ impl Engine {
         Ok(slot.insert(Entry { model, summary, normalization: Normalization::imagenet(), workspace: Workspace::new() }))
     }
 
+    /// Answers a trace of `image` through `model` (dataset, variant), or the part asked.
     fn trace(
         &mut self,
         serial: u32,
-        dataset: Dataset,
-        variant: Variant,
+        (dataset, variant): (Dataset, Variant),
         image: &InputImage,
+        part: TracePart,
         now_ms: &dyn Fn() -> f64,
         respond: &mut dyn FnMut(Response),
     ) -> skipscope_engine::Result<()> {
@@ -132,6 +137,17 @@ impl Engine {
         entry.model.config.check_input([1, image.height, image.width, 3])?;
         respond(Response::Started { serial, variant, model: entry.summary.clone() });
         let (vh, vw) = (image.valid_height, image.valid_width);
+        // The mask first, through the plain forward pass in the kept workspace (no buffer
+        // allocated when warm): what the user waits for. The traced pass follows.
+        if part != TracePart::Stages {
+            let t0 = now_ms();
+            let scores = entry.model.infer(x.view(), &mut entry.workspace)?;
+            let first = mask_of(scores, vh, vw);
+            respond(Response::Mask { serial, variant, mask: first, ms: now_ms() - t0 });
+        }
+        if part == TracePart::Mask {
+            return Ok(());
+        }
         let start = now_ms();
         let mut last = start;
         let mut mask = None;
@@ -291,6 +307,30 @@ mod tests {
             assert_eq!(engine.workspace_allocations(dataset, variant), warm, "{variant}: the warm run reuses every buffer");
             assert_eq!(first, second);
         }
+    }
+
+    #[test]
+    fn a_traces_two_parts_answer_what_the_whole_does() {
+        let mut engine = Engine::new();
+        let variant = Variant::new(Upsample::Transposed, Skip::Concat);
+        let mut run = |part| {
+            let mut out = Vec::new();
+            engine.handle(Request::Trace { serial: 3, dataset: Dataset::Camvid, variant, image: image(), part }, &|| 0.0, &mut |r| out.push(r));
+            out
+        };
+        let (whole, mask, stages) = (run(TracePart::Whole), run(TracePart::Mask), run(TracePart::Stages));
+        assert!(matches!(mask.as_slice(), [Response::Started { .. }, Response::Mask { .. }]), "{mask:?}");
+        assert!(!stages.iter().any(|r| matches!(r, Response::Mask { .. })));
+        assert!(matches!(stages.last(), Some(Response::Finished { .. })));
+        // The same answers, but for the times measured.
+        let untimed = |r: &Response| match r.clone() {
+            Response::Mask { serial, variant, mask, .. } => Response::Mask { serial, variant, mask, ms: 0.0 },
+            Response::Stage { serial, variant, stage } => Response::Stage { serial, variant, stage: StageData { ms: 0.0, ..stage } },
+            Response::Finished { serial, variant, mask, .. } => Response::Finished { serial, variant, mask, forward_ms: 0.0 },
+            other => other,
+        };
+        let halves: Vec<Response> = mask.iter().chain(&stages[1..]).map(untimed).collect();
+        assert_eq!(halves, whole.iter().map(untimed).collect::<Vec<_>>());
     }
 
     #[test]

@@ -6,7 +6,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use gloo_worker::{Bincode, Codec};
-use skipscope::protocol::{Dataset, InputImage, MapShape, Request, Response, Variant};
+use skipscope::protocol::{Dataset, InputImage, MapShape, Request, Response, TracePart, Variant};
 use skipscope::trace::Engine;
 use skipscope_engine::model::StageKind;
 use skipscope_engine::weights::{self, ModelMeta, Normalization, Storage};
@@ -28,7 +28,7 @@ fn trace(engine: &mut Engine, serial: u32, variant: Variant, image: InputImage) 
 
 fn trace_of(engine: &mut Engine, serial: u32, dataset: Dataset, variant: Variant, image: InputImage) -> Vec<Response> {
     let mut out = Vec::new();
-    engine.handle(Request::Trace { serial, dataset, variant, image }, &skipscope::now_ms, &mut |r| out.push(r));
+    engine.handle(Request::Trace { serial, dataset, variant, image, part: TracePart::Whole }, &skipscope::now_ms, &mut |r| out.push(r));
     out
 }
 
@@ -40,7 +40,7 @@ fn load(engine: &mut Engine, dataset: Dataset, variant: Variant, bytes: Vec<u8>)
 }
 
 #[wasm_bindgen_test]
-fn a_trace_reports_started_every_stage_cropped_then_the_mask() {
+fn a_trace_reports_started_the_mask_then_every_stage_cropped() {
     let mut engine = Engine::new();
     let variant = Variant::new(Upsample::Unpool, Skip::Concat);
     let responses = trace(&mut engine, 4, variant, image());
@@ -50,7 +50,10 @@ fn a_trace_reports_started_every_stage_cropped_then_the_mask() {
     assert!(!model.trained, "no weights were loaded: random");
     // The random fallback has the published CamVid models' architecture.
     assert_eq!((model.classes.len(), model.depth, model.width), (11, 4, 10));
-    let stages: Vec<_> = responses[1..responses.len() - 1]
+    // The mask of the plain forward pass comes first, then every stage of the traced one.
+    let Some(Response::Mask { mask: first, variant: masked, .. }) = responses.get(1) else { panic!("{:?}", responses.get(1)) };
+    assert_eq!(*masked, variant);
+    let stages: Vec<_> = responses[2..responses.len() - 1]
         .iter()
         .map(|r| match r {
             Response::Stage { stage, variant: v, .. } if *v == variant => stage.clone(),
@@ -77,6 +80,7 @@ fn a_trace_reports_started_every_stage_cropped_then_the_mask() {
     assert_eq!(*finished, variant);
     assert_eq!((mask.height, mask.width, mask.classes.len()), (90, 120, 90 * 120));
     assert!(mask.classes.iter().all(|&c| c < 11));
+    assert_eq!(first, mask, "the mask shown first is the trace's");
     // The comparison's mask equals the trace's, warm or cold.
     for _ in 0..2 {
         let (_, seg) = engine.segment(Dataset::Camvid, variant, &image()).unwrap();
@@ -173,7 +177,7 @@ fn protocol_messages_round_trip_through_the_worker_codec() {
     let v = Variant::new(Upsample::Unpool, Skip::Add);
     let requests = vec![
         Request::Load { serial: 1, dataset: Dataset::Ccp, variant: v, bytes: vec![1, 2, 3] },
-        Request::Trace { serial: 3, dataset: Dataset::Camvid, variant: v, image: image() },
+        Request::Trace { serial: 3, dataset: Dataset::Camvid, variant: v, image: image(), part: TracePart::Stages },
         Request::Segment { serial: 4, dataset: Dataset::Camvid, variant: v, image: image() },
     ];
     for r in &requests {

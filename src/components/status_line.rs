@@ -6,22 +6,27 @@ pub struct Props {
     pub running: bool,
     pub stages: usize,
     pub total_stages: usize,
+    /// The mask's forward pass, and the traced one (every stage), in the worker.
+    pub mask_ms: Option<f64>,
     pub forward_ms: Option<f64>,
     pub error: Option<AttrValue>,
     /// The last measured request-to-mask time and what it measured.
     pub latency: Option<(AttrValue, f64)>,
 }
 
-/// One line: what the worker is doing, how long the forward pass took, and the last
+/// One line: what the worker is doing, how long the mask's forward pass and the traced
+/// one took, and the last
 /// request-to-mask time (exposed as `data-latency-ms` for the speed test).
 #[function_component]
 pub fn StatusLine(props: &Props) -> Html {
     let (class, text) = if let Some(e) = &props.error {
         ("status failed", format!("Error: {e}"))
     } else if props.running {
-        ("status running", format!("Running in the worker… {} of {} stages.", props.stages, props.total_stages))
+        let mask = props.mask_ms.map(|m| format!("Mask in {m:.0} ms; tracing")).unwrap_or_else(|| "Running".into());
+        ("status running", format!("{mask} in the worker… {} of {} stages.", props.stages, props.total_stages))
     } else if let Some(ms) = props.forward_ms {
-        ("status done", format!("Forward pass: {ms:.0} ms for {} stages.", props.stages))
+        let mask = props.mask_ms.map(|m| format!("Mask in {m:.0} ms; every stage")).unwrap_or_else(|| "Every stage".into());
+        ("status done", format!("{mask} traced in {ms:.0} ms ({} stages).", props.stages))
     } else {
         ("status", "Waiting for a photo and a model.".to_string())
     };

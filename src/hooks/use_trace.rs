@@ -2,7 +2,7 @@
 //! ([`State::wanted_trace`]).
 
 use super::WorkerHandle;
-use crate::protocol::Request;
+use crate::protocol::{Request, TracePart};
 use crate::state::{Action, State};
 use yew::prelude::*;
 
@@ -13,7 +13,7 @@ pub fn use_trace(state: &UseReducerHandle<State>, worker: &WorkerHandle) {
         if let (Some(p), Some(variant)) = (picture, *wanted) {
             let serial = worker.serials.next();
             d.dispatch(Action::StartTrace { serial, variant });
-            worker.send(Request::Trace { serial, dataset: *dataset, variant, image: p.input.clone() });
+            worker.send(Request::Trace { serial, dataset: *dataset, variant, image: p.input.clone(), part: TracePart::Whole });
         }
     });
 }

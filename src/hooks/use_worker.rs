@@ -1,10 +1,18 @@
-//! The worker bridge, one per page, and the page's one serial counter.
+//! The two engine workers, one bridge each per page, and the page's one serial counter.
+//!
+//! The *mask* worker answers what the user waits for, a trace's mask; the *trace* worker
+//! computes the traced pass whose stages stream in, and the comparison's masks (asked for
+//! once the shown trace is done). A trace is sent to both, one half each under one serial
+//! ([`TracePart`]), the stages once the mask is in, so the mask worker is free for the
+//! next toggle while the stages and the comparison are computed. Both get every weights
+//! file.
 
-use crate::protocol::Request;
+use crate::protocol::{Request, Response, TracePart};
 use crate::state::{Action, State};
 use crate::worker::EngineWorker;
 use gloo_worker::{Spawnable, WorkerBridge};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::rc::Rc;
 use yew::prelude::*;
 
@@ -24,29 +32,105 @@ impl Serials {
     }
 }
 
-/// The worker bridge, shared by `Rc`: a clone of a gloo `WorkerBridge` tells the worker,
+type Bridge = WorkerBridge<EngineWorker>;
+
+/// The worker bridges, shared by `Rc`: a clone of a gloo `WorkerBridge` tells the worker,
 /// when dropped, that the page disconnected.
 #[derive(Clone)]
 pub struct WorkerHandle {
-    bridge: Rc<WorkerBridge<EngineWorker>>,
+    mask: Rc<Bridge>,
+    routing: Rc<RefCell<Routing>>,
+    spawn: Rc<dyn Fn() -> Bridge>,
     pub serials: Serials,
 }
 
-impl WorkerHandle {
-    pub fn send(&self, request: Request) {
-        self.bridge.send(request);
+/// The trace worker is started with the first trace (so that it does not compete with the
+/// mask worker's start on a cold page); until then the weights loads sent are kept for it.
+enum TraceWorker {
+    NotYet(Vec<Request>),
+    Running(Bridge),
+}
+
+struct Routing {
+    trace: TraceWorker,
+    /// Stages requests held until the mask worker has answered their trace's mask, in the
+    /// order sent: streamed stages would otherwise queue ahead of the mask on the page's
+    /// thread.
+    held: VecDeque<Request>,
+}
+
+impl Routing {
+    /// The mask worker answered (or failed) the mask of trace `serial`: its stages, and any
+    /// held before them, go to the trace worker.
+    fn release(&mut self, serial: u32) {
+        let TraceWorker::Running(t) = &self.trace else { return };
+        while self.held.front().is_some_and(|r| r.serial() <= serial) {
+            t.send(self.held.pop_front().expect("checked"));
+        }
     }
 }
 
-/// Starts the worker once; its answers become [`Action::Response`]s stamped with the time
-/// they arrived.
+impl WorkerHandle {
+    /// Sends `request` where it is computed: a weights load to both workers (each answers;
+    /// the state takes the first answer under the serial), a segmentation to the trace
+    /// worker, a whole trace as its mask to the mask worker and its stages to the trace
+    /// worker once that mask is in (the first trace whole to the mask worker, which the
+    /// trace worker then joins; before that, everything goes to the mask worker). Each
+    /// worker answers its requests in the order sent, so a model is loaded in both before
+    /// either is asked to run it.
+    pub fn send(&self, request: Request) {
+        let mut routing = self.routing.borrow_mut();
+        let Routing { trace, held } = &mut *routing;
+        match (request, &mut *trace) {
+            (request @ Request::Load { .. }, TraceWorker::NotYet(loads)) => {
+                loads.push(request.clone());
+                self.mask.send(request);
+            }
+            (request @ Request::Load { .. }, TraceWorker::Running(t)) => {
+                t.send(request.clone());
+                self.mask.send(request);
+            }
+            (request @ Request::Trace { part: TracePart::Whole, .. }, TraceWorker::NotYet(loads)) => {
+                self.mask.send(request);
+                let worker = (self.spawn)();
+                for load in loads.drain(..) {
+                    worker.send(load);
+                }
+                *trace = TraceWorker::Running(worker);
+            }
+            (Request::Trace { serial, dataset, variant, image, part: TracePart::Whole }, TraceWorker::Running(_)) => {
+                held.push_back(Request::Trace { serial, dataset, variant, image: image.clone(), part: TracePart::Stages });
+                self.mask.send(Request::Trace { serial, dataset, variant, image, part: TracePart::Mask });
+            }
+            (request @ (Request::Segment { .. } | Request::Trace { part: TracePart::Stages, .. }), TraceWorker::Running(t)) => t.send(request),
+            (request, _) => self.mask.send(request),
+        }
+    }
+}
+
+/// Starts the mask worker once (the trace worker with the first trace); their answers
+/// become [`Action::Response`]s stamped with the time they arrived.
 #[hook]
 pub fn use_worker(dispatcher: UseReducerDispatcher<State>) -> WorkerHandle {
     let handle = use_memo((), move |_| {
-        let bridge = EngineWorker::spawner()
-            .callback(move |response| dispatcher.dispatch(Action::Response { response: Box::new(response), at_ms: crate::now_ms() }))
-            .spawn(WORKER_PATH);
-        WorkerHandle { bridge: Rc::new(bridge), serials: Serials::default() }
+        let routing = Rc::new(RefCell::new(Routing { trace: TraceWorker::NotYet(Vec::new()), held: VecDeque::new() }));
+        let answer = {
+            let dispatcher = dispatcher.clone();
+            move |response: Response| dispatcher.dispatch(Action::Response { response: Box::new(response), at_ms: crate::now_ms() })
+        };
+        let mask = {
+            let (routing, answer) = (routing.clone(), answer.clone());
+            EngineWorker::spawner()
+                .callback(move |response| {
+                    if let Response::Mask { serial, .. } | Response::Failed { serial, .. } = &response {
+                        routing.borrow_mut().release(*serial);
+                    }
+                    answer(response)
+                })
+                .spawn(WORKER_PATH)
+        };
+        let spawn = Rc::new(move || EngineWorker::spawner().callback(answer.clone()).spawn(WORKER_PATH));
+        WorkerHandle { mask: Rc::new(mask), routing, spawn, serials: Serials::default() }
     });
     (*handle).clone()
 }

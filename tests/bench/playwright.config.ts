@@ -8,6 +8,7 @@ const PORT = 8766;
 
 export default defineConfig({
   testDir: '.',
+  testMatch: 'ort_vs_engine.spec.ts',
   outputDir: 'test-results',
   timeout: 1_800_000,
   workers: 1,
