@@ -4,7 +4,7 @@
 
 use crate::components::model_picker::ModelChoice;
 use crate::components::{Compare, ImagePicker, Lesson, MaskView, ModelBanner, ModelPicker, ScoreTable, StageStrip, StageView, StatusLine, Toggles, UDiagram};
-use crate::hooks::{use_compare, use_keys, use_lesson, use_paste, use_picture, use_trace, use_url, use_weights, use_worker};
+use crate::hooks::{use_compare, use_keys, use_lesson, use_paste, use_picture, use_recovery, use_trace, use_url, use_weights, use_worker};
 use crate::lesson::{self, Focus};
 use crate::protocol::Dataset;
 use crate::samples;
@@ -27,6 +27,7 @@ pub fn App() -> Html {
         use_reducer(move || State::from_url(&initial))
     };
     let worker = use_worker(state.dispatcher());
+    use_recovery(&state, &worker);
     use_weights(&state, &worker);
     let pictures = use_picture(&state, &worker.serials, initial.sample.clone());
     use_trace(&state, &worker);
@@ -100,6 +101,12 @@ pub fn App() -> Html {
                     { "Why a segmentation network needs skip connections. Pooling gives each value a wide view but erases where things were; unpooling, transposed convolution and bilinear interpolation are three ways to upsample, and none can invent that back. A skip is not a fourth upsampler: it hands each decoder stage the encoder's map from before the pooling, and every decoder stage upsamples and fuses one. Everything runs in your browser, in a Web Worker." }
                 </p>
             </header>
+            if let (Some(e), None) = (&state.recovered_from, &state.engine_error) {
+                <p class="note recovered" role="status">
+                    { format!("SkipScope's engine stopped on an internal error and was restarted ({} of {} restarts); what it was computing was computed again. ", state.worker_restarts, crate::state::WORKER_RESTARTS) }
+                    <small>{ format!("Details: {e}") }</small>
+                </p>
+            }
             if let Some(e) = &state.engine_error {
                 <p class="error fatal" role="alert">
                     { "SkipScope's engine stopped on an internal error; reload the page to go on (the address keeps the sample and the settings). " }
@@ -112,13 +119,22 @@ pub fn App() -> Html {
                     current_sample={state.sample.clone().map(AttrValue::from)}
                     loading={state.picture_request.as_ref().map(|r| AttrValue::from(r.name.clone()))} error={state.picture_error.clone().map(AttrValue::from)}
                     {on_sample} {on_file} />
+                if let Some(p) = &state.picture {
+                    <p class="hint picture-size" data-original={format!("{}x{}", p.original.1, p.original.0)}>
+                        { format!("{}: {} x {} pixels, read at {} x {}.", p.name, p.original.1, p.original.0, p.input.valid_width, p.input.valid_height) }
+                    </p>
+                    if let Some(note) = p.note.clone() {
+                        <p class="note picture-note" role="status">{ note }</p>
+                    }
+                }
             </div>
             <Toggles variant={state.variant} availability={state.availability_all()} on_change={on_variant} />
             if let Some(note) = &state.variant_note {
                 <p class="note" role="status">{ note.clone() }</p>
             }
             <ModelBanner dataset={state.dataset} variant={state.variant} catalog={state.catalog.clone()} entry={state.entry(state.variant).cloned()}
-                weights={state.weights_of(state.variant).cloned()} model={trace.and_then(|t| t.model.clone())} />
+                weights={state.weights_of(state.variant).cloned()} model={trace.and_then(|t| t.model.clone())}
+                on_retry={{ let (d, dataset, variant) = (d.clone(), state.dataset, state.variant); Callback::from(move |()| d.dispatch(Action::RetryWeights { dataset, variant })) }} />
             <StatusLine running={state.running()} stages={shapes.len()} total_stages={stage_names(depth).len()}
                 forward_ms={trace.and_then(|t| t.forward_ms)} error={state.status_error().map(AttrValue::from)}
                 latency={state.latency.map(|(w, ms)| (AttrValue::from(w), ms))} />

@@ -16,5 +16,6 @@ fn show_panic(info: &std::panic::PanicHookInfo) {
 
 fn main() {
     std::panic::set_hook(Box::new(show_panic));
+    skipscope::offline::register_service_worker();
     yew::Renderer::<skipscope::app::App>::new().render();
 }

@@ -1,10 +1,11 @@
-//! The worker bridge, one per page, and the page's one serial counter.
+//! The worker bridge, one per page (replaced by a new worker after a crash, see
+//! `use_recovery`), and the page's one serial counter.
 
 use crate::protocol::Request;
 use crate::state::{Action, State};
 use crate::worker::EngineWorker;
 use gloo_worker::{Spawnable, WorkerBridge};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use yew::prelude::*;
 
@@ -25,16 +26,24 @@ impl Serials {
 }
 
 /// The worker bridge, shared by `Rc`: a clone of a gloo `WorkerBridge` tells the worker,
-/// when dropped, that the page disconnected.
+/// when dropped, that the page disconnected. [`WorkerHandle::restart`] swaps in a new worker.
 #[derive(Clone)]
 pub struct WorkerHandle {
-    bridge: Rc<WorkerBridge<EngineWorker>>,
+    bridge: Rc<RefCell<WorkerBridge<EngineWorker>>>,
+    spawn: Rc<dyn Fn() -> WorkerBridge<EngineWorker>>,
     pub serials: Serials,
 }
 
 impl WorkerHandle {
     pub fn send(&self, request: Request) {
-        self.bridge.send(request);
+        self.bridge.borrow().send(request);
+    }
+
+    /// Replaces the worker by a new one (the old one closed itself after reporting its
+    /// crash); requests sent from now on go to the new one.
+    pub fn restart(&self) {
+        let fresh = (self.spawn)();
+        drop(self.bridge.replace(fresh));
     }
 }
 
@@ -43,10 +52,13 @@ impl WorkerHandle {
 #[hook]
 pub fn use_worker(dispatcher: UseReducerDispatcher<State>) -> WorkerHandle {
     let handle = use_memo((), move |_| {
-        let bridge = EngineWorker::spawner()
-            .callback(move |response| dispatcher.dispatch(Action::Response { response: Box::new(response), at_ms: crate::now_ms() }))
-            .spawn(WORKER_PATH);
-        WorkerHandle { bridge: Rc::new(bridge), serials: Serials::default() }
+        let spawn: Rc<dyn Fn() -> WorkerBridge<EngineWorker>> = Rc::new(move || {
+            let dispatcher = dispatcher.clone();
+            EngineWorker::spawner()
+                .callback(move |response| dispatcher.dispatch(Action::Response { response: Box::new(response), at_ms: crate::now_ms() }))
+                .spawn(WORKER_PATH)
+        });
+        WorkerHandle { bridge: Rc::new(RefCell::new(spawn())), spawn, serials: Serials::default() }
     });
     (*handle).clone()
 }
