@@ -73,7 +73,7 @@ pub fn ModelBanner(props: &Props) -> Html {
                         random_why.unwrap_or_else(|| "no trained weights for this variant".into()), crate::trace::RANDOM_SEED) }
                 </p>
             }
-            if let Some(Weights::Failed(why)) = &props.weights {
+            if let Some(Weights::Failed(why)) = props.weights.as_ref().filter(|w| **w != Weights::Failed(crate::state::ENGINE_STOPPED.into())) {
                 <p class="retry-line" role="alert">
                     { format!("The weights of {v} could not be loaded: {why}. ") }
                     <button class="retry" onclick={props.on_retry.reform(|_| ())}>{ "Download them again" }</button>
