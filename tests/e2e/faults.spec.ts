@@ -148,8 +148,9 @@ test('a worker that panics mid-run is replaced and the run redone; the picture a
   await page.screenshot({ path: path.join(ART, 'worker-restarted.png'), fullPage: true });
   // The replaced worker runs the next request as well.
   await page.locator('.sample[data-sample="coffee"]').click();
+  await expect(page.locator('p.status[data-latency-what="sample to mask"]')).toBeVisible();
   await waitForMask(page);
-  expect(await maskPixels(page)).toBe(before);
+  await expect.poll(() => maskPixels(page)).toBe(before);
 });
 
 test('a worker that runs out of memory is replaced, with trained weights read again', async ({ page }) => {
