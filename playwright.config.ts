@@ -15,6 +15,9 @@ export default defineConfig({
   use: {
     baseURL: `http://127.0.0.1:${PORT}/`,
     viewport: { width: 1280, height: 900 },
+    // The page registers a service worker (www/sw.js); tests that route requests must see them
+    // all, so it is blocked except where a test allows it (faults.spec.ts, offline).
+    serviceWorkers: 'block',
     launchOptions: {
       executablePath: '/usr/bin/chromium',
       args: [

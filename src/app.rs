@@ -6,7 +6,9 @@ use crate::components::model_picker::ModelChoice;
 use crate::components::{
     AblationView, Closer, Compare, ImagePicker, Lesson, MaskView, ModelBanner, ModelPicker, ScoreTable, StageStrip, StageView, StatusLine, Toggles, UDiagram,
 };
-use crate::hooks::{use_ablation, use_compare, use_keys, use_lesson, use_own_models, use_paste, use_picture, use_trace, use_url, use_weights, use_worker};
+use crate::hooks::{
+    use_ablation, use_compare, use_keys, use_lesson, use_own_models, use_paste, use_picture, use_recovery, use_trace, use_url, use_weights, use_worker,
+};
 use crate::lesson::{self, Focus};
 use crate::position::{config_of, Position};
 use crate::protocol::Dataset;
@@ -30,6 +32,7 @@ pub fn App() -> Html {
         use_reducer(move || State::from_url(&initial))
     };
     let worker = use_worker(state.dispatcher());
+    use_recovery(&state, &worker);
     use_weights(&state, &worker);
     let pictures = use_picture(&state, &worker.serials, initial.sample.clone());
     use_trace(&state, &worker);
@@ -119,6 +122,12 @@ pub fn App() -> Html {
                 </p>
                 <p class="learn-link"><a href="?learn=1">{ "Train it yourself: watch none, add and concat learn thin lines side by side →" }</a></p>
             </header>
+            if let (Some(e), None) = (&state.recovered_from, &state.engine_error) {
+                <p class="note recovered" role="status">
+                    { format!("SkipScope's engine stopped on an internal error and was restarted ({} of {} restarts); what it was computing was computed again. ", state.worker_restarts, crate::state::WORKER_RESTARTS) }
+                    <small>{ format!("Details: {e}") }</small>
+                </p>
+            }
             if let Some(e) = &state.engine_error {
                 <p class="error fatal" role="alert">
                     { "SkipScope's engine stopped on an internal error; reload the page to go on (the address keeps the sample and the settings). " }
@@ -131,13 +140,22 @@ pub fn App() -> Html {
                     current_sample={state.sample.clone().map(AttrValue::from)}
                     loading={state.picture_request.as_ref().map(|r| AttrValue::from(r.name.clone()))} error={state.picture_error.clone().map(AttrValue::from)}
                     {on_sample} {on_file} />
+                if let Some(p) = &state.picture {
+                    <p class="hint picture-size" data-original={format!("{}x{}", p.original.1, p.original.0)}>
+                        { format!("{}: {} x {} pixels, read at {} x {}.", p.name, p.original.1, p.original.0, p.input.valid_width, p.input.valid_height) }
+                    </p>
+                    if let Some(note) = p.note.clone() {
+                        <p class="note picture-note" role="status">{ note }</p>
+                    }
+                }
             </div>
             <Toggles variant={state.variant} availability={state.availability_all()} on_change={on_variant.clone()} />
             if let Some(note) = &state.variant_note {
                 <p class="note" role="status">{ note.clone() }</p>
             }
             <ModelBanner dataset={state.dataset} variant={state.variant} catalog={state.catalog.clone()} entry={state.entry(state.variant).cloned()}
-                weights={state.weights_of(state.variant).cloned()} model={trace.and_then(|t| t.model.clone())} />
+                weights={state.weights_of(state.variant).cloned()} model={trace.and_then(|t| t.model.clone())}
+                on_retry={{ let (d, dataset, variant) = (d.clone(), state.dataset, state.variant); Callback::from(move |()| d.dispatch(Action::RetryWeights { dataset, variant })) }} />
             <StatusLine running={state.running()} stages={shapes.len()} total_stages={stage_names(depth).len()}
                 mask_ms={trace.and_then(|t| t.mask_ms)} forward_ms={trace.and_then(|t| t.forward_ms)} error={state.status_error().map(AttrValue::from)}
                 latency={state.latency.map(|(w, ms)| (AttrValue::from(w), ms))} />

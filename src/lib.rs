@@ -9,8 +9,9 @@
 //!   derives.
 //! - [`hooks`]: the page's side effects, one hook each (worker, weights, picture, trace,
 //!   comparison, URL, keys, paste).
-//! - [`manifest`], [`samples`], [`fetch`], [`picture`], [`url`], [`colormap`], [`masks`]:
+//! - [`manifest`], [`samples`], [`fetch`], [`sniff`], [`picture`], [`url`], [`colormap`], [`masks`]:
 //!   what the page reads and draws.
+//! - [`offline`]: weights kept in Cache Storage, the service worker that keeps the app.
 //! - [`lesson`]: the guided lesson's steps, their text and numbers, from the state (pure).
 //! - [`position`], [`closeup`], [`ablation`]: "look closer" (one position through every
 //!   resolution, each operation's numbers there, a skip switched off), pure.
@@ -28,10 +29,12 @@ pub mod learn;
 pub mod lesson;
 pub mod manifest;
 pub mod masks;
+pub mod offline;
 pub mod picture;
 pub mod position;
 pub mod protocol;
 pub mod samples;
+pub mod sniff;
 pub mod state;
 pub mod trace;
 pub mod url;

@@ -1,18 +1,25 @@
-//! Turning a user's file into the network's input: the browser decodes it (EXIF orientation
-//! applied), it is scaled to fit the model's working size keeping its aspect ratio, and the
-//! right and bottom edges are repeated up to a multiple of `2^depth`. Results are cropped
-//! back to the scaled picture (see `trace::planes`).
+//! Turning a user's file into the network's input: its head is read first ([`crate::sniff`]:
+//! format, declared size, EXIF orientation, animation), the browser decodes it (EXIF
+//! orientation applied) straight to the size that fits the model's working size keeping its
+//! aspect ratio (`createImageBitmap` with `resizeWidth` / `resizeHeight`; an SVG through an
+//! image element, drawn at that size), and the right and bottom edges are repeated up to a
+//! multiple of `2^depth`. Results are cropped back to the scaled picture (see `trace::planes`).
+//! Formats browsers cannot decode (HEIC, TIFF, camera RAW) are named and refused before
+//! decoding.
 
 use crate::protocol::InputImage;
+use crate::sniff::{self, Format, Header};
 use std::rc::Rc;
 use wasm_bindgen::{Clamped, JsCast};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageBitmap, ImageBitmapOptions, ImageData, ImageOrientation};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, HtmlImageElement, ImageBitmap, ImageBitmapOptions, ImageData, ImageOrientation, ResizeQuality};
 
 /// Files above this size are refused before decoding.
-pub const MAX_FILE_BYTES: f64 = 40.0 * 1024.0 * 1024.0;
-/// Decoded images above this many pixels are refused.
-pub const MAX_PIXELS: u64 = 40_000_000;
+pub const MAX_FILE_BYTES: f64 = 1024.0 * 1024.0 * 1024.0;
+/// Images above this many pixels (as their header declares, or decoded when it declares
+/// nothing) are refused: 16384 x 16384, Chromium's largest canvas, well above the 200 MP
+/// of today's largest phone photos.
+pub const MAX_PIXELS: u64 = 16384 * 16384;
 
 /// A decoded, scaled picture.
 #[derive(Debug, PartialEq)]
@@ -26,6 +33,8 @@ pub struct Picture {
     pub input: InputImage,
     /// RGBA of the scaled picture, `valid_height x valid_width`.
     pub rgba: Vec<u8>,
+    /// What the page should say about how it was read (an animation's first frame).
+    pub note: Option<String>,
 }
 
 /// What a picture is fit to: the model's working size `[height, width]`, and the multiple
@@ -96,20 +105,65 @@ fn draw_scaled(bitmap: ImageBitmap, (height, width): (usize, usize), smooth: boo
     Ok(ctx.get_image_data(0.0, 0.0, width as f64, height as f64).map_err(js_error)?.data().0)
 }
 
-/// Decodes `blob` with the browser, applying its EXIF orientation.
-async fn open_bitmap(blob: &web_sys::Blob, name: &str) -> Result<ImageBitmap, String> {
+/// Decodes `blob` with the browser, applying its EXIF orientation; scaled to `resize`
+/// `(width, height)` while decoding when given.
+async fn open_bitmap(blob: &web_sys::Blob, name: &str, resize: Option<(u32, u32)>) -> Result<ImageBitmap, String> {
     let window = web_sys::window().ok_or("no window")?;
     let options = ImageBitmapOptions::new();
     options.set_image_orientation(ImageOrientation::FromImage);
+    if let Some((w, h)) = resize {
+        options.set_resize_width(w);
+        options.set_resize_height(h);
+        options.set_resize_quality(ResizeQuality::High);
+    }
     let promise = window.create_image_bitmap_with_blob_and_image_bitmap_options(blob, &options).map_err(js_error)?;
     match JsFuture::from(promise).await {
         Ok(b) => b.dyn_into().map_err(|_| "not an image bitmap".to_string()),
-        Err(_) => Err(format!("\u{201c}{name}\u{201d} could not be decoded as an image: it is not an image, or it is corrupt.")),
+        Err(_) => Err(sniff::unsupported(name, Format::Unknown)),
     }
 }
 
+/// The first `n` bytes of `blob` (all of them if it is shorter).
+async fn head(blob: &web_sys::Blob, n: usize) -> Result<Vec<u8>, String> {
+    let part = blob.slice_with_f64_and_f64(0.0, n as f64).map_err(js_error)?;
+    let buffer = JsFuture::from(part.array_buffer()).await.map_err(js_error)?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+/// Draws an SVG through an image element at `(height, width)` (a vector, so drawn sharp at
+/// the size it is fit to) and returns the RGBA pixels.
+async fn draw_svg(blob: &web_sys::Blob, name: &str, (height, width): (usize, usize)) -> Result<Vec<u8>, String> {
+    let url = web_sys::Url::create_object_url_with_blob(blob).map_err(js_error)?;
+    let img = HtmlImageElement::new().map_err(js_error)?;
+    img.set_src(&url);
+    let decoded = JsFuture::from(img.decode()).await;
+    let _ = web_sys::Url::revoke_object_url(&url);
+    decoded.map_err(|_| format!("\u{201c}{name}\u{201d} is an SVG file the browser could not draw: it is corrupt, or not a complete SVG image."))?;
+    let (_canvas, ctx) = scratch_canvas(width as u32, height as u32)?;
+    ctx.draw_image_with_html_image_element_and_dw_and_dh(&img, 0.0, 0.0, width as f64, height as f64).map_err(js_error)?;
+    Ok(ctx.get_image_data(0.0, 0.0, width as f64, height as f64).map_err(js_error)?.data().0)
+}
+
+fn too_large(name: &str, (w, h): (usize, usize)) -> String {
+    format!("\u{201c}{name}\u{201d} is {w} x {h} pixels; the limit is {} megapixels.", MAX_PIXELS / 1_000_000)
+}
+
+/// What the page says about an animated file: which frame it shows.
+pub fn animated_note(name: &str, format: Format) -> String {
+    let kind = match format {
+        Format::Gif => "GIF",
+        Format::Png => "PNG (APNG)",
+        Format::WebP => "WebP",
+        Format::Avif => "AVIF",
+        _ => "image",
+    };
+    format!("\u{201c}{name}\u{201d} is an animated {kind}: its first frame is shown.")
+}
+
 /// Decodes `blob` and prepares it for a model whose working size and input multiple are
-/// `to`. Every failure is a sentence for the user.
+/// `to`. Every failure is a sentence for the user. Memory: the browser gets the size to
+/// decode to, so no full-size copy of the picture ever exists in this code (see README,
+/// "Large photos", for what the browser itself holds while decoding).
 pub async fn decode(blob: web_sys::Blob, name: String, to: Fit) -> Result<Rc<Picture>, String> {
     let size = blob.size();
     if size == 0.0 {
@@ -118,17 +172,40 @@ pub async fn decode(blob: web_sys::Blob, name: String, to: Fit) -> Result<Rc<Pic
     if size > MAX_FILE_BYTES {
         return Err(format!("\u{201c}{name}\u{201d} is {:.0} MB; the limit is {:.0} MB.", size / 1048576.0, MAX_FILE_BYTES / 1048576.0));
     }
-    let bitmap = open_bitmap(&blob, &name).await?;
-    let (w, h) = (bitmap.width() as usize, bitmap.height() as usize);
-    if w == 0 || h == 0 || (w as u64) * (h as u64) > MAX_PIXELS {
-        bitmap.close();
-        return Err(format!("\u{201c}{name}\u{201d} is {w} x {h} pixels; the limit is {} megapixels.", MAX_PIXELS / 1_000_000));
+    let header: Header = sniff::sniff(&head(&blob, sniff::HEAD_BYTES).await?);
+    if !header.format.decodable() {
+        return Err(sniff::unsupported(&name, header.format));
     }
-    let ((sh, sw), (ph, pw)) = fit(h, w, to.size[0], to.size[1], to.multiple);
-    let rgba = draw_scaled(bitmap, (sh, sw), true)?;
+    let declared = header.shown_size().map(|(w, h)| (w as usize, h as usize));
+    if let Some((w, h)) = declared {
+        if w == 0 || h == 0 || (w as u64) * (h as u64) > MAX_PIXELS {
+            return Err(too_large(&name, (w, h)));
+        }
+    }
+    let note = header.animated.then(|| animated_note(&name, header.format));
+    let (original, (sh, sw), (ph, pw), rgba) = if header.format == Format::Svg {
+        // No declared size: the size CSS gives a replaced element without one.
+        let (w, h) = declared.unwrap_or((300, 150));
+        let ((sh, sw), padded) = fit(h, w, to.size[0], to.size[1], to.multiple);
+        ((h, w), (sh, sw), padded, draw_svg(&blob, &name, (sh, sw)).await?)
+    } else {
+        let resize = declared.map(|(w, h)| fit(h, w, to.size[0], to.size[1], to.multiple).0);
+        let bitmap = open_bitmap(&blob, &name, resize.map(|(sh, sw)| (sw as u32, sh as u32))).await?;
+        let (bw, bh) = (bitmap.width() as usize, bitmap.height() as usize);
+        let original = match (declared, resize) {
+            (Some((w, h)), Some(r)) if r == (bh, bw) => (h, w),
+            _ => (bh, bw),
+        };
+        if declared.is_none() && (bw == 0 || bh == 0 || (bw as u64) * (bh as u64) > MAX_PIXELS) {
+            bitmap.close();
+            return Err(too_large(&name, (bw, bh)));
+        }
+        let (scaled, padded) = fit(original.0, original.1, to.size[0], to.size[1], to.multiple);
+        (original, scaled, padded, draw_scaled(bitmap, scaled, true)?)
+    };
     let rgb = pad_rgb(&rgba, (sh, sw), (ph, pw));
     let input = InputImage { height: ph, width: pw, valid_height: sh, valid_width: sw, rgb };
-    Ok(Rc::new(Picture { name, original: (h, w), fitted_to: to, input, rgba }))
+    Ok(Rc::new(Picture { name, original, fitted_to: to, input, rgba, note }))
 }
 
 /// A ground-truth label image, resized (nearest neighbour) to the picture's scaled size.
@@ -163,7 +240,7 @@ pub async fn decode_label(
     if blob.size() == 0.0 {
         return Err(format!("\u{201c}{name}\u{201d} is empty."));
     }
-    let bitmap = open_bitmap(&blob, &name).await?;
+    let bitmap = open_bitmap(&blob, &name, None).await?;
     let (w, h) = (bitmap.width() as usize, bitmap.height() as usize);
     let (oh, ow) = original;
     let ratio = (w as f64 / h.max(1) as f64) / (ow as f64 / oh.max(1) as f64);

@@ -119,5 +119,11 @@ mod tests {
             assert!(path.is_file(), "{}", path.display());
             assert!(licences.contains(&format!("{}.jpg", s.id)), "{} has no licence entry", s.id);
         }
+        // The service worker keeps exactly these for offline use.
+        let sw = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("www/sw.js")).unwrap();
+        let listed = sw.lines().find(|l| l.starts_with("const SAMPLES")).unwrap();
+        let mut ids: Vec<&str> = SAMPLES.iter().map(|s| s.id).collect();
+        ids.sort();
+        assert_eq!(listed, format!("const SAMPLES = [{}];", ids.iter().map(|i| format!("'{i}'")).collect::<Vec<_>>().join(", ")), "www/sw.js");
     }
 }

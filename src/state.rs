@@ -33,8 +33,13 @@ pub const DEFAULT_STAGE: &str = "dec.0";
 /// The dataset whose models are shown first when the URL names none.
 pub const DEFAULT_DATASET: Dataset = Dataset::Camvid;
 
-/// What every run, download and toggle says once the worker has crashed.
+/// What every run, download and toggle says once the worker has crashed more often than it is
+/// restarted ([`WORKER_RESTARTS`]).
 pub const ENGINE_STOPPED: &str = "the engine stopped on an internal error; reload the page to go on";
+/// How many times a crashed worker (a panic, or memory exhausted) is replaced by a new one and
+/// its runs redone; the crash after that stops the engine ([`ENGINE_STOPPED`]), so a fault
+/// that repeats on every run cannot loop.
+pub const WORKER_RESTARTS: u32 = 2;
 
 /// What the page knows about the published models.
 #[derive(Clone, Debug, PartialEq)]
@@ -190,9 +195,14 @@ pub struct State {
     pub clock: Option<(f64, &'static str)>,
     /// The last measured time from a request to its mask.
     pub latency: Option<(&'static str, f64)>,
-    /// The worker's panic message, once it crashed: nothing more can run until the page is
-    /// reloaded.
+    /// The worker's panic message, once it crashed more than [`WORKER_RESTARTS`] times:
+    /// nothing more can run until the page is reloaded.
     pub engine_error: Option<String>,
+    /// How many times the worker was replaced after a crash; the page's worker hook starts a
+    /// new worker whenever this grows.
+    pub worker_restarts: u32,
+    /// The last crash the page recovered from, to say so.
+    pub recovered_from: Option<String>,
     /// The lesson's step shown (from 0), or none when the lesson is closed.
     pub lesson: Option<usize>,
     /// The part of the page the last "show me" pointed at.
@@ -238,6 +248,8 @@ impl Default for State {
             clock: None,
             latency: None,
             engine_error: None,
+            worker_restarts: 0,
+            recovered_from: None,
             lesson: Some(0),
             focus: None,
             variant_note: None,
@@ -777,6 +789,31 @@ impl State {
                     self.clock = None;
                 }
             }
+            Response::Crashed { message } if self.engine_error.is_none() && self.worker_restarts < WORKER_RESTARTS => {
+                // A new worker replaces it (hooks/use_recovery): everything it held is asked
+                // again. Weights loaded or being read go back to be read again (from Cache
+                // Storage); runs in flight are forgotten, so they are sent again; finished
+                // results, the picture and the view stay.
+                let had_own = !self.own_variants().is_empty() || !self.own_requests.is_empty();
+                Rc::make_mut(&mut self.weights).retain(|_, w| matches!(w, Weights::Fetching { .. } | Weights::Failed(_)));
+                Rc::make_mut(&mut self.traces).retain(|_, t| !t.running());
+                Rc::make_mut(&mut self.segments).retain(|_, r| !matches!(r, SegmentRun::Running(_)));
+                // An ablation in flight is asked again (its result, if any, stays).
+                if self.ablation.run.as_ref().is_some_and(|r| r.result.is_none()) {
+                    self.ablation.run = None;
+                }
+                // The user's own files are not kept by the page: the new workers cannot have
+                // them back, so the published models are shown and the user is told.
+                self.own_requests.clear();
+                if had_own {
+                    self.own_error = Some("the engine restarted after an internal error and your model's files are not kept: open them again".into());
+                }
+                if self.dataset == Dataset::Own {
+                    self.switch_dataset(DEFAULT_DATASET, at_ms);
+                }
+                self.worker_restarts += 1;
+                self.recovered_from = Some(message);
+            }
             Response::Crashed { message } => {
                 // Every question in flight gets this answer; availability() now refuses
                 // every variant, so nothing new is sent.
@@ -818,6 +855,12 @@ pub enum Action {
         dataset: Dataset,
         variant: Variant,
         message: String,
+    },
+    /// Download a variant's weights again after they failed (its random-weights results stay
+    /// shown until the trained ones are loaded).
+    RetryWeights {
+        dataset: Dataset,
+        variant: Variant,
     },
     /// Show the models of `dataset`: results and the label are forgotten (the page then
     /// reads the picture again at the dataset's working size).
@@ -920,6 +963,9 @@ impl Action {
         match self {
             // After a crash nothing is loaded any more: late download news changes nothing.
             Action::FetchProgress { .. } | Action::FetchDone { .. } => state.engine_error.is_some(),
+            Action::RetryWeights { dataset, variant } => {
+                !matches!(state.weights.get(&(*dataset, *variant)), Some(Weights::Failed(_))) || state.engine_error.is_some()
+            }
             Action::SetDataset { dataset, .. } => *dataset == state.dataset || (*dataset == Dataset::Own && state.own_variants().is_empty()),
             Action::SetVariant { variant, .. } => *variant == state.variant,
             Action::PictureReady { serial, .. } | Action::PictureFailed { serial, .. } => state.picture_request.as_ref().is_none_or(|r| r.serial != *serial),
@@ -954,6 +1000,9 @@ impl Reducible for State {
             Action::FetchFailed { dataset, variant, message } => {
                 next.set_weights(dataset, variant, Weights::Failed(message));
                 next.invalidate(dataset, variant);
+            }
+            Action::RetryWeights { dataset, variant } => {
+                Rc::make_mut(&mut next.weights).remove(&(dataset, variant));
             }
             Action::SetDataset { dataset, at_ms } => {
                 next.switch_dataset(dataset, at_ms);
@@ -1075,7 +1124,7 @@ pub(crate) mod testing {
     pub(crate) fn picture(to: Fit) -> Rc<Picture> {
         let input = image();
         let rgba = vec![0; input.valid_height * input.valid_width * 4];
-        Rc::new(Picture { name: "p.jpg".into(), original: (90, 120), fitted_to: to, input, rgba })
+        Rc::new(Picture { name: "p.jpg".into(), original: (90, 120), fitted_to: to, input, rgba, note: None })
     }
 
     /// The worker's answers to `request`.
@@ -1127,6 +1176,41 @@ mod tests {
     use crate::trace::Engine;
 
     #[test]
+    fn a_crashed_worker_is_replaced_and_what_it_held_is_asked_again() {
+        let mut state = Rc::new(State::from_url(&UrlState { variant: Some(TA), ..UrlState::default() })).reduce(Action::CatalogLoaded(Ok(manifest_with(&[
+            "camvid-transposed-none",
+            "camvid-transposed-add",
+            "camvid-transposed-concat",
+        ]))));
+        state = state.reduce(Action::FetchDone { dataset: CAMVID, variant: TN, serial: 1 });
+        state = state.reduce(Action::FetchProgress { dataset: CAMVID, variant: TA, loaded: 1.0, total: None });
+        state = state.reduce(Action::FetchFailed { dataset: CAMVID, variant: TC, message: "HTTP 500".into() });
+        state = state.reduce(Action::StartSegment { serial: 3, variant: TN });
+        let (selected, lesson) = (state.selected.clone(), state.lesson);
+        state = respond(state, Response::Crashed { message: "memory allocation of 9 bytes failed".into() }, 0.0);
+        assert_eq!((state.engine_error.as_deref(), state.worker_restarts), (None, 1));
+        assert_eq!(state.recovered_from.as_deref(), Some("memory allocation of 9 bytes failed"));
+        // What the dead worker was reading is read again; a download under way goes on; a
+        // failed one stays failed; the run in flight is asked again; the view is kept.
+        assert_eq!(state.weights.get(&(CAMVID, TN)), None);
+        assert!(matches!(state.weights.get(&(CAMVID, TA)), Some(Weights::Fetching { .. })));
+        assert!(matches!(state.weights.get(&(CAMVID, TC)), Some(Weights::Failed(_))));
+        assert_eq!(state.wanted_weights().iter().map(|(v, _)| *v).collect::<Vec<_>>(), [TN]);
+        assert_eq!(state.segments.get(&TN), None);
+        assert!(!state.running());
+        assert_eq!((state.selected.clone(), state.lesson), (selected, lesson));
+        assert_ne!(state.availability(TA), Availability::Stopped);
+        // Up to WORKER_RESTARTS times; the next crash stops the engine.
+        for _ in 1..WORKER_RESTARTS {
+            state = respond(state, Response::Crashed { message: "again".into() }, 0.0);
+        }
+        assert_eq!((state.engine_error.as_deref(), state.worker_restarts), (None, WORKER_RESTARTS));
+        state = respond(state, Response::Crashed { message: "and again".into() }, 0.0);
+        assert_eq!(state.engine_error.as_deref(), Some("and again"));
+        assert_eq!(state.availability(TA), Availability::Stopped);
+    }
+
+    #[test]
     fn a_crashed_worker_fails_what_was_in_flight_and_nothing_more_runs() {
         let mut state = Rc::new(State::from_url(&UrlState { variant: Some(TA), ..UrlState::default() }))
             .reduce(Action::CatalogLoaded(Ok(manifest_with(&["camvid-transposed-none", "camvid-transposed-add"]))));
@@ -1135,6 +1219,8 @@ mod tests {
         state = state.reduce(Action::StartTrace { serial: 2, variant: TA });
         state = state.reduce(Action::StartSegment { serial: 3, variant: TN });
         assert!(state.running());
+        // The worker was already replaced as often as it is: this crash stops the engine.
+        Rc::make_mut(&mut state).worker_restarts = WORKER_RESTARTS;
         state = respond(state, Response::Crashed { message: "panicked at engine.rs:1:1".into() }, 0.0);
         assert_eq!(state.engine_error.as_deref(), Some("panicked at engine.rs:1:1"));
         let stopped = ENGINE_STOPPED.to_string();
@@ -1154,7 +1240,8 @@ mod tests {
         let after = respond(state.clone(), Response::Crashed { message: "already borrowed".into() }, 0.0);
         assert_eq!(after.engine_error.as_deref(), Some("panicked at engine.rs:1:1"));
         // Even without a manifest (random weights), nothing can run any more.
-        let random = Rc::new(State::default()).reduce(Action::CatalogLoaded(Err("none".into())));
+        let mut random = Rc::new(State::default()).reduce(Action::CatalogLoaded(Err("none".into())));
+        Rc::make_mut(&mut random).worker_restarts = WORKER_RESTARTS;
         let random = respond(random, Response::Crashed { message: "x".into() }, 0.0);
         assert!(!random.availability(TA).runnable());
     }
@@ -1179,7 +1266,12 @@ mod tests {
         assert_eq!(state.weights.get(&(CAMVID, TN)), Some(&Weights::Fetching { loaded: 10.0, total: Some(100.0) }));
         state = state.reduce(Action::FetchFailed { dataset: CAMVID, variant: TN, message: "HTTP 404".into() });
         assert_eq!(state.availability(TN), Availability::Random);
-        assert!(state.wanted_weights().is_empty(), "a failed download is not retried");
+        assert!(state.wanted_weights().is_empty(), "a failed download is not retried by itself");
+        // Asked to, it is wanted again; a retry of weights that did not fail changes nothing.
+        let retried = state.clone().reduce(Action::RetryWeights { dataset: CAMVID, variant: TN });
+        assert_eq!(retried.wanted_weights().iter().map(|(v, _)| *v).collect::<Vec<_>>(), [TN]);
+        assert_eq!(retried.availability(TN), Availability::Pending);
+        assert!(Rc::ptr_eq(&retried.clone().reduce(Action::RetryWeights { dataset: CAMVID, variant: TN }), &retried));
         // The people models: transposed-none is not published there, so the page shows the
         // default, transposed-concat, at CCP's working size, and says why; the CamVid
         // download's state is kept.
@@ -1454,5 +1546,10 @@ mod tests {
         let s = s.reduce(Action::OwnRefused { name: "huge.safetensors".into(), message: "it is 300 MB".into() });
         assert_eq!(s.own_error.as_deref(), Some("huge.safetensors was not opened: it is 300 MB"));
         assert_eq!(s.own_variants(), vec![TN]);
+        // The new workers after a crash cannot have the user's files back: the page says so
+        // and shows the published models.
+        let s = respond(s, Response::Crashed { message: "boom".into() }, 0.0);
+        assert_eq!((s.dataset, s.own_variants(), s.worker_restarts), (DEFAULT_DATASET, vec![], 1));
+        assert!(s.own_error.as_deref().unwrap().contains("open them again"));
     }
 }

@@ -4,6 +4,7 @@ use crate::protocol::{Request, Response};
 use crate::trace::Engine;
 use gloo_worker::{HandlerId, Worker, WorkerScope};
 use std::cell::{Cell, RefCell};
+use wasm_bindgen::JsCast;
 
 thread_local! {
     /// The page's bridge, for [`report_panic`]: recorded when the page connects.
@@ -12,21 +13,36 @@ thread_local! {
 }
 
 /// The worker's panic hook. A panic aborts the WebAssembly instance, and a page that only
-/// waited for answers would wait forever; so the hook logs the panic and answers the page
-/// with [`Response::Crashed`] first.
+/// waited for answers would wait forever; so the hook logs the panic, answers the page with
+/// [`Response::Crashed`] and closes this worker (the page starts a new one).
 /// Only the first panic is reported: after it, gloo's state stays borrowed and every later
 /// message panics too ("already borrowed"), which says nothing new.
 pub fn report_panic(info: &std::panic::PanicHookInfo) {
-    let message = info.to_string();
-    web_sys::console::error_1(&format!("SkipScope worker: {message}").into());
+    report(info.to_string());
+}
+
+/// Called by the worker's allocator when an allocation fails (the instance's memory is
+/// exhausted): Rust then aborts without a panic, so this is the only word the page gets.
+/// A failed allocation is usually a large one, so the report's small ones still succeed.
+pub fn report_out_of_memory(bytes: usize) {
+    report(format!("out of memory: an allocation of {bytes} bytes failed"));
+}
+
+fn report(message: String) {
+    // First, so that an allocation failing inside the report does not report again.
     if REPORTED.with(|reported| reported.replace(true)) {
         return;
     }
+    web_sys::console::error_1(&format!("SkipScope worker: {message}").into());
     PAGE.with(|page| {
         if let Some((scope, id)) = page.try_borrow().ok().as_deref().and_then(Option::as_ref) {
             scope.respond(*id, Response::Crashed { message });
         }
     });
+    // The answer is posted; this instance is unusable, so free its memory.
+    if let Ok(scope) = js_sys::global().dyn_into::<web_sys::DedicatedWorkerGlobalScope>() {
+        scope.close();
+    }
 }
 
 pub struct EngineWorker {

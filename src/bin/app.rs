@@ -16,6 +16,7 @@ fn show_panic(info: &std::panic::PanicHookInfo) {
 
 fn main() {
     std::panic::set_hook(Box::new(show_panic));
+    skipscope::offline::register_service_worker();
     if skipscope::learn::view::requested() {
         yew::Renderer::<skipscope::learn::view::LearnApp>::new().render();
     } else {

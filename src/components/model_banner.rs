@@ -14,6 +14,9 @@ pub struct Props {
     pub weights: Option<Weights>,
     /// The model that produced what is shown.
     pub model: Option<ModelSummary>,
+    /// Download the failed weights again.
+    #[prop_or_default]
+    pub on_retry: Callback<()>,
 }
 
 fn mb(bytes: f64) -> String {
@@ -78,6 +81,12 @@ pub fn ModelBanner(props: &Props) -> Html {
                     <strong>{ "Random weights: " }</strong>
                     { format!("{}. This {v} model is randomly initialised (seed {}), so its mask means nothing; the stages still show what each operation does.",
                         random_why.unwrap_or_else(|| "no trained weights for this variant".into()), crate::trace::RANDOM_SEED) }
+                </p>
+            }
+            if let Some(Weights::Failed(why)) = props.weights.as_ref().filter(|w| **w != Weights::Failed(crate::state::ENGINE_STOPPED.into())) {
+                <p class="retry-line" role="alert">
+                    { format!("The weights of {v} could not be loaded: {why}. ") }
+                    <button class="retry" onclick={props.on_retry.reform(|_| ())}>{ "Download them again" }</button>
                 </p>
             }
             { trained.unwrap_or_default() }

@@ -1,12 +1,44 @@
 //! The manifest (on mount), then the weights the shown variant wants (its own, then the
-//! other skip modes at its upsampling, each once), handed to the worker.
+//! other skip modes at its upsampling, each once), handed to the worker. Weights come from
+//! Cache Storage when a verified copy is kept there ([`crate::offline`]), else from the
+//! network; either way they are taken only if their length and SHA-256 are the manifest's
+//! (a damaged kept copy is forgotten and downloaded again; a damaged download fails with the
+//! reason, and [`Action::RetryWeights`] asks for it again). Downloads that verify are kept.
 
 use super::WorkerHandle;
 use crate::fetch;
-use crate::manifest;
-use crate::protocol::Request;
+use crate::manifest::{self, ManifestEntry};
+use crate::offline;
+use crate::protocol::{Dataset, Request, Variant};
 use crate::state::{Action, State};
 use yew::prelude::*;
+
+/// Takes verified weights: the state hears they are in, the worker gets them.
+fn hand_over(d: &UseReducerDispatcher<State>, worker: &WorkerHandle, dataset: Dataset, variant: Variant, bytes: Vec<u8>) {
+    let serial = worker.serials.next();
+    d.dispatch(Action::FetchDone { dataset, variant, serial });
+    worker.send(Request::Load { serial, dataset, variant, bytes });
+}
+
+fn download(d: UseReducerDispatcher<State>, worker: WorkerHandle, dataset: Dataset, variant: Variant, entry: ManifestEntry) {
+    let url = format!("models/{}", entry.file);
+    d.dispatch(Action::FetchProgress { dataset, variant, loaded: 0.0, total: Some(entry.bytes as f64) });
+    let progress = {
+        let d = d.clone();
+        Callback::from(move |(loaded, total): fetch::Progress| d.dispatch(Action::FetchProgress { dataset, variant, loaded, total }))
+    };
+    let kept_url = url.clone();
+    let done = Callback::from(move |r: Result<Vec<u8>, String>| match r.and_then(|bytes| entry.verify(&bytes).map(|()| bytes)) {
+        Ok(bytes) => {
+            let url = kept_url.clone();
+            let kept = bytes.clone();
+            wasm_bindgen_futures::spawn_local(async move { offline::put(&url, &kept).await });
+            hand_over(&d, &worker, dataset, variant, bytes);
+        }
+        Err(message) => d.dispatch(Action::FetchFailed { dataset, variant, message }),
+    });
+    fetch::get_bytes(&url, Some(progress), done);
+}
 
 #[hook]
 pub fn use_weights(state: &UseReducerHandle<State>, worker: &WorkerHandle) {
@@ -19,26 +51,26 @@ pub fn use_weights(state: &UseReducerHandle<State>, worker: &WorkerHandle) {
     }
     // Once a download starts, the state lists it, so the next render wants one fewer.
     let dataset = state.dataset;
-    let wanted: Vec<_> = state.wanted_weights().into_iter().map(|(v, e)| (v, e.file.clone(), e.bytes)).collect();
+    let wanted: Vec<_> = state.wanted_weights().into_iter().map(|(v, e)| (v, e.clone())).collect();
     let (d, worker) = (state.dispatcher(), worker.clone());
     use_effect_with((dataset, wanted), move |(dataset, wanted)| {
         let dataset = *dataset;
-        for (variant, file, bytes) in wanted.iter().cloned() {
-            d.dispatch(Action::FetchProgress { dataset, variant, loaded: 0.0, total: Some(bytes as f64) });
-            let progress = {
-                let d = d.clone();
-                Callback::from(move |(loaded, total): fetch::Progress| d.dispatch(Action::FetchProgress { dataset, variant, loaded, total }))
-            };
+        for (variant, entry) in wanted.iter().cloned() {
+            // Listed at once, so that the next render does not want it again.
+            d.dispatch(Action::FetchProgress { dataset, variant, loaded: 0.0, total: Some(entry.bytes as f64) });
             let (d, worker) = (d.clone(), worker.clone());
-            let done = Callback::from(move |r: Result<Vec<u8>, String>| match r {
-                Ok(bytes) => {
-                    let serial = worker.serials.next();
-                    d.dispatch(Action::FetchDone { dataset, variant, serial });
-                    worker.send(Request::Load { serial, dataset, variant, bytes });
+            wasm_bindgen_futures::spawn_local(async move {
+                let url = format!("models/{}", entry.file);
+                match offline::get(&url).await {
+                    Some(bytes) if entry.verify(&bytes).is_ok() => hand_over(&d, &worker, dataset, variant, bytes),
+                    kept => {
+                        if kept.is_some() {
+                            offline::delete(&url).await;
+                        }
+                        download(d, worker, dataset, variant, entry);
+                    }
                 }
-                Err(message) => d.dispatch(Action::FetchFailed { dataset, variant, message }),
             });
-            fetch::get_bytes(&format!("models/{file}"), Some(progress), done);
         }
     });
 }

@@ -5,7 +5,8 @@
 //! once the shown trace is done). A trace is sent to both, one half each under one serial
 //! ([`TracePart`]), the stages once the mask is in, so the mask worker is free for the
 //! next toggle while the stages and the comparison are computed. Both get every weights
-//! file.
+//! file. After a crash both are replaced ([`WorkerHandle::restart`], driven by
+//! `use_recovery`).
 
 use crate::protocol::{Request, Response, TracePart};
 use crate::state::{Action, State};
@@ -38,8 +39,11 @@ type Bridge = WorkerBridge<EngineWorker>;
 /// when dropped, that the page disconnected.
 #[derive(Clone)]
 pub struct WorkerHandle {
-    mask: Rc<Bridge>,
+    mask: Rc<RefCell<Bridge>>,
     routing: Rc<RefCell<Routing>>,
+    /// A new mask worker (its answers release held stages).
+    spawn_mask: Rc<dyn Fn() -> Bridge>,
+    /// A new trace worker.
     spawn: Rc<dyn Fn() -> Bridge>,
     pub serials: Serials,
 }
@@ -84,14 +88,14 @@ impl WorkerHandle {
         match (request, &mut *trace) {
             (request @ Request::Load { .. }, TraceWorker::NotYet(loads)) => {
                 loads.push(request.clone());
-                self.mask.send(request);
+                self.mask.borrow().send(request);
             }
             (request @ Request::Load { .. }, TraceWorker::Running(t)) => {
                 t.send(request.clone());
-                self.mask.send(request);
+                self.mask.borrow().send(request);
             }
             (request @ Request::Trace { part: TracePart::Whole, .. }, TraceWorker::NotYet(loads)) => {
-                self.mask.send(request);
+                self.mask.borrow().send(request);
                 let worker = (self.spawn)();
                 for load in loads.drain(..) {
                     worker.send(load);
@@ -100,11 +104,23 @@ impl WorkerHandle {
             }
             (Request::Trace { serial, dataset, variant, image, part: TracePart::Whole }, TraceWorker::Running(_)) => {
                 held.push_back(Request::Trace { serial, dataset, variant, image: image.clone(), part: TracePart::Stages });
-                self.mask.send(Request::Trace { serial, dataset, variant, image, part: TracePart::Mask });
+                self.mask.borrow().send(Request::Trace { serial, dataset, variant, image, part: TracePart::Mask });
             }
             (request @ (Request::Segment { .. } | Request::Trace { part: TracePart::Stages, .. }), TraceWorker::Running(t)) => t.send(request),
-            (request, _) => self.mask.send(request),
+            (request, _) => self.mask.borrow().send(request),
         }
+    }
+
+    /// Replaces both workers by new ones: the one that crashed closed itself, and the
+    /// other's models belong to the state the page has forgotten (it sends the weights and
+    /// the runs again). Dropping the last bridge of the other makes it close. The trace
+    /// worker starts again with the next trace.
+    pub fn restart(&self) {
+        let fresh = (self.spawn_mask)();
+        drop(self.mask.replace(fresh));
+        let mut routing = self.routing.borrow_mut();
+        routing.trace = TraceWorker::NotYet(Vec::new());
+        routing.held.clear();
     }
 }
 
@@ -118,19 +134,22 @@ pub fn use_worker(dispatcher: UseReducerDispatcher<State>) -> WorkerHandle {
             let dispatcher = dispatcher.clone();
             move |response: Response| dispatcher.dispatch(Action::Response { response: Box::new(response), at_ms: crate::now_ms() })
         };
-        let mask = {
+        let spawn_mask: Rc<dyn Fn() -> Bridge> = {
             let (routing, answer) = (routing.clone(), answer.clone());
-            EngineWorker::spawner()
-                .callback(move |response| {
-                    if let Response::Mask { serial, .. } | Response::Failed { serial, .. } = &response {
-                        routing.borrow_mut().release(*serial);
-                    }
-                    answer(response)
-                })
-                .spawn(WORKER_PATH)
+            Rc::new(move || {
+                let (routing, answer) = (routing.clone(), answer.clone());
+                EngineWorker::spawner()
+                    .callback(move |response| {
+                        if let Response::Mask { serial, .. } | Response::Failed { serial, .. } = &response {
+                            routing.borrow_mut().release(*serial);
+                        }
+                        answer(response)
+                    })
+                    .spawn(WORKER_PATH)
+            })
         };
         let spawn = Rc::new(move || EngineWorker::spawner().callback(answer.clone()).spawn(WORKER_PATH));
-        WorkerHandle { mask: Rc::new(mask), routing, spawn, serials: Serials::default() }
+        WorkerHandle { mask: Rc::new(RefCell::new(spawn_mask())), routing, spawn_mask, spawn, serials: Serials::default() }
     });
     (*handle).clone()
 }

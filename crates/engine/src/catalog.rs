@@ -185,7 +185,12 @@ pub struct ManifestEntry {
     pub skip: Skip,
     /// The weights file, relative to the manifest's folder.
     pub file: String,
+    /// The weights file's length and SHA-256 (lowercase hex): a download is taken only if
+    /// it has both ([`ManifestEntry::verify`]). Older manifests have no hash; `skipscope
+    /// hash` writes both for every listed file.
     pub bytes: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
     pub parameters: usize,
     /// `[height, width]` the model was trained at and runs at.
     pub working_size: [usize; 2],
@@ -193,6 +198,26 @@ pub struct ManifestEntry {
     pub train_seconds: f64,
     /// Test-set scores at full resolution (fractions).
     pub test: Scores,
+}
+
+/// The SHA-256 of `bytes` in lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl ManifestEntry {
+    /// Checks that `bytes` are this entry's weights file: its length, then its SHA-256 (when
+    /// the manifest lists one). The error is a sentence for the user.
+    pub fn verify(&self, bytes: &[u8]) -> std::result::Result<(), String> {
+        if bytes.len() != self.bytes {
+            return Err(format!("{} arrived with {} bytes instead of {} (the download was cut short or damaged)", self.file, bytes.len(), self.bytes));
+        }
+        match &self.sha256 {
+            Some(want) if !want.eq_ignore_ascii_case(&sha256_hex(bytes)) => Err(format!("{} arrived damaged: its SHA-256 is not the manifest's", self.file)),
+            _ => Ok(()),
+        }
+    }
 }
 
 impl Manifest {
@@ -236,6 +261,7 @@ mod tests {
             skip: Skip::Add,
             file: format!("{id}.safetensors"),
             bytes: 1,
+            sha256: None,
             parameters: 1,
             working_size: [192, 256],
             epochs: 1,
@@ -372,5 +398,23 @@ mod tests {
         let err = Manifest::parse(br#"{"format_version": 2, "models": []}"#).unwrap_err();
         assert!(matches!(err, EngineError::Version { .. }), "{err}");
         assert!(Manifest::parse(b"not json").is_err());
+    }
+
+    #[test]
+    fn downloads_are_verified_by_length_and_sha256() {
+        let mut e = entry("camvid-unpool-add", 0.1);
+        let bytes = b"abc".to_vec();
+        assert_eq!(sha256_hex(&bytes), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        e.bytes = 3;
+        assert_eq!(e.verify(&bytes), Ok(()), "no hash listed: the length is checked");
+        e.sha256 = Some(sha256_hex(&bytes));
+        assert_eq!(e.verify(&bytes), Ok(()));
+        assert!(e.verify(b"ab").unwrap_err().contains("2 bytes instead of 3"));
+        assert!(e.verify(b"abd").unwrap_err().contains("SHA-256"));
+        // Old manifests (no sha256) parse; new ones write it.
+        let json = serde_json::to_string(&e).unwrap();
+        assert!(json.contains("\"sha256\":\"ba78"));
+        let old: ManifestEntry = serde_json::from_str(&json.replace(&format!(",\"sha256\":\"{}\"", sha256_hex(&bytes)), "")).unwrap();
+        assert_eq!(old.sha256, None);
     }
 }

@@ -231,6 +231,8 @@ fn every_published_model_loads_suits_its_entry_and_counts_its_parameters() {
     for entry in &manifest.models {
         let bytes = std::fs::read(dir.join(&entry.file)).unwrap();
         assert_eq!(bytes.len(), entry.bytes, "{}", entry.id);
+        assert!(entry.sha256.is_some(), "{}: no sha256 in manifest.json (run `skipscope hash`)", entry.id);
+        entry.verify(&bytes).unwrap_or_else(|e| panic!("{}: {e} (run `skipscope hash`)", entry.id));
         let (mut model, meta) = weights::load(&bytes).unwrap_or_else(|e| panic!("{}: {e}", entry.id));
         let variant = skipscope_engine::Variant::new(entry.upsample, entry.skip);
         catalog::check_suits(entry.dataset, variant, &meta).unwrap();

@@ -41,6 +41,7 @@ pub fn export(run_dir: &Path, data_dir: Option<&Path>, to: &Path) -> Result<()> 
         skip: meta.config.skip,
         file,
         bytes: out.len(),
+        sha256: Some(catalog::sha256_hex(&out)),
         parameters,
         working_size: [recipe.height, recipe.width],
         epochs: state.epochs_done,
@@ -70,7 +71,7 @@ pub fn publish(from: &Path, to: &Path, ids: &[String]) -> Result<Vec<String>> {
         .map(|entry| {
             let path = from.join(&entry.file);
             let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-            anyhow::ensure!(bytes.len() == entry.bytes, "{} has {} bytes, its manifest entry says {}", path.display(), bytes.len(), entry.bytes);
+            entry.verify(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
             Ok(bytes)
         })
         .collect::<Result<Vec<_>>>()?;
@@ -78,10 +79,30 @@ pub fn publish(from: &Path, to: &Path, ids: &[String]) -> Result<Vec<String>> {
     std::fs::create_dir_all(to)?;
     for (entry, bytes) in chosen.iter().zip(&files) {
         write_atomic(&to.join(&entry.file), bytes)?;
-        manifest.upsert((*entry).clone());
+        // Staged before hashes were written: the page's copy gets one.
+        manifest.upsert(ManifestEntry { sha256: Some(catalog::sha256_hex(bytes)), ..(*entry).clone() });
     }
     write_manifest(to, &manifest)?;
     Ok(chosen.iter().map(|m| m.id.clone()).collect())
+}
+
+/// Writes every model's length and SHA-256 into `dir`'s manifest from the files there (for
+/// manifests written before hashes were, or after a weights file was replaced by hand).
+/// Returns the ids whose entry changed.
+pub fn hash(dir: &Path) -> Result<Vec<String>> {
+    let mut manifest = read_manifest(dir, true)?;
+    let mut changed = Vec::new();
+    for entry in &mut manifest.models {
+        let path = dir.join(&entry.file);
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        let sha256 = Some(catalog::sha256_hex(&bytes));
+        if entry.bytes != bytes.len() || entry.sha256 != sha256 {
+            (entry.bytes, entry.sha256) = (bytes.len(), sha256);
+            changed.push(entry.id.clone());
+        }
+    }
+    write_manifest(dir, &manifest)?;
+    Ok(changed)
 }
 
 /// The manifest in `dir`; a missing one is empty unless `required`.
@@ -117,6 +138,7 @@ mod tests {
             skip,
             file,
             bytes: bytes.len(),
+            sha256: None,
             parameters: 1,
             working_size: [192, 256],
             epochs: 80,
@@ -142,7 +164,8 @@ mod tests {
         let manifest = read_manifest(page.path(), true).unwrap();
         let ids: Vec<&str> = manifest.models.iter().map(|m| m.id.as_str()).collect();
         assert_eq!(ids, ["camvid-transposed-add", "ccp-transposed-add"]);
-        assert_eq!(manifest.models[0], add);
+        // Published with the hash of what was copied.
+        assert_eq!(manifest.models[0], ManifestEntry { sha256: Some(catalog::sha256_hex(add.id.as_bytes())), ..add.clone() });
         assert_eq!(std::fs::read(page.path().join(&add.file)).unwrap(), add.id.as_bytes());
 
         assert_eq!(publish(staging.path(), page.path(), &[]).unwrap().len(), 2);
@@ -160,9 +183,25 @@ mod tests {
         assert!(err.to_string().contains("lists no model camvid-unpool-add"), "{err:#}");
         std::fs::write(staging.path().join(&none.file), b"cut").unwrap();
         let err = publish(staging.path(), page.path(), &[]).unwrap_err();
-        assert!(err.to_string().contains("has 3 bytes, its manifest entry says 22"), "{err:#}");
+        assert!(err.to_string().contains("arrived with 3 bytes instead of 22"), "{err:#}");
         assert_eq!(std::fs::read(page.path().join("manifest.json")).unwrap(), before);
         assert_eq!(std::fs::read(page.path().join(&none.file)).unwrap(), none.id.as_bytes());
         assert!(publish(&page.path().join("nowhere"), page.path(), &[]).is_err());
+    }
+
+    #[test]
+    fn hash_writes_every_files_length_and_sha256() {
+        let page = tempfile::tempdir().unwrap();
+        let add = stage(page.path(), "camvid-transposed-add", Skip::Add, 0.46);
+        stage(page.path(), "camvid-transposed-none", Skip::None, 0.44);
+        assert_eq!(hash(page.path()).unwrap().len(), 2);
+        let manifest = read_manifest(page.path(), true).unwrap();
+        for m in &manifest.models {
+            assert_eq!(m.verify(m.id.as_bytes()), Ok(()), "{}", m.id);
+        }
+        assert_eq!(hash(page.path()).unwrap().len(), 0, "nothing changed");
+        std::fs::write(page.path().join(&add.file), b"replaced").unwrap();
+        assert_eq!(hash(page.path()).unwrap(), ["camvid-transposed-add"]);
+        assert_eq!(read_manifest(page.path(), true).unwrap().models[0].bytes, 8);
     }
 }

@@ -140,6 +140,12 @@ enum Command {
         /// Model ids such as camvid-transposed-add (default: every model in --from).
         ids: Vec<String>,
     },
+    /// Write every listed model's length and SHA-256 into a manifest from its files (the
+    /// page verifies each download by both).
+    Hash {
+        #[arg(long, default_value = "www/models")]
+        dir: PathBuf,
+    },
     /// Draw the masks of several models on the same test images side by side (PNG).
     Compare {
         #[arg(long, default_value = "camvid")]
@@ -267,6 +273,15 @@ fn main() -> Result<()> {
         Command::Publish { from, to, ids } => {
             let published = export::publish(&from, &to, &ids)?;
             eprintln!("published {} to {}", published.join(", "), to.display());
+        }
+        Command::Hash { dir } => {
+            let changed = export::hash(&dir)?;
+            eprintln!(
+                "{}: {} entries updated{}",
+                dir.join("manifest.json").display(),
+                changed.len(),
+                if changed.is_empty() { String::new() } else { format!(" ({})", changed.join(", ")) }
+            );
         }
         Command::Compare { dataset, data, weights: files, images, out, scale } => {
             let all = data::load(dataset, &data.unwrap_or_else(|| data::default_root(dataset)), "test", None)?;
