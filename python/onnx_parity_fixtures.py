@@ -23,6 +23,7 @@ import numpy as np
 import onnxruntime as ort
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from fixture_files import write_or_check  # noqa: E402
 from onnx_export import export  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -50,26 +51,12 @@ def main(check):
         files[f"{entry['id']}.f32"] = y.astype(np.float32).tobytes()
         models.append({"id": entry["id"], "n_classes": int(y.shape[0])})
     files["index.json"] = (json.dumps({"height": HEIGHT, "width": WIDTH, "models": models}, indent=1) + "\n").encode()
+    stale = write_or_check(OUT, files, check)
+    if stale:
+        raise SystemExit(f"stale ONNX fixtures (rerun python/onnx_parity_fixtures.py): {', '.join(stale)}")
     if check:
-        stale = []
-        for name, data in files.items():
-            path = OUT / name
-            if not path.exists():
-                stale.append(name)
-            elif name.endswith(".f32"):
-                old = np.frombuffer(path.read_bytes(), dtype=np.float32)
-                new = np.frombuffer(data, dtype=np.float32)
-                if old.shape != new.shape or not np.allclose(old, new, rtol=0, atol=1e-5):
-                    stale.append(name)
-            elif path.read_bytes() != data:
-                stale.append(name)
-        if stale:
-            raise SystemExit(f"stale ONNX fixtures (rerun python/onnx_parity_fixtures.py): {', '.join(stale)}")
         print(f"ONNX fixtures match onnxruntime for {len(models)} models")
         return
-    OUT.mkdir(parents=True, exist_ok=True)
-    for name, data in files.items():
-        (OUT / name).write_bytes(data)
     print(f"wrote {len(files)} files to {OUT.relative_to(ROOT)}")
 
 

@@ -25,6 +25,7 @@ import tempfile
 import torch
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from fixture_files import write_or_check  # noqa: E402
 from skipscope_torch.export import save  # noqa: E402
 from skipscope_torch.model import SKIPS, UPSAMPLES, SkipScopeNet  # noqa: E402
 
@@ -53,16 +54,6 @@ def randomised(config, seed):
     return model.eval()
 
 
-def weights_content(data):
-    """(metadata, tensors) of a safetensors file: the header's key order is not fixed, so
-    files are compared by content, not bytes."""
-    n = int.from_bytes(data[:8], "little")
-    header = json.loads(data[8 : 8 + n])
-    meta = header.pop("__metadata__", {})
-    body = data[8 + n :]
-    return meta, {k: (v["dtype"], v["shape"], body[v["data_offsets"][0] : v["data_offsets"][1]]) for k, v in header.items()}
-
-
 def main(check):
     x = torch.randn(1, 3, HEIGHT, WIDTH, generator=torch.Generator().manual_seed(0))
     files = {"input.f32": x[0].numpy().tobytes()}
@@ -79,29 +70,12 @@ def main(check):
         files[f"{name}.f32"] = y.numpy().tobytes()
         variants.append(name)
     files["index.json"] = (json.dumps({"height": HEIGHT, "width": WIDTH, "n_classes": CLASSES, "variants": variants}, indent=1) + "\n").encode()
+    stale = write_or_check(OUT, files, check)
+    if stale:
+        raise SystemExit(f"PyTorch does not reproduce these fixtures (rerun python/torch_parity_fixtures.py): {', '.join(stale)}")
     if check:
-        stale = []
-        for name, data in files.items():
-            path = OUT / name
-            if not path.exists():
-                stale.append(name)
-            elif name.endswith(".f32"):
-                old = torch.frombuffer(bytearray(path.read_bytes()), dtype=torch.float32)
-                new = torch.frombuffer(bytearray(data), dtype=torch.float32)
-                if old.shape != new.shape or not torch.allclose(old, new, rtol=0, atol=1e-5):
-                    stale.append(name)
-            elif name.endswith(".safetensors"):
-                if weights_content(path.read_bytes()) != weights_content(data):
-                    stale.append(name)
-            elif path.read_bytes() != data:
-                stale.append(name)
-        if stale:
-            raise SystemExit(f"PyTorch does not reproduce these fixtures (rerun python/torch_parity_fixtures.py): {', '.join(stale)}")
         print(f"PyTorch {torch.__version__} reproduces the fixtures of all {len(variants)} variants")
         return
-    OUT.mkdir(parents=True, exist_ok=True)
-    for name, data in files.items():
-        (OUT / name).write_bytes(data)
     print(f"wrote {len(files)} files to {OUT.relative_to(ROOT)}")
 
 
