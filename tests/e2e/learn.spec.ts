@@ -54,6 +54,9 @@ test('the view is linked from the page, and the URL keeps and restores its setti
   await expect(page.locator('.learn-example canvas').first()).toHaveAttribute('width', '32');
   await expect(page.locator('.lede')).toContainText('bilinear upsampling');
   await page.getByLabel('task').selectOption('dots');
+  // The view renders the new task (and its inputs' values) before the seed is typed.
+  await expect(page).toHaveURL(/task=dots/);
+  await expect(page.locator('.lede')).toContainText('dots two or three pixels wide');
   await page.getByLabel('seed').fill('12');
   await page.getByLabel('seed').press('Enter');
   await expect(page).toHaveURL(/\?learn=1&task=dots&up=bilinear&lr=0.003&size=32&seed=12$/);
