@@ -49,7 +49,8 @@ pub fn ScoreTable(props: &Props) -> Html {
         }
     });
     html! {
-        <section class="score-table" data-focus="scores" aria-label="test-set scores">
+        // Focusable: on a phone the table scrolls sideways inside it, by keyboard too.
+        <section class="score-table" data-focus="scores" aria-label="test-set scores" tabindex="0">
             <table class="scores">
                 <caption>{ format!("{} test set ({images} images): scores of every variant, in %", props.dataset.title()) }</caption>
                 <thead><tr><th>{ "upsampler" }</th><th>{ "skip" }</th><th>{ "G" }</th><th>{ "C" }</th><th>{ "mIoU" }</th><th>{ "BF" }</th><th>{ "params" }</th></tr></thead>
