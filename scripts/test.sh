@@ -23,6 +23,8 @@ run_tests cargo test --release --workspace
 
 step "the PyTorch side of the family (python/tests), where PyTorch is installed"
 torch_python=${SKIPSCOPE_TORCH_VENV:-$HOME/.cache/skipscope/venv-torch}/bin/python
+# python/tests writes the model it trained here for tests/e2e/own.spec.ts: only this run's counts.
+rm -f tests/e2e/artifacts/torch-trained.safetensors
 if [ -x "$torch_python" ] && "$torch_python" -c 'import torch' 2>/dev/null; then
   run_tests "$torch_python" -m unittest discover -s python/tests -v
 else

@@ -550,8 +550,9 @@ impl State {
     /// What the picker says of the user's own model: its variants and, if its files say,
     /// the scores of the shown one.
     pub fn own_summary(&self) -> String {
-        let variants: Vec<String> = self.own_variants().iter().map(Variant::to_string).collect();
-        let shown = self.own_variants().into_iter().find(|v| *v == self.variant).or(self.own_variants().first().copied());
+        let own = self.own_variants();
+        let variants: Vec<String> = own.iter().map(Variant::to_string).collect();
+        let shown = own.iter().find(|v| **v == self.variant).or(own.first()).copied();
         let scores = shown.and_then(|v| match self.weights.get(&(Dataset::Own, v)) {
             Some(Weights::Ready(m)) => m.scores.clone().map(|s| format!("; {v}: {s}")),
             _ => None,
