@@ -21,6 +21,14 @@ fn direct_kernel_matches_im2col() {
 }
 
 #[wasm_bindgen_test]
+fn direct_backward_matches_im2col() {
+    let (dx, dw) = direct_conv::direct_backward_matches_im2col();
+    // 4 lanes: dx for the 3x3 and 5x5 shapes with up to 24 input channels (and 40), the
+    // weight gradient for those with up to 32 output channels.
+    assert!(dx >= 15 && dw >= 30, "the direct kernels took dx of {dx} and the weight gradient of {dw} of the shapes");
+}
+
+#[wasm_bindgen_test]
 #[ignore]
 fn bench_transposed_add_widths_8_10_and_16() {
     for width in [8, 10, 16] {

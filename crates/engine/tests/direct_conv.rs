@@ -1,5 +1,5 @@
 //! The direct convolution kernel (AVX2 + FMA here, where the CPU has them) equals im2col +
-//! GEMM; see common/direct_conv.rs.
+//! GEMM, forward and for both gradients; see common/direct_conv.rs.
 
 #[path = "common/direct_conv.rs"]
 mod direct_conv;
@@ -12,4 +12,14 @@ fn direct_kernel_matches_im2col() {
         assert!(direct >= 40, "the direct kernel took {direct} of the shapes");
     }
     println!("the direct kernel took {direct} of the shapes");
+}
+
+#[test]
+fn direct_backward_matches_im2col() {
+    let (dx, dw) = direct_conv::direct_backward_matches_im2col();
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        assert!(dx >= 30 && dw >= 30, "the direct kernels took dx of {dx} and the weight gradient of {dw} of the shapes");
+    }
+    println!("the direct kernels took dx of {dx} and the weight gradient of {dw} of the shapes");
 }

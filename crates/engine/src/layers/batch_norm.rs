@@ -130,17 +130,7 @@ impl<T: Scalar> BatchNorm<T> {
         }
         let sum_dy: Vec<T> = super::channel_sums(dys, c).into_iter().map(T::of).collect();
         let sum_dy_xhat: Vec<T> = sum_dy_xhat.into_iter().map(T::of).collect();
-        for i in 0..c {
-            self.beta.grad[i] += sum_dy[i];
-            self.gamma.grad[i] += sum_dy_xhat[i];
-        }
-        let m = T::of((dys.len() / c) as f64);
-        let k: Vec<T> = (0..c).map(|i| self.gamma.value[i] * cache.inv_std[i] / m).collect();
-        for (g, x) in dy.as_slice_mut().expect("standard layout").chunks_exact_mut(c).zip(xhat.chunks_exact(c)) {
-            for i in 0..c {
-                g[i] = k[i] * (m * g[i] - sum_dy[i] - x[i] * sum_dy_xhat[i]);
-            }
-        }
+        self.input_gradient(cache, &mut dy, &sum_dy, &sum_dy_xhat);
         dy
     }
 
@@ -165,6 +155,57 @@ impl<T: Scalar> BatchNorm<T> {
             }
         }
         dy
+    }
+
+    /// [`Self::relu_backward`] then [`Self::backward`] in two passes over `dy` instead of
+    /// four: the first zeroes `dy` where the ReLU was off and sums `dy` and `dy * x_hat` per
+    /// channel (in f64, pixel order, as the two do), the second writes `dx` into `dy`'s
+    /// memory. Equal to the two in sequence, bit for bit.
+    ///
+    /// # Shapes
+    /// - dy: `[N, H, W, C]`, the gradient of the ReLU's output
+    /// - returns: dx `[N, H, W, C]`
+    #[allow(clippy::neg_cmp_op_on_partial_ord)] // a NaN input must count as non-positive
+    pub fn backward_through_relu(&mut self, cache: &BatchNormCache<T>, dy: Array4<T>) -> Array4<T> {
+        let c = self.channels();
+        let mut dy = super::into_standard_layout(dy);
+        let xhat = cache.normalized.as_slice().expect("standard layout");
+        let (mut sum_dy, mut sum_dy_xhat) = (vec![0.0f64; c], vec![0.0f64; c]);
+        {
+            let (gamma, beta) = (Self::slice(&self.gamma.value), Self::slice(&self.beta.value));
+            for (g, x) in dy.as_slice_mut().expect("standard layout").chunks_exact_mut(c).zip(xhat.chunks_exact(c)) {
+                for i in 0..c {
+                    if !(x[i] * gamma[i] + beta[i] > T::zero()) {
+                        g[i] = T::zero();
+                    }
+                    sum_dy_xhat[i] += (g[i] * x[i]).to_f64().unwrap_or(0.0);
+                    sum_dy[i] += g[i].to_f64().unwrap_or(0.0);
+                }
+            }
+        }
+        let sum_dy: Vec<T> = sum_dy.into_iter().map(T::of).collect();
+        let sum_dy_xhat: Vec<T> = sum_dy_xhat.into_iter().map(T::of).collect();
+        self.input_gradient(cache, &mut dy, &sum_dy, &sum_dy_xhat);
+        dy
+    }
+
+    /// Accumulates the `gamma` and `beta` gradients from the channel sums of `dy` and
+    /// `dy * x_hat`, and overwrites `dy` with `dx`.
+    fn input_gradient(&mut self, cache: &BatchNormCache<T>, dy: &mut Array4<T>, sum_dy: &[T], sum_dy_xhat: &[T]) {
+        let c = self.channels();
+        for i in 0..c {
+            self.beta.grad[i] += sum_dy[i];
+            self.gamma.grad[i] += sum_dy_xhat[i];
+        }
+        let xhat = cache.normalized.as_slice().expect("standard layout");
+        let dys = dy.as_slice_mut().expect("standard layout");
+        let m = T::of((dys.len() / c) as f64);
+        let k: Vec<T> = (0..c).map(|i| self.gamma.value[i] * cache.inv_std[i] / m).collect();
+        for (g, x) in dys.chunks_exact_mut(c).zip(xhat.chunks_exact(c)) {
+            for i in 0..c {
+                g[i] = k[i] * (m * g[i] - sum_dy[i] - x[i] * sum_dy_xhat[i]);
+            }
+        }
     }
 
     /// Folds the running statistics into `conv` (the convolution this layer follows), so
@@ -239,6 +280,24 @@ mod tests {
         let expected = crate::layers::relu::backward(y.view(), dy.view());
         assert!(expected.iter().any(|&v| v == 0.0) && expected.iter().any(|&v| v != 0.0));
         assert_eq!(bn.relu_backward(&cache, dy), expected);
+    }
+
+    #[test]
+    fn backward_through_relu_equals_relu_backward_then_backward_bit_for_bit() {
+        let mut rng = Rng::new(10);
+        let mut fused = random_bn(6, &mut rng);
+        fused.beta.value[1] = f64::NAN;
+        let x = random(ndarray::Ix4(2, 5, 3, 6), &mut rng);
+        let (_, cache) = fused.forward_train(x);
+        let dy = random(ndarray::Ix4(2, 5, 3, 6), &mut rng);
+        let mut plain = fused.clone();
+        let expected = plain.backward(&cache, plain.relu_backward(&cache, dy.clone()));
+        let got = fused.backward_through_relu(&cache, dy);
+        let bits = |a: &Array4<f64>| a.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&got), bits(&expected));
+        assert_eq!(fused.gamma.grad.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), plain.gamma.grad.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+        assert_eq!(fused.beta.grad.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), plain.beta.grad.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+        assert!(got.iter().any(|v| *v != 0.0));
     }
 
     #[test]

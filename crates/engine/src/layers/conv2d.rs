@@ -209,46 +209,148 @@ impl<T: Scalar> Conv2d<T> {
     /// Given `dy` `[N, OH, OW, C_out]`, accumulates `weight.grad` and `bias.grad` and
     /// returns `dx` `[N, H, W, C_in]`.
     ///
+    /// For f32 layers the direct kernels take what they can: the weight gradient where the
+    /// output channels are few (no column matrix), and `dx`, the full convolution of `dy`
+    /// with the kernel flipped and its channels swapped, where the input channels are few
+    /// (no col2im). The rest is [`Self::backward_im2col`]'s GEMM over im2col blocks.
+    ///
     /// # Shapes
     /// - dy: `[N, OH, OW, C_out]`
     /// - returns: dx `[N, H, W, C_in]`
     pub fn backward(&mut self, cache: &Conv2dCache<T>, dy: ArrayView4<T>) -> Array4<T> {
+        let dy = dy.as_standard_layout();
+        self.add_bias_gradient(dy.view());
+        let dx = self.input_gradient_direct(dy.view());
+        let weights_done = self.weight_gradient_direct(cache, dy.view());
+        match dx {
+            Some(dx) if weights_done => dx,
+            dx => {
+                let rest = self.im2col_gradients(cache, dy.view(), !weights_done, dx.is_none());
+                dx.or(rest).expect("im2col computed dx")
+            }
+        }
+    }
+
+    /// The plain backward, which [`Self::backward`]'s fast paths are tested against: the
+    /// weight gradient and the column gradient by GEMM over im2col blocks, then col2im.
+    /// Same shapes as [`Self::backward`].
+    pub fn backward_im2col(&mut self, cache: &Conv2dCache<T>, dy: ArrayView4<T>) -> Array4<T> {
+        let dy = dy.as_standard_layout();
+        self.add_bias_gradient(dy.view());
+        self.im2col_gradients(cache, dy.view(), true, true).expect("asked for dx")
+    }
+
+    fn add_bias_gradient(&mut self, dy: ArrayView4<T>) {
+        super::add_channel_sums(dy.as_slice().expect("standard layout"), self.bias.grad.as_slice_mut().expect("bias grad is contiguous"));
+    }
+
+    /// Whether [`Self::backward`] computes the weight gradient with the direct kernel.
+    pub fn uses_direct_weight_gradient(&self) -> bool {
+        std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>() && !self.is_pointwise() && super::direct::takes_weight_grad(self.config.out_channels)
+    }
+
+    /// Adds the weight gradient by the direct kernel; `false` where it does not run.
+    fn weight_gradient_direct(&mut self, cache: &Conv2dCache<T>, dy: ArrayView4<T>) -> bool {
+        if !self.uses_direct_weight_gradient() {
+            return false;
+        }
+        let c = self.config;
+        let (n, h, w, cin) = cache.input.dim();
+        let (Some(xs), Some(dys)) = (cache.input.as_slice(), dy.as_slice()) else { return false };
+        let Some(dw) = self.weight.grad.as_slice_mut() else { return false };
+        let shape = super::direct::Shape { n, h, w, cin, cout: c.out_channels, kernel: c.kernel, pad: c.padding };
+        super::direct::weight_grad(shape, as_f32(xs), as_f32(dys), as_f32_mut(dw), &mut Vec::new())
+    }
+
+    /// Whether [`Self::backward`] computes `dx` with the direct kernel.
+    pub fn uses_direct_backward(&self) -> bool {
+        let c = &self.config;
+        std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>() && c.kernel > 1 && c.padding < c.kernel && super::direct::takes(c.in_channels)
+    }
+
+    /// `dx` by the direct kernel: `dy` (`[N, OH, OW, C_out]`, standard layout) padded by
+    /// `K - 1 - p` and convolved with `w'[ky, kx, co, ci] = w[K-1-ky, K-1-kx, ci, co]`,
+    /// which gives `[N, H, W, C_in]`. `None` where that kernel does not run.
+    fn input_gradient_direct(&self, dy: ArrayView4<T>) -> Option<Array4<T>> {
+        if !self.uses_direct_backward() {
+            return None;
+        }
+        let c = self.config;
+        let (n, oh, ow, co) = dy.dim();
+        let (k, ci) = (c.kernel, c.in_channels);
+        let w = self.weight.value.as_slice()?;
+        let mut flipped = vec![0.0f32; w.len()];
+        let w = as_f32(w);
+        for ky in 0..k {
+            for kx in 0..k {
+                for i in 0..ci {
+                    for o in 0..co {
+                        flipped[((ky * k + kx) * co + o) * ci + i] = w[(((k - 1 - ky) * k + (k - 1 - kx)) * ci + i) * co + o];
+                    }
+                }
+            }
+        }
+        let pad = k - 1 - c.padding;
+        let (h, w) = (oh + 2 * pad + 1 - k, ow + 2 * pad + 1 - k);
+        let mut dx = Array4::<T>::zeros((n, h, w, ci));
+        let shape = super::direct::Shape { n, h: oh, w: ow, cin: co, cout: ci, kernel: k, pad };
+        let ran = super::direct::conv(
+            shape,
+            as_f32(dy.as_slice()?),
+            &flipped,
+            &vec![0.0; ci],
+            as_f32_mut(dx.as_slice_mut().expect("fresh array")),
+            false,
+            &mut Vec::new(),
+        );
+        ran.then_some(dx)
+    }
+
+    /// If `want_dw`, accumulates `weight.grad` (`cols^T @ dy` over im2col blocks, or
+    /// `x^T @ dy` for 1x1); if `want_dx`, returns `dx` (`dy @ w^T`, then col2im). `dy` is
+    /// standard layout.
+    fn im2col_gradients(&mut self, cache: &Conv2dCache<T>, dy: ArrayView4<T>, want_dw: bool, want_dx: bool) -> Option<Array4<T>> {
         let x = &cache.input;
         let (n, h, w, ci) = x.dim();
         let (_, oh, ow, co) = dy.dim();
-        let dy = dy.as_standard_layout();
         let pixels = n * oh * ow;
         let k = self.config.patch_len();
-        let dym = dy.view().into_shape_with_order((pixels, co)).expect("standard layout");
-        super::add_channel_sums(dy.as_slice().expect("standard layout"), self.bias.grad.as_slice_mut().expect("bias grad is contiguous"));
-        let mut dx = Array4::<T>::zeros((n, h, w, ci));
-        let c = self.config;
-        let pointwise = self.is_pointwise();
+        let dym = dy.into_shape_with_order((pixels, co)).expect("standard layout");
+        let (c, pointwise) = (self.config, self.is_pointwise());
         let wm = self.weight.value.view().into_shape_with_order((k, co)).expect("weight is [KH, KW, C_in, C_out]");
         let mut dwm = self.weight.grad.view_mut().into_shape_with_order((k, co)).expect("weight grad");
+        let mut dx = want_dx.then(|| Array4::<T>::zeros((n, h, w, ci)));
         if pointwise {
-            let xm = x.view().into_shape_with_order((pixels, k)).expect("standard layout");
-            gemm(T::one(), &xm.t(), &dym, T::one(), &mut dwm);
-            let mut dxm = dx.view_mut().into_shape_with_order((pixels, k)).expect("standard layout");
-            gemm(T::one(), &dym, &wm.t(), T::zero(), &mut dxm);
+            if want_dw {
+                let xm = x.view().into_shape_with_order((pixels, k)).expect("standard layout");
+                gemm(T::one(), &xm.t(), &dym, T::one(), &mut dwm);
+            }
+            if let Some(dx) = dx.as_mut() {
+                let mut dxm = dx.view_mut().into_shape_with_order((pixels, k)).expect("standard layout");
+                gemm(T::one(), &dym, &wm.t(), T::zero(), &mut dxm);
+            }
             return dx;
         }
         let geometry = Geometry { h, w, oh, ow, cin: ci, kernel: c.kernel, pad: c.padding };
         let rows_per_block = (BLOCK_ELEMENTS / k).max(1);
-        let mut cols = vec![T::zero(); rows_per_block.min(pixels) * k];
-        let mut dcols = cols.clone();
+        let block = rows_per_block.min(pixels) * k;
+        let mut cols = if want_dw { vec![T::zero(); block] } else { Vec::new() };
+        let mut dcols = if want_dx { vec![T::zero(); block] } else { Vec::new() };
         let xs = x.as_slice().expect("cache input is standard layout");
-        let dxs = dx.as_slice_mut().expect("fresh array");
         let mut start = 0;
         while start < pixels {
             let rows = rows_per_block.min(pixels - start);
             let dyblock = dym.slice(ndarray::s![start..start + rows, ..]);
-            geometry.im2col(xs, start, rows, &mut cols[..rows * k]);
-            let colm = ArrayView2::from_shape((rows, k), &cols[..rows * k]).expect("block fits");
-            gemm(T::one(), &colm.t(), &dyblock, T::one(), &mut dwm);
-            let mut dcolm = ArrayViewMut2::from_shape((rows, k), &mut dcols[..rows * k]).expect("block fits");
-            gemm(T::one(), &dyblock, &wm.t(), T::zero(), &mut dcolm);
-            geometry.col2im(&dcols[..rows * k], start, rows, dxs);
+            if want_dw {
+                geometry.im2col(xs, start, rows, &mut cols[..rows * k]);
+                let colm = ArrayView2::from_shape((rows, k), &cols[..rows * k]).expect("block fits");
+                gemm(T::one(), &colm.t(), &dyblock, T::one(), &mut dwm);
+            }
+            if let Some(dx) = dx.as_mut() {
+                let mut dcolm = ArrayViewMut2::from_shape((rows, k), &mut dcols[..rows * k]).expect("block fits");
+                gemm(T::one(), &dyblock, &wm.t(), T::zero(), &mut dcolm);
+                geometry.col2im(&dcols[..rows * k], start, rows, dx.as_slice_mut().expect("fresh array"));
+            }
             start += rows;
         }
         dx

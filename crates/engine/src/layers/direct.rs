@@ -196,24 +196,8 @@ unsafe fn conv_with<S: Simd>(s: Shape, x: &[f32], weight: &[f32], bias: &[f32], 
         dst[s.cout..].fill(0.0);
     }
     let xp: &[f32] = if s.pad > 0 {
-        let xp = &mut rest[..padded_len];
-        // Zero the border only: the top and bottom `pad` rows of each image, and the
-        // `pad` pixels either side of every row between.
-        let (row, prow, side) = (s.w * s.cin, wp * s.cin, s.pad * s.cin);
-        for image in xp.chunks_exact_mut(hp * prow) {
-            image[..s.pad * prow].fill(0.0);
-            image[(hp - s.pad) * prow..].fill(0.0);
-            for r in image[s.pad * prow..(hp - s.pad) * prow].chunks_exact_mut(prow) {
-                r[..side].fill(0.0);
-                r[prow - side..].fill(0.0);
-            }
-        }
-        for (i, src) in x.chunks_exact(row).enumerate() {
-            let (n, iy) = (i / s.h, i % s.h);
-            let at = ((n * hp + iy + s.pad) * wp + s.pad) * s.cin;
-            xp[at..at + row].copy_from_slice(src);
-        }
-        xp
+        pad_input(s, x, &mut rest[..padded_len]);
+        &rest[..padded_len]
     } else {
         x
     };
@@ -238,6 +222,183 @@ unsafe fn conv_with<S: Simd>(s: Shape, x: &[f32], weight: &[f32], bias: &[f32], 
         5 => k.run::<S, 5, 1>(y),
         6 => k.run::<S, 6, 1>(y),
         _ => k.run::<S, 10, 1>(y),
+    }
+}
+
+/// Writes `x` (`[N, H, W, C_in]`) into `xp` (`[N, H + 2p, W + 2p, C_in]`) with a zero border.
+fn pad_input(s: Shape, x: &[f32], xp: &mut [f32]) {
+    let (hp, wp) = (s.h + 2 * s.pad, s.w + 2 * s.pad);
+    // Zero the border only: the top and bottom `pad` rows of each image, and the `pad`
+    // pixels either side of every row between.
+    let (row, prow, side) = (s.w * s.cin, wp * s.cin, s.pad * s.cin);
+    for image in xp.chunks_exact_mut(hp * prow) {
+        image[..s.pad * prow].fill(0.0);
+        image[(hp - s.pad) * prow..].fill(0.0);
+        for r in image[s.pad * prow..(hp - s.pad) * prow].chunks_exact_mut(prow) {
+            r[..side].fill(0.0);
+            r[prow - side..].fill(0.0);
+        }
+    }
+    for (i, src) in x.chunks_exact(row).enumerate() {
+        let (n, iy) = (i / s.h, i % s.h);
+        let at = ((n * hp + iy + s.pad) * wp + s.pad) * s.cin;
+        xp[at..at + row].copy_from_slice(src);
+    }
+}
+
+/// Whether [`weight_grad`] takes convolutions with `cout` output channels on this machine
+/// (at most 8 vectors of them).
+pub(crate) fn takes_weight_grad(cout: usize) -> bool {
+    lanes().is_some_and(|l| (1..=8).contains(&cout.div_ceil(l)))
+}
+
+/// Adds the weight gradient of a convolution to `dw`:
+/// `dw[ky, kx, ci, co] += sum over (n, oy, ox) of x_pad[n, oy + ky, ox + kx, ci] * dy[n, oy, ox, co]`,
+/// if this machine has a kernel for the shape ([`takes_weight_grad`]); returns `false`
+/// (and leaves `dw` alone) otherwise.
+///
+/// `x`: `[N, H, W, C_in]`; `dy`: `[N, OH, OW, C_out]`; `dw`: `[K, K, C_in, C_out]`, all
+/// standard layout. `scratch` holds the padded input, `dy` with its channels padded to
+/// whole vectors and the padded sums; it grows once and is reused.
+pub(crate) fn weight_grad(s: Shape, x: &[f32], dy: &[f32], dw: &mut [f32], scratch: &mut Vec<f32>) -> bool {
+    if !takes_weight_grad(s.cout) {
+        return false;
+    }
+    assert_eq!(x.len(), s.n * s.h * s.w * s.cin, "weight gradient input");
+    assert_eq!(dy.len(), s.n * s.oh() * s.ow() * s.cout, "weight gradient dy");
+    assert_eq!(dw.len(), s.kernel * s.kernel * s.cin * s.cout, "weight gradient");
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: `takes_weight_grad` saw AVX2 and FMA on this CPU; the lengths were checked above.
+        unsafe { weight_grad_avx2(s, x, dy, dw, scratch) };
+    }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        // SAFETY: simd128 is enabled at compile time; the lengths were checked above.
+        unsafe { weight_grad_with::<Wasm128>(s, x, dy, dw, scratch) };
+    }
+    true
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn weight_grad_avx2(s: Shape, x: &[f32], dy: &[f32], dw: &mut [f32], scratch: &mut Vec<f32>) {
+    weight_grad_with::<Avx2>(s, x, dy, dw, scratch)
+}
+
+/// Pads the input and `dy` into `scratch`, sums into padded `[K * K * C_in, cop]` rows with
+/// the micro-kernel for the number of output vectors, then adds those to `dw`.
+#[inline(always)]
+unsafe fn weight_grad_with<S: Simd>(s: Shape, x: &[f32], dy: &[f32], dw: &mut [f32], scratch: &mut Vec<f32>) {
+    let nv = s.cout.div_ceil(S::LANES);
+    let cop = nv * S::LANES;
+    let taps = s.kernel * s.kernel * s.cin;
+    let (hp, wp) = (s.h + 2 * s.pad, s.w + 2 * s.pad);
+    let padded_len = if s.pad > 0 { s.n * hp * wp * s.cin } else { 0 };
+    let out_pixels = s.n * s.oh() * s.ow();
+    super::grow_scratch(scratch, taps * cop + out_pixels * cop + padded_len);
+    let (sums, rest) = scratch.split_at_mut(taps * cop);
+    let (dyp, rest) = rest.split_at_mut(out_pixels * cop);
+    sums.fill(0.0);
+    for (dst, src) in dyp.chunks_exact_mut(cop).zip(dy.chunks_exact(s.cout)) {
+        dst[..s.cout].copy_from_slice(src);
+        dst[s.cout..].fill(0.0);
+    }
+    let xp: &[f32] = if s.pad > 0 {
+        pad_input(s, x, &mut rest[..padded_len]);
+        &rest[..padded_len]
+    } else {
+        x
+    };
+    let g = GradKernel { s, hp, wp, cop, xp, dy: dyp };
+    // Sums kept in registers: CB input channels x NV vectors, with NV loaded dy vectors
+    // and one broadcast input.
+    match nv {
+        1 => g.run::<S, 1, 4>(sums),
+        2 => g.run::<S, 2, 4>(sums),
+        3 => g.run::<S, 3, 3>(sums),
+        4 => g.run::<S, 4, 2>(sums),
+        5 => g.run::<S, 5, 1>(sums),
+        6 => g.run::<S, 6, 1>(sums),
+        7 => g.run::<S, 7, 1>(sums),
+        _ => g.run::<S, 8, 1>(sums),
+    }
+    for (dst, src) in dw.chunks_exact_mut(s.cout).zip(sums.chunks_exact(cop)) {
+        for (d, v) in dst.iter_mut().zip(src) {
+            *d += v;
+        }
+    }
+}
+
+/// The padded operands of one weight gradient.
+struct GradKernel<'a> {
+    s: Shape,
+    hp: usize,
+    wp: usize,
+    /// Output channels padded to whole vectors.
+    cop: usize,
+    /// Padded input `[N, H + 2p, W + 2p, C_in]`.
+    xp: &'a [f32],
+    /// `dy` with padded channels, `[N, OH, OW, cop]`.
+    dy: &'a [f32],
+}
+
+impl GradKernel<'_> {
+    /// For every output row and kernel tap, the row's sums for `CB` input channels at a
+    /// time (then the remainder one by one), added to their rows of `sums`
+    /// (`[K * K * C_in, cop]`).
+    #[inline(always)]
+    unsafe fn run<S: Simd, const NV: usize, const CB: usize>(&self, sums: &mut [f32]) {
+        let (oh, ow, cin, kernel, cop) = (self.s.oh(), self.s.ow(), self.s.cin, self.s.kernel, self.cop);
+        for n in 0..self.s.n {
+            for oy in 0..oh {
+                let dy = self.dy.as_ptr().add((n * oh + oy) * ow * cop);
+                for ky in 0..kernel {
+                    for kx in 0..kernel {
+                        // Pixel ox of the row reads input pixel ox + kx of padded row oy + ky.
+                        let x = self.xp.as_ptr().add(((n * self.hp + oy + ky) * self.wp + kx) * cin);
+                        let tap = (ky * kernel + kx) * cin;
+                        let mut c = 0;
+                        while c + CB <= cin {
+                            Self::row::<S, NV, CB>(ow, cin, cop, x.add(c), dy, sums.as_mut_ptr().add((tap + c) * cop));
+                            c += CB;
+                        }
+                        while c < cin {
+                            Self::row::<S, NV, 1>(ow, cin, cop, x.add(c), dy, sums.as_mut_ptr().add((tap + c) * cop));
+                            c += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `sums[c][..] += sum over ox < ow of x[ox * C_in + c] * dy[ox * cop ..]` for `c < CB`.
+    #[inline(always)]
+    unsafe fn row<S: Simd, const NV: usize, const CB: usize>(ow: usize, cin: usize, cop: usize, x: *const f32, dy: *const f32, sums: *mut f32) {
+        let mut acc = [[S::splat(0.0); NV]; CB];
+        for (c, a) in acc.iter_mut().enumerate() {
+            for (v, lane) in a.iter_mut().enumerate() {
+                *lane = S::load(sums.add(c * cop + v * S::LANES));
+            }
+        }
+        for ox in 0..ow {
+            let mut d = [S::splat(0.0); NV];
+            for (v, lane) in d.iter_mut().enumerate() {
+                *lane = S::load(dy.add(ox * cop + v * S::LANES));
+            }
+            for (c, a) in acc.iter_mut().enumerate() {
+                let xv = S::splat(*x.add(ox * cin + c));
+                for (lane, &dl) in a.iter_mut().zip(&d) {
+                    *lane = S::madd(xv, dl, *lane);
+                }
+            }
+        }
+        for (c, a) in acc.iter().enumerate() {
+            for (v, &lane) in a.iter().enumerate() {
+                S::store(sums.add(c * cop + v * S::LANES), lane);
+            }
+        }
     }
 }
 

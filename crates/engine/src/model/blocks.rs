@@ -78,10 +78,7 @@ impl<T: Scalar> ConvBnRelu<T> {
     /// - returns: `[N, H, W, C_in]`
     fn backward(&mut self, cache: &ConvBnReluCache<T>, dy: Array4<T>) -> Array4<T> {
         let d = match (self.bn.as_mut(), &cache.relu) {
-            (Some(bn), ReluCache::Normalized(bc)) => {
-                let d = bn.relu_backward(bc, dy);
-                bn.backward(bc, d)
-            }
+            (Some(bn), ReluCache::Normalized(bc)) => bn.backward_through_relu(bc, dy),
             (None, ReluCache::Output(output)) => relu::backward(output.view(), dy.view()),
             _ => foreign_cache(),
         };

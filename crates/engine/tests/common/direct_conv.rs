@@ -45,3 +45,56 @@ pub fn direct_kernel_matches_im2col() -> usize {
     }
     direct
 }
+
+/// Compares `backward` (whose `dx` and weight gradient take the direct kernels where they
+/// run) with `backward_im2col` within 1e-5 relative (times sqrt(terms / 64) for sums of
+/// more than 64 terms): `dx`, the weight and the bias
+/// gradients, over 1 to 48 input channels, 1x1, 3x3 with and without padding and 5x5, batch
+/// 1 and 2, and the learn view's layers. Returns how many of the shapes took the direct
+/// kernel for `dx` and for the weight gradient.
+pub fn direct_backward_matches_im2col() -> (usize, usize) {
+    let mut rng = Rng::new(12);
+    let mut shapes = vec![
+        (3, 8, 3, 1, [4, 16, 16]),
+        (8, 8, 3, 1, [2, 9, 13]),
+        (16, 8, 3, 1, [1, 8, 8]),
+        (40, 20, 3, 1, [1, 6, 10]),
+        (16, 32, 3, 1, [2, 8, 8]),
+        (32, 64, 3, 1, [1, 4, 4]),
+        (64, 16, 3, 1, [1, 5, 3]),
+    ];
+    for cin in 1..=48 {
+        let cout = 1 + (rng.uniform() * 24.0) as usize;
+        let (kernel, pad) = [(3, 1), (3, 0), (5, 2), (1, 0)][cin % 4];
+        let (h, w) = (5 + (rng.uniform() * 9.0) as usize, 5 + (rng.uniform() * 17.0) as usize);
+        shapes.push((cin, cout, kernel, pad, [1 + cin % 2, h, w]));
+    }
+    let (mut direct_dx, mut direct_dw) = (0, 0);
+    for (cin, cout, kernel, padding, [n, h, w]) in shapes {
+        let mut conv = Conv2d::<f32>::new(Conv2dConfig { in_channels: cin, out_channels: cout, kernel, padding }, &mut rng);
+        direct_dx += usize::from(conv.uses_direct_backward());
+        direct_dw += usize::from(conv.uses_direct_weight_gradient());
+        let x = Array4::from_shape_simple_fn((n, h, w, cin), || rng.normal() as f32);
+        let (y, cache) = conv.forward(&x).unwrap();
+        let dy = Array4::from_shape_simple_fn(y.raw_dim(), || rng.normal() as f32);
+        let mut plain = conv.clone();
+        let expected = plain.backward_im2col(&cache, dy.view());
+        let got = conv.backward(&cache, dy.view());
+        let what = format!("{cin}->{cout} k{kernel} p{padding} {n}x{h}x{w}");
+        // Each value is an f32 sum of `terms` products, added in another order by each path:
+        // they differ by about sqrt(terms) roundings of the partial sums.
+        let pixels = y.len() / cout;
+        for (name, g, e, terms) in [
+            ("dx", got.as_slice().unwrap(), expected.as_slice().unwrap(), kernel * kernel * cout),
+            ("weight grad", conv.weight.grad.as_slice().unwrap(), plain.weight.grad.as_slice().unwrap(), pixels),
+            ("bias grad", conv.bias.grad.as_slice().unwrap(), plain.bias.grad.as_slice().unwrap(), pixels),
+        ] {
+            assert_eq!(g.len(), e.len(), "{what}: {name} length");
+            let tolerance = 1e-5 * (terms as f32 / 64.0).sqrt().max(1.0);
+            for (g, e) in g.iter().zip(e) {
+                assert!((g - e).abs() <= tolerance * (1.0 + e.abs()), "{what}: {name} {g} vs {e}");
+            }
+        }
+    }
+    (direct_dx, direct_dw)
+}
