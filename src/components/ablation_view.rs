@@ -71,7 +71,7 @@ fn ShareMap(props: &ShareProps) -> Html {
     });
     html! {
         <figure class="share" data-stage={props.stage.name.clone()}>
-            <Pointable {pixels} width={s.width} height={s.height} class="share-map" label={AttrValue::from(format!("{}: the skip's share", props.stage.name))}
+            <Pointable {pixels} width={s.width} height={s.height} class="share-map" label={AttrValue::from(crate::alt_text::plane(&format!("{}: the skip's share of the fused value", props.stage.name), s.height, s.width, &values))}
                 mark={Some((y, x))} {on_point} />
             <figcaption>{ format!("{} ({}×{}): mean {:.0}%, here {}", props.stage.name, s.height, s.width, 100.0 * avg,
                 here.map(|h| format!("{:.0}%", 100.0 * h)).unwrap_or_else(|| "—".into())) }</figcaption>
@@ -103,7 +103,7 @@ pub fn AblationView(props: &Props) -> Html {
     let skipless_px = use_memo((p.clone(), props.skipless.clone(), props.classes.clone(), o), |(p, m, c, o)| {
         m.as_ref().map(|m| Shared(Rc::new(overlay(&p.rgba, m, c, *o as f64 / 100.0))))
     });
-    let canvas = |px: Shared<Vec<u8>>, label: &str| html! { <super::RgbaCanvas pixels={px} width={vw} height={vh} class="abl-mask" label={AttrValue::from(label.to_string())} /> };
+    let canvas = |px: Shared<Vec<u8>>, label: &str| html! { <super::RgbaCanvas pixels={px} width={vw} height={vh} class="abl-mask" label={AttrValue::from(crate::alt_text::photo(label, vh, vw))} /> };
     let toggles = (0..props.depth).map(|k| {
         let on = !props.off.get(k).copied().unwrap_or(false);
         let (cb, off, depth) = (props.on_ablate.clone(), props.off.clone(), props.depth);
