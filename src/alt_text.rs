@@ -93,8 +93,10 @@ mod tests {
                 .map(|i| {
                     if i < 150 {
                         2
-                    } else if i < 199 {
+                    } else if i < 198 {
                         0
+                    } else if i < 199 {
+                        3
                     } else {
                         1
                     }
@@ -103,7 +105,7 @@ mod tests {
         };
         assert_eq!(
             mask("live mask", "transposed-add", &m, &["sky", "road", "tree", "car"]),
-            "live mask: transposed-add, 2 x 100: classes shown tree 75%, sky 25%, road"
+            "live mask: transposed-add, 2 x 100: classes shown tree 75%, sky 24%, road, car"
         );
         let empty = Mask { height: 0, width: 0, classes: vec![] };
         assert!(mask("m", "v", &empty, &["a"]).ends_with("classes shown none"));

@@ -11,6 +11,8 @@ use yew::prelude::*;
 #[derive(Properties, PartialEq)]
 pub struct Props {
     pub status: Status,
+    /// The variant shown (the legend's shares are of its mask).
+    pub variant: Variant,
     /// The `<video>`'s ref: `hooks/use_camera` gives it the camera's stream.
     pub video: NodeRef,
     /// The last answered frame and its masks.
@@ -86,7 +88,7 @@ pub fn CameraPanel(props: &Props) -> Html {
         Callback::from(move |_: MouseEvent| cb.emit(!on))
     };
     let (rule, toggle_label, disabled) = match (props.side_by_side, props.single_fps) {
-        (true, _) => ("Each frame runs the three skip modes: about a third as many frames per second.".to_string(), "Show the shown model alone", false),
+        (true, _) => ("Each frame runs the three skip modes: about a third as many frames per second.".to_string(), "One model per frame", false),
         (false, None) => (format!("Side by side is offered once this machine runs {SIDE_BY_SIDE_FPS:.0} frames per second with one model; measuring…"), "Three skip modes side by side", true),
         (false, Some(f)) if f >= SIDE_BY_SIDE_FPS => (
             format!("This machine runs {f:.1} frames per second with one model ({SIDE_BY_SIDE_FPS:.0} or more): fast enough to run the three skip modes on every frame."),
@@ -121,8 +123,12 @@ pub fn CameraPanel(props: &Props) -> Html {
             })
             .collect::<Html>()
     });
-    // The legend's shares are of the first mask shown (the shown variant's, or skip none's).
-    let counts = props.shown.as_ref().and_then(|s| s.masks.iter().find_map(|(_, m)| m.as_ref().ok())).map(|m| class_counts(m, props.classes.len()));
+    // The legend's shares are of the shown variant's mask (else of the first mask shown).
+    let legend_mask = props.shown.as_ref().and_then(|s| {
+        let ok = |(v, m): &(Variant, Result<Shared<Mask>, String>)| m.as_ref().ok().map(|m| (*v, m.clone()));
+        s.masks.iter().filter(|(v, _)| *v == props.variant).find_map(ok).or_else(|| s.masks.iter().find_map(ok))
+    });
+    let counts = legend_mask.as_ref().map(|(v, m)| (*v, class_counts(m, props.classes.len())));
     html! {
         <section class="camera-view" aria-label="live camera" data-status={if props.status == Status::On { "on" } else { "starting" }}>
             <div class="camera-bar">
@@ -140,7 +146,8 @@ pub fn CameraPanel(props: &Props) -> Html {
                 </figure>
                 { masks.unwrap_or_default() }
             </div>
-            if let Some(counts) = counts {
+            if let Some((v, counts)) = counts {
+                <p class="hint camera-legend-of">{ format!("Class shares of the last {v} mask:") }</p>
                 <Legend classes={props.classes.clone()} {counts} />
             }
         </section>

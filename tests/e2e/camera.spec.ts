@@ -118,6 +118,8 @@ test.describe('fake camera', () => {
     await page.screenshot({ path: path.join(ART, 'camera-desktop.png'), fullPage: false });
     await page.locator('section.camera-view').screenshot({ path: path.join(ART, 'camera-desktop-view.png') });
     await page.setViewportSize({ width: 390, height: 844 });
+    // The lesson's sheet would cover half the phone's screen.
+    if (await page.locator('aside.lesson[data-step]').count()) await page.locator('aside.lesson button', { hasText: 'close' }).first().click();
     await page.locator('section.camera-view').scrollIntoViewIfNeeded();
     await page.screenshot({ path: path.join(ART, 'camera-phone.png'), fullPage: false });
     await page.locator('section.camera-view').screenshot({ path: path.join(ART, 'camera-phone-view.png') });

@@ -19,8 +19,10 @@ const markControls = (page: Page) => page.evaluate(() => {
     const r = el.getBoundingClientRect();
     const s = getComputedStyle(el);
     if (r.width === 0 || r.height === 0 || s.visibility === 'hidden' || (el as HTMLElement).closest('[hidden], [inert]')) return;
-    el.setAttribute('data-kb', String(i));
-    out.push(`${i}: <${el.tagName.toLowerCase()} class="${el.getAttribute('class') ?? ''}"> ${(el.getAttribute('aria-label') ?? el.textContent ?? '').trim().slice(0, 50)}`);
+    // A radio group is one stop of the Tab order (its checked radio; arrows move within).
+    const radio = el instanceof HTMLInputElement && el.type === 'radio' ? `radio:${el.name}` : String(i);
+    el.setAttribute('data-kb', radio);
+    out.push(`${radio}: <${el.tagName.toLowerCase()} class="${el.getAttribute('class') ?? ''}" type="${el.getAttribute('type') ?? ''}"> ${(el.getAttribute('aria-label') ?? el.textContent ?? '').trim().slice(0, 50)}`);
   });
   return out;
 });
@@ -59,7 +61,7 @@ test('Tab reaches every control with a visible focus; keys operate the toggles a
     reached.add(id);
     if (!f.visible) unseen.push(`${f.tag}.${f.cls} (${id})`);
   }
-  const missed = controls.filter((c) => !reached.has(c.split(':')[0]));
+  const missed = controls.filter((c) => !reached.has(c.slice(0, c.indexOf(': '))));
   expect(missed, 'controls Tab never reached').toEqual([]);
   expect(unseen, 'focused without a visible indicator').toEqual([]);
 
@@ -76,6 +78,12 @@ test('Tab reaches every control with a visible focus; keys operate the toggles a
   await expect(skip('none')).toHaveAttribute('aria-pressed', 'true');
   await expect.poll(() => page.evaluate(() => (window as any).__skipscope.variant)).toBe(none);
   await waitForMask(page);
+
+  // The arrow keys within a radio group: the stage's colour scale.
+  const perStage = page.locator('input[type="radio"][name="scale"]').nth(1);
+  await page.locator('input[type="radio"][name="scale"]:checked').focus();
+  await page.keyboard.press('ArrowDown');
+  await expect(perStage).toBeChecked();
 
   // The arrow keys on the mask move the followed position (pinned) by one pixel.
   await page.locator('.pointable.mask-wrap').focus();
@@ -119,13 +127,29 @@ test('every data canvas says what it shows: stage, shape and value range; a mask
     expect([Number(lo), Number(hi)], label).toEqual([round(s.min[Number(c)]), round(s.max[Number(c)])]);
   }
   // The selected stage's heatmaps name it, one per channel.
-  const grid = labels.filter((l) => l.startsWith('dec.1, channel'));
+  const grid = await page.locator('.grid canvas.heatmap').evaluateAll((cs) => cs.map((c) => c.getAttribute('aria-label')!));
+  expect(grid.every((l) => l.startsWith('dec.1, channel'))).toBe(true);
   expect(grid.length).toBe(data.stages['dec.1'].c);
   // The mask: the variant shown and the classes it shows, with shares.
   const mask = await page.locator('canvas.mask').getAttribute('aria-label');
-  expect(mask).toMatch(new RegExp(`: ${data.variant}, \\d+ x \\d+: classes shown [a-z]+ \\d+%`));
-  const legend = await page.locator('.legend li, .legend [data-class]').allTextContents();
-  console.log(`mask label: ${mask}\nlegend: ${legend.join(' | ')}`);
+  const m = mask!.match(new RegExp(`: ${data.variant}, (\\d+) x (\\d+): classes shown (.+)$`));
+  expect(m, mask!).not.toBeNull();
+  // Its classes and shares are those of the mask's pixels, largest first (classes under 1%
+  // without a share).
+  const pixels: number[] = await page.evaluate((v) => [...(window as any).__skipscope.masks[v].classes], data.variant);
+  expect(pixels.length).toBe(Number(m![1]) * Number(m![2]));
+  const counts = new Map<number, number>();
+  for (const c of pixels) counts.set(c, (counts.get(c) ?? 0) + 1);
+  const shares = [...counts.values()].sort((a, b) => b - a).map((n) => 100 * n / pixels.length);
+  const named = m![3].split(', ').map((s) => s.match(/^(.+?)(?: (\d+)%)?$/)!);
+  expect(named.length).toBe(shares.length);
+  named.forEach((n, i) => {
+    if (shares[i] >= 1) expect(Math.abs(Number(n[2]) - shares[i]), mask!).toBeLessThanOrEqual(0.5 + 1e-9);
+    else expect(n[2], mask!).toBeUndefined();
+  });
+  const legend = await page.locator('.legend').first().textContent();
+  for (const n of named) expect(legend, 'a class the legend names').toContain(n[1]);
+  console.log(`mask label: ${mask}`);
   // The comparison's masks name their variants.
   for (const skip of ['none', 'add', 'concat']) {
     await expect(page.locator(`.compare figure[data-skip="${skip}"] canvas`)).toHaveAttribute('aria-label', new RegExp(`^mask with skip ${skip}: \\w+-${skip}, \\d+ x \\d+: classes shown`));
