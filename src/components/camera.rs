@@ -88,7 +88,7 @@ pub fn CameraPanel(props: &Props) -> Html {
         Callback::from(move |_: MouseEvent| cb.emit(!on))
     };
     let (rule, toggle_label, disabled) = match (props.side_by_side, props.single_fps) {
-        (true, _) => ("Each frame runs the three skip modes: about a third as many frames per second.".to_string(), "One model per frame", false),
+        (true, _) => ("Each frame runs the three skip modes, the shown one on the mask worker and the other two on the trace worker at the same time: between a half and a third as many frames per second.".to_string(), "One model per frame", false),
         (false, None) => (format!("Side by side is offered once this machine runs {SIDE_BY_SIDE_FPS:.0} frames per second with one model; measuring…"), "Three skip modes side by side", true),
         (false, Some(f)) if f >= SIDE_BY_SIDE_FPS => (
             format!("This machine runs {f:.1} frames per second with one model ({SIDE_BY_SIDE_FPS:.0} or more): fast enough to run the three skip modes on every frame."),
@@ -96,7 +96,7 @@ pub fn CameraPanel(props: &Props) -> Html {
             false,
         ),
         (false, Some(f)) => (
-            format!("This machine runs {f:.1} frames per second with one model: too slow for the three skip modes side by side (it would run about {:.1}; offered from {SIDE_BY_SIDE_FPS:.0} with one).", f / 3.0),
+            format!("This machine runs {f:.1} frames per second with one model: too slow for the three skip modes side by side (it would run about {:.1} to {:.1}; offered from {SIDE_BY_SIDE_FPS:.0} with one).", f / 3.0, f / 2.0),
             "Side by side anyway (slow)",
             false,
         ),
