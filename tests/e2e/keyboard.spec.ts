@@ -61,6 +61,7 @@ test('Tab reaches every control with a visible focus; keys operate the toggles a
     reached.add(id);
     if (!f.visible) unseen.push(`${f.tag}.${f.cls} (${id})`);
   }
+  console.log(`${controls.length} visible controls, ${reached.size} Tab stops reached`);
   const missed = controls.filter((c) => !reached.has(c.slice(0, c.indexOf(': '))));
   expect(missed, 'controls Tab never reached').toEqual([]);
   expect(unseen, 'focused without a visible indicator').toEqual([]);
@@ -130,6 +131,14 @@ test('every data canvas says what it shows: stage, shape and value range; a mask
   const grid = await page.locator('.grid canvas.heatmap').evaluateAll((cs) => cs.map((c) => c.getAttribute('aria-label')!));
   expect(grid.every((l) => l.startsWith('dec.1, channel'))).toBe(true);
   expect(grid.length).toBe(data.stages['dec.1'].c);
+  // The decoder's parts (upsampled | skip term | fused) name their part, with its shape.
+  const up = data.stages['dec.1'];
+  const upC = await page.evaluate(() => (window as any).__skipscope.stages['dec.1'].upsampled.c as number);
+  const parts = await page.locator('.parts canvas.heatmap.part').evaluateAll((cs) => cs.map((c) => c.getAttribute('aria-label')!));
+  expect(parts.length).toBeGreaterThanOrEqual(2);
+  expect(parts[0]).toMatch(new RegExp(`^dec\\.1 upsampled, channel \\d+ of ${upC}: ${up.h} x ${up.w} x ${upC} \\(H x W x C\\), values -?[\\d.]+\\.\\.-?[\\d.]+$`));
+  // (For concat the third is the stage's output: the fused map only stacks the two.)
+  expect(parts[parts.length - 1]).toMatch(/^dec\.1( fused)?, channel \d+ of \d+: \d+ x \d+ x \d+ \(H x W x C\), values /);
   // The mask: the variant shown and the classes it shows, with shares.
   const mask = await page.locator('canvas.mask').getAttribute('aria-label');
   const m = mask!.match(new RegExp(`: ${data.variant}, (\\d+) x (\\d+): classes shown (.+)$`));
