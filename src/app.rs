@@ -4,10 +4,12 @@
 
 use crate::components::model_picker::ModelChoice;
 use crate::components::{
-    AblationView, Closer, Compare, ImagePicker, Lesson, MaskView, ModelBanner, ModelPicker, ScoreTable, StageStrip, StageView, StatusLine, Toggles, UDiagram,
+    AblationView, CameraPanel, Closer, Compare, ImagePicker, Lesson, MaskView, ModelBanner, ModelPicker, ScoreTable, StageStrip, StageView, StatusLine,
+    Toggles, UDiagram,
 };
 use crate::hooks::{
-    use_ablation, use_compare, use_keys, use_lesson, use_own_models, use_paste, use_picture, use_recovery, use_trace, use_url, use_weights, use_worker,
+    use_ablation, use_camera, use_compare, use_keys, use_lesson, use_own_models, use_paste, use_picture, use_recovery, use_trace, use_url, use_weights,
+    use_worker,
 };
 use crate::lesson::{self, Focus};
 use crate::position::{config_of, Position};
@@ -43,6 +45,7 @@ pub fn App() -> Html {
     use_paste(&pictures, state.fit());
     use_lesson(&state);
     let on_open = use_own_models(&state, &worker);
+    let video = use_camera(&state, &worker);
 
     let d = state.dispatcher();
     let fit = state.fit();
@@ -148,6 +151,12 @@ pub fn App() -> Html {
                         <p class="note picture-note" role="status">{ note }</p>
                     }
                 }
+                <CameraPanel status={state.camera.status.clone()} variant={state.variant} {video} shown={state.camera.shown.clone()} variants={state.camera_variants()}
+                    side_by_side={state.camera.side_by_side} frames={state.camera.frames} fps={state.camera.fps()} single_fps={state.camera.single_fps}
+                    classes={classes.clone()} opacity={state.opacity}
+                    on_start={{ let d = d.clone(); Callback::from(move |()| d.dispatch(Action::CameraStart)) }}
+                    on_stop={{ let d = d.clone(); Callback::from(move |()| d.dispatch(Action::CameraStop)) }}
+                    on_side_by_side={dispatch(&d, Action::CameraSideBySide)} />
             </div>
             <Toggles variant={state.variant} availability={state.availability_all()} on_change={on_variant.clone()} />
             if let Some(note) = &state.variant_note {
@@ -159,9 +168,9 @@ pub fn App() -> Html {
             <StatusLine running={state.running()} stages={shapes.len()} total_stages={stage_names(depth).len()}
                 mask_ms={trace.and_then(|t| t.mask_ms)} forward_ms={trace.and_then(|t| t.forward_ms)} error={state.status_error().map(AttrValue::from)}
                 latency={state.latency.map(|(w, ms)| (AttrValue::from(w), ms))} />
-            if let (Some(p), Some(mask)) = (state.picture.clone(), state.mask()) {
+            if let (Some(p), Some(mask), false) = (state.picture.clone(), state.mask(), state.camera.active()) {
                 <div data-focus="mask" class={focused(Focus::Mask)}>
-                    <MaskView picture={p.clone()} {mask} classes={classes.clone()} opacity={state.opacity} {on_opacity}
+                    <MaskView picture={p.clone()} {mask} variant={state.variant} classes={classes.clone()} opacity={state.opacity} {on_opacity}
                         mark={state.position().and_then(|q| q.inside(p.input.valid_height, p.input.valid_width)).map(|q| (q.y, q.x))}
                         on_point={crate::components::closer::point_callback(on_point.clone(), 0, (p.input.valid_height, p.input.valid_width), (p.input.valid_height, p.input.valid_width), Position::or_centre(state.position(), p.input.valid_height, p.input.valid_width))} />
                 </div>

@@ -13,13 +13,17 @@
 //!   what the page reads and draws.
 //! - [`offline`]: weights kept in Cache Storage, the service worker that keeps the app.
 //! - [`lesson`]: the guided lesson's steps, their text and numbers, from the state (pure).
+//! - [`alt_text`]: the text alternatives of the canvases (stage, shape, value range; a mask's variant and classes), pure.
+//! - [`camera`]: the live camera's state (frames, masks, frames per second), pure.
 //! - [`position`], [`closeup`], [`ablation`]: "look closer" (one position through every
 //!   resolution, each operation's numbers there, a skip switched off), pure.
 //! - [`app`] and [`components`]: the page.
 //! - [`learn`]: the "train it yourself" view (`?learn=1`) and its workers (bin `learn_worker`).
 
 pub mod ablation;
+pub mod alt_text;
 pub mod app;
+pub mod camera;
 pub mod closeup;
 pub mod colormap;
 pub mod components;

@@ -10,6 +10,7 @@
 //! The big maps sit behind `Rc`s, so an action clones only what it changes.
 
 use crate::ablation::{Ablation, AblationKey, AblationRun};
+use crate::camera::{Camera, CameraError, Frame};
 use crate::lesson::{self, Focus};
 use crate::manifest::{Manifest, ManifestEntry};
 use crate::picture::{Fit, Label, Picture};
@@ -221,6 +222,8 @@ pub struct State {
     pub hover: Option<Position>,
     /// The skip levels switched off at inference, and the run that answers it.
     pub ablation: Ablation,
+    /// The live camera ([`Camera`]): while it is on, the photo's runs wait (its results stay).
+    pub camera: Camera,
 }
 
 impl Default for State {
@@ -258,6 +261,7 @@ impl Default for State {
             at: None,
             hover: None,
             ablation: Ablation::default(),
+            camera: Camera::default(),
         }
     }
 }
@@ -326,7 +330,7 @@ impl State {
     /// whose trace is done, and no run of that picture, model and levels was asked yet.
     pub fn wanted_ablation(&self) -> Option<AblationKey> {
         let depth = self.depth();
-        if self.variant.skip == Skip::None || !self.ablation.any_off(depth) || self.picture.is_none() || !self.fits() {
+        if self.variant.skip == Skip::None || !self.ablation.any_off(depth) || self.picture.is_none() || !self.fits() || self.camera.active() {
             return None;
         }
         if self.trace().is_none_or(Trace::running) || !self.availability(self.variant).runnable() {
@@ -467,14 +471,18 @@ impl State {
     /// The variant to trace now, if any: the shown one, when the picture fits its model,
     /// it can run and nothing is cached for it.
     pub fn wanted_trace(&self) -> Option<Variant> {
-        let ready = self.picture.is_some() && self.fits() && self.availability(self.variant).runnable() && !self.traces.contains_key(&self.variant);
+        let ready = self.picture.is_some()
+            && self.fits()
+            && !self.camera.active()
+            && self.availability(self.variant).runnable()
+            && !self.traces.contains_key(&self.variant);
         ready.then_some(self.variant)
     }
 
     /// The variants to segment now for the comparison: once the shown trace is done, the
     /// other skip modes that can run and have no mask, run or error yet.
     pub fn wanted_segments(&self) -> Vec<Variant> {
-        if self.picture.is_none() || self.trace().is_none_or(Trace::running) {
+        if self.picture.is_none() || self.camera.active() || self.trace().is_none_or(Trace::running) {
             return Vec::new();
         }
         Skip::ALL
@@ -482,6 +490,34 @@ impl State {
             .map(|s| self.variant.with_skip(s))
             .filter(|v| *v != self.variant && self.availability(*v).runnable() && !self.masks.contains_key(v) && !self.segments.contains_key(v))
             .collect()
+    }
+
+    /// The variants a camera frame is run through: the shown one, or side by side the three
+    /// skip modes at its upsampling, each with `Ok` if it can run now, else why not.
+    pub fn camera_variants(&self) -> Vec<(Variant, Result<(), String>)> {
+        let variants: Vec<Variant> = if self.camera.side_by_side { Skip::ALL.map(|s| self.variant.with_skip(s)).to_vec() } else { vec![self.variant] };
+        variants
+            .into_iter()
+            .map(|v| {
+                let why = match self.availability(v) {
+                    a if a.runnable() => Ok(()),
+                    Availability::Pending => Err("its weights are downloading".to_string()),
+                    Availability::Unavailable(why) => Err(why),
+                    Availability::Stopped => Err(ENGINE_STOPPED.to_string()),
+                    _ => Err("it cannot run".to_string()),
+                };
+                (v, why)
+            })
+            .collect()
+    }
+
+    /// The variants the next camera frame should run through now (none: no frame is
+    /// wanted, because the camera is off, a frame is in flight or nothing can run).
+    pub fn wanted_camera_frame(&self) -> Vec<Variant> {
+        if !self.camera.wants_frame() {
+            return Vec::new();
+        }
+        self.camera_variants().into_iter().filter(|(_, ok)| ok.is_ok()).map(|(v, _)| v).collect()
     }
 
     /// The mask of the shown variant: from its trace, or from the comparison.
@@ -581,6 +617,11 @@ impl State {
     fn expects(&self, response: &Response) -> bool {
         let trace = |serial: &u32, variant: &Variant| self.traces.get(variant).is_some_and(|t| t.serial == *serial && t.running());
         let segment = |serial: &u32, variant: &Variant| self.segments.get(variant) == Some(&SegmentRun::Running(*serial));
+        // A camera frame's run answers with its mask (a mask-only trace's `Started` is not
+        // needed) or its failure.
+        if response.serial().is_some_and(|s| self.camera.expects(s)) {
+            return matches!(response, Response::Mask { .. } | Response::Segmented { .. } | Response::Failed { .. });
+        }
         match response {
             Response::Loaded { serial, dataset: Dataset::Own, .. } | Response::LoadFailed { serial, dataset: Dataset::Own, .. } => {
                 self.own_requests.iter().any(|r| r.serial == *serial)
@@ -707,6 +748,8 @@ impl State {
         self.dataset = dataset;
         self.settle_variant();
         self.forget_results();
+        // The camera goes on with the new model; masks of the old one are not shown.
+        self.camera.forget_frames();
         self.channel = None;
         self.clock = Some((at_ms, "model switch to mask"));
         self.latency = None;
@@ -736,6 +779,14 @@ impl State {
 
     /// Takes an expected answer of the worker.
     fn answer(&mut self, response: Response, at_ms: f64) {
+        if let Some(serial) = response.serial().filter(|s| self.camera.expects(*s)) {
+            match response {
+                Response::Mask { mask, .. } | Response::Segmented { mask, .. } => self.camera.answer(serial, Ok(mask), at_ms),
+                Response::Failed { message, .. } => self.camera.answer(serial, Err(message), at_ms),
+                _ => {}
+            }
+            return;
+        }
         match response {
             Response::Loaded { serial, dataset: Dataset::Own, variant, model } => self.own_loaded(serial, variant, model, at_ms),
             Response::LoadFailed { serial, dataset: Dataset::Own, message, .. } => {
@@ -812,6 +863,8 @@ impl State {
                 if self.dataset == Dataset::Own {
                     self.switch_dataset(DEFAULT_DATASET, at_ms);
                 }
+                // The camera's frame in flight is lost with the worker: the next is sent.
+                self.camera.forget_frames();
                 self.worker_restarts += 1;
                 self.recovered_from = Some(message);
             }
@@ -831,6 +884,7 @@ impl State {
                     self.ablation.answer(serial, Err(ENGINE_STOPPED.into()));
                 }
                 self.clock = None;
+                self.camera.forget_frames();
                 // The first panic is the cause; later ones are its consequences.
                 self.engine_error.get_or_insert(message);
             }
@@ -955,6 +1009,16 @@ pub enum Action {
         serial: u32,
         key: AblationKey,
     },
+    /// The user asked for the camera.
+    CameraStart,
+    /// The browser answered the camera request: on, or why not.
+    CameraOpened(Result<(), CameraError>),
+    /// The camera is turned off (its button, Escape, or another photo chosen).
+    CameraStop,
+    /// The three skip modes side by side (or the shown one alone) from the next frame.
+    CameraSideBySide(bool),
+    /// A camera frame was sent to the workers, one run per variant.
+    CameraFrameSent(Frame),
 }
 
 impl Action {
@@ -1023,6 +1087,8 @@ impl Reducible for State {
                 if !refit {
                     next.clock = Some((at_ms, if sample.is_some() { "sample to mask" } else { "file to mask" }));
                     next.latency = None;
+                    // Choosing a photo leaves the camera.
+                    next.camera.stop();
                 }
             }
             Action::PictureReady { serial, picture, sample } => {
@@ -1081,6 +1147,11 @@ impl Reducible for State {
             }
             Action::SetAblation(off) => next.ablation.off = off,
             Action::StartAblation { serial, key } => next.ablation.run = Some(AblationRun { serial, key, result: None }),
+            Action::CameraStart => next.camera.start(),
+            Action::CameraOpened(result) => next.camera.opened(result),
+            Action::CameraStop => next.camera.stop(),
+            Action::CameraSideBySide(on) => next.camera.set_side_by_side(on),
+            Action::CameraFrameSent(frame) => next.camera.sent(frame),
         }
         Rc::new(next)
     }
@@ -1552,5 +1623,61 @@ mod tests {
         let s = respond(s, Response::Crashed { message: "boom".into() }, 0.0);
         assert_eq!((s.dataset, s.own_variants(), s.worker_restarts), (DEFAULT_DATASET, vec![], 1));
         assert!(s.own_error.as_deref().unwrap().contains("open them again"));
+    }
+
+    #[test]
+    fn the_camera_runs_one_frame_at_a_time_through_the_shown_variants_and_the_photo_waits() {
+        let mut engine = Engine::new();
+        let s = traced(&mut engine, showing_a_picture(), TA, 2);
+        assert!(s.wanted_camera_frame().is_empty(), "the camera is off");
+        let s = s.reduce(Action::CameraStart).reduce(Action::CameraOpened(Ok(())));
+        assert_eq!(s.wanted_camera_frame(), vec![TA]);
+        // While the camera is on, the photo's runs wait.
+        let s = s.reduce(Action::SetVariant { variant: TC, at_ms: 0.0 });
+        assert_eq!((s.wanted_trace(), s.wanted_segments()), (None, vec![]));
+        // A frame through the shown variant: the mask worker's mask-only trace answers it.
+        let (image, dataset) = (image(), s.dataset);
+        let frame = |runs: Vec<(Variant, u32)>| crate::camera::Frame {
+            sent_ms: 1000.0,
+            rgba: Shared(Rc::new(vec![0; 90 * 120 * 4])),
+            height: 90,
+            width: 120,
+            runs,
+            got: Vec::new(),
+        };
+        let s = s.reduce(Action::CameraFrameSent(frame(vec![(TC, 3)])));
+        assert!(s.wanted_camera_frame().is_empty(), "the next frame waits for this one");
+        let replies = answers(&mut engine, Request::Trace { serial: 3, dataset, variant: TC, image: image.clone(), part: TracePart::Mask });
+        let s = replies.into_iter().fold(s, |s, r| respond(s, r, 1040.0));
+        let shown = s.camera.shown.clone().unwrap();
+        assert_eq!((s.camera.frames, shown.ms, shown.masks[0].0), (1, 40.0, TC));
+        let mask = shown.masks[0].1.clone().unwrap();
+        assert_eq!((mask.height, mask.width), (90, 120));
+        assert!(!s.traces.contains_key(&TC), "a camera frame is not the photo's trace");
+        assert_eq!(s.wanted_camera_frame(), vec![TC]);
+        // Side by side: the three skip modes, each answering under its serial.
+        let s = s.reduce(Action::CameraSideBySide(true));
+        assert_eq!(s.wanted_camera_frame(), vec![TN, TA, TC]);
+        let s = s.reduce(Action::CameraFrameSent(frame(vec![(TN, 4), (TA, 5), (TC, 6)])));
+        let s =
+            answers(&mut engine, Request::Segment { serial: 5, dataset, variant: TA, image: image.clone() }).into_iter().fold(s, |s, r| respond(s, r, 1100.0));
+        let s = respond(s, Response::Failed { serial: 4, variant: TN, message: "bad".into() }, 1100.0);
+        assert_eq!(s.camera.frames, 1, "a frame is shown once all its runs answered");
+        let s =
+            answers(&mut engine, Request::Segment { serial: 6, dataset, variant: TC, image: image.clone() }).into_iter().fold(s, |s, r| respond(s, r, 1200.0));
+        let shown = s.camera.shown.clone().unwrap();
+        assert_eq!(shown.masks.iter().map(|(v, m)| (*v, m.is_ok())).collect::<Vec<_>>(), vec![(TN, false), (TA, true), (TC, true)]);
+        // A crash loses the frame in flight; the next is sent to the new workers.
+        let s = s.reduce(Action::CameraFrameSent(frame(vec![(TN, 7), (TA, 8), (TC, 9)])));
+        let s = respond(s, Response::Crashed { message: "boom".into() }, 0.0);
+        assert!(s.camera.in_flight.is_none() && s.camera.active());
+        // Choosing a photo leaves the camera; the photo's runs go on.
+        let s = s.reduce(Action::CameraFrameSent(frame(vec![(TC, 10)])));
+        let s = s.reduce(Action::PictureRequested { serial: 11, name: "q.jpg".into(), sample: None, at_ms: 0.0, refit: false });
+        assert!(!s.camera.active());
+        let late = answers(&mut engine, Request::Trace { serial: 10, dataset, variant: TC, image, part: TracePart::Mask });
+        assert!(late.into_iter().all(|r| Rc::ptr_eq(&s, &respond(s.clone(), r, 0.0))), "a stopped camera's answers are dropped");
+        let s = s.reduce(Action::CameraStart).reduce(Action::CameraStop);
+        assert_eq!(s.wanted_trace(), Some(TC), "stopped: the photo is traced through the variant toggled meanwhile");
     }
 }

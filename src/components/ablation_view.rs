@@ -71,7 +71,7 @@ fn ShareMap(props: &ShareProps) -> Html {
     });
     html! {
         <figure class="share" data-stage={props.stage.name.clone()}>
-            <Pointable {pixels} width={s.width} height={s.height} class="share-map" label={AttrValue::from(format!("{}: the skip's share", props.stage.name))}
+            <Pointable {pixels} width={s.width} height={s.height} class="share-map" label={AttrValue::from(crate::alt_text::plane(&format!("{}: the skip's share of the fused value", props.stage.name), s.height, s.width, &values))}
                 mark={Some((y, x))} {on_point} />
             <figcaption>{ format!("{} ({}×{}): mean {:.0}%, here {}", props.stage.name, s.height, s.width, 100.0 * avg,
                 here.map(|h| format!("{:.0}%", 100.0 * h)).unwrap_or_else(|| "—".into())) }</figcaption>
@@ -104,6 +104,11 @@ pub fn AblationView(props: &Props) -> Html {
         m.as_ref().map(|m| Shared(Rc::new(overlay(&p.rgba, m, c, *o as f64 / 100.0))))
     });
     let canvas = |px: Shared<Vec<u8>>, label: &str| html! { <super::RgbaCanvas pixels={px} width={vw} height={vh} class="abl-mask" label={AttrValue::from(label.to_string())} /> };
+    let names: Vec<&str> = props.classes.iter().map(|c| c.name.as_str()).collect();
+    let mask_label = |what: &str, variant: String, mask: Option<&Shared<Mask>>| match mask {
+        Some(m) => crate::alt_text::mask(what, &variant, m, &names),
+        None => crate::alt_text::photo(what, vh, vw),
+    };
     let toggles = (0..props.depth).map(|k| {
         let on = !props.off.get(k).copied().unwrap_or(false);
         let (cb, off, depth) = (props.on_ablate.clone(), props.off.clone(), props.depth);
@@ -140,9 +145,9 @@ pub fn AblationView(props: &Props) -> Html {
                 <button class="small" onclick={all(false)}>{ "all on" }</button>
             </div>
             <div class="abl-masks">
-                <figure>{ canvas((*full_px).clone(), "the full model's mask") }<figcaption>{ format!("{} as trained", props.variant) }</figcaption></figure>
+                <figure>{ canvas((*full_px).clone(), &mask_label("the full model's mask", props.variant.to_string(), Some(&props.mask))) }<figcaption>{ format!("{} as trained", props.variant) }</figcaption></figure>
                 <figure data-role="ablated">
-                    if let Some(px) = (*ablated_px).clone() { { canvas(px, "the ablated model's mask") } } else { <div class="abl-mask empty" style={format!("aspect-ratio: {vw} / {vh}")}>{
+                    if let Some(px) = (*ablated_px).clone() { { canvas(px, &mask_label("the ablated model's mask", format!("{} with the skip off at levels {}", props.variant, off_levels.join(", ")), ablated_mask.as_ref())) } } else { <div class="abl-mask empty" style={format!("aspect-ratio: {vw} / {vh}")}>{
                         match (&props.ablated, any_off) {
                             (_, false) => "every skip is on: the same as the full model".to_string(),
                             (Some(Err(e)), true) => format!("failed: {e}"),
@@ -151,11 +156,11 @@ pub fn AblationView(props: &Props) -> Html {
                     <figcaption>{ if any_off { format!("skip off at level {}", off_levels.join(", ")) } else { "ablated (switch a level off)".to_string() } }</figcaption>
                 </figure>
                 <figure data-role="difference">
-                    if let Some((px, share)) = (*diff_px).clone() { { canvas(px, "where the ablated mask differs") } <figcaption class="abl-diff">{ format!("differs at {:.1}% of the pixels (magenta); boundaries as trained white, ablated orange", 100.0 * share) }</figcaption> }
+                    if let Some((px, share)) = (*diff_px).clone() { { canvas(px, &crate::alt_text::photo("where the ablated mask differs", vh, vw)) } <figcaption class="abl-diff">{ format!("differs at {:.1}% of the pixels (magenta); boundaries as trained white, ablated orange", 100.0 * share) }</figcaption> }
                     else { <div class="abl-mask empty" style={format!("aspect-ratio: {vw} / {vh}")}>{ "—" }</div><figcaption>{ "where they differ" }</figcaption> }
                 </figure>
                 <figure data-role="skipless">
-                    if let Some(px) = (*skipless_px).clone() { { canvas(px, "the trained skipless variant's mask") } } else { <div class="abl-mask empty" style={format!("aspect-ratio: {vw} / {vh}")}>{ props.skipless_missing.clone().unwrap_or_else(|| AttrValue::from("computing…")) }</div> }
+                    if let Some(px) = (*skipless_px).clone() { { canvas(px, &mask_label("the trained skipless variant's mask", props.variant.with_skip(Skip::None).to_string(), props.skipless.as_ref())) } } else { <div class="abl-mask empty" style={format!("aspect-ratio: {vw} / {vh}")}>{ props.skipless_missing.clone().unwrap_or_else(|| AttrValue::from("computing…")) }</div> }
                     <figcaption>{ format!("{skipless_variant}, trained without a skip ") }
                         if props.skipless_missing.is_none() { <button class="small" onclick={on_skipless}>{ "show it" }</button> }</figcaption>
                 </figure>

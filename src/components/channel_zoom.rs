@@ -57,6 +57,9 @@ pub fn ChannelZoom(props: &Props) -> Html {
         ScaleMode::PerChannel => Scale::of(stage.planes.plane(*c)),
     });
     let pixels = use_memo((props.stage.clone(), c, *scale), |(stage, c, scale)| Shared(Rc::new(scale.rgba(stage.planes.plane(*c)))));
+    let label = use_memo((props.stage.clone(), c), |(stage, c)| {
+        crate::alt_text::map(&format!("{}, enlarged", stage.name), stage.planes.shape, *c, stage.planes.plane(*c))
+    });
     let argmax = use_memo((props.stage.clone(), c, *scale), |(stage, c, scale)| argmax_rgba(stage, *c, *scale).map(|(p, w, h)| (Shared(Rc::new(p)), w, h)));
     let on_point = {
         let (hover, stage, up) = (hover.clone(), props.stage.clone(), props.on_point.clone());
@@ -90,12 +93,12 @@ pub fn ChannelZoom(props: &Props) -> Html {
             <div class="zoom-maps">
                 <div>
                     <Pointable pixels={(*pixels).clone()} width={s.width} height={s.height} class="zoomed-wrap" canvas_class="zoomed"
-                        label={AttrValue::from(format!("{} channel {c}, enlarged", stage.name))} mark={props.mark} {on_point} />
+                        label={AttrValue::from((*label).clone())} mark={props.mark} {on_point} />
                     <p class="readout" aria-live="polite">{ readout }</p>
                 </div>
                 if let (Some((p, w, h)), StageKind::Pool) = ((*argmax).clone(), stage.kind) {
                     <div>
-                        <RgbaCanvas pixels={p} width={w} height={h} class="zoomed" label={AttrValue::from("argmax positions")} />
+                        <RgbaCanvas pixels={p} width={w} height={h} class="zoomed" label={AttrValue::from(format!("{} channel {c}: where each maximum was, at the pool's input resolution, {h} x {w} x 1 (H x W x C), {}", stage.name, crate::alt_text::range_text(stage.planes.plane(c))))} />
                         <p class="readout">{ "where each maximum was (at the pool's input resolution; the rest dark)" }</p>
                     </div>
                 }

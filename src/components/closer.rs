@@ -41,9 +41,12 @@ struct ThumbProps {
 #[function_component]
 fn StageThumb(props: &ThumbProps) -> Html {
     let pixels = use_memo((props.stage.clone(), props.channel), |(stage, c)| {
-        let p = stage.planes.plane((*c).min(stage.planes.shape.channels - 1));
-        Shared(Rc::new(Scale::of(p).rgba(p)))
+        let c = (*c).min(stage.planes.shape.channels - 1);
+        let p = stage.planes.plane(c);
+        let label = format!("{} (point to follow a position)", crate::alt_text::map(&stage.name, stage.planes.shape, c, p));
+        (Shared(Rc::new(Scale::of(p).rgba(p))), AttrValue::from(label))
     });
+    let (pixels, label) = (*pixels).clone();
     let m = &props.mark;
     let s = props.stage.planes.shape;
     let on_point = point_callback(props.on_point.clone(), m.level, (s.height, s.width), props.valid, props.position);
@@ -54,8 +57,7 @@ fn StageThumb(props: &ThumbProps) -> Html {
     };
     html! {
         <figure class={classes!("thumb", props.selected.then_some("selected"))} data-stage={m.name.clone()}>
-            <Pointable pixels={(*pixels).clone()} width={s.width} height={s.height} class="thumb-map"
-                label={AttrValue::from(format!("{} channel {}: point to follow a position", m.name, props.channel))} mark={Some((m.y, m.x))} {on_point} />
+            <Pointable {pixels} width={s.width} height={s.height} class="thumb-map" {label} mark={Some((m.y, m.x))} {on_point} />
             <figcaption>
                 <button class="small" onclick={select} aria-pressed={props.selected.to_string()}>{ m.name.clone() }</button>
                 <span class="res">{ format!(" {}×{}", m.height, m.width) }</span>
@@ -138,7 +140,7 @@ pub fn Closer(props: &Props) -> Html {
             <p class="hint">{ "Point at the photo or at any map below (hover; click or tap to pin, which puts the position in the address; arrow keys move a pinned position, Shift for 8 steps). Every stage marks the value that holds the position, and the photo shows the region that value of the selected stage depends on: its receptive field, from the architecture's kernels, poolings and upsamplers." }</p>
             <div class="closer-top">
                 <figure class="closer-photo">
-                    <Pointable pixels={(*photo_pixels).clone()} width={vw} height={vh} class="photo-map" label={AttrValue::from("the photo: point to follow a position")}
+                    <Pointable pixels={(*photo_pixels).clone()} width={vw} height={vh} class="photo-map" label={AttrValue::from(crate::alt_text::photo("the photo (point to follow a position)", vh, vw))}
                         mark={Some((pos.y, pos.x))} {rect} on_point={photo_point} />
                     <figcaption>
                         <strong class="where">{ where_text }</strong><br />

@@ -88,7 +88,7 @@ pub fn Compare(props: &Props) -> Html {
                 let pixels = overlays.iter().find(|(s, _)| s == skip).map(|(_, px)| px.clone()).unwrap_or_else(|| Shared(Rc::new(Vec::new())));
                 html! {
                     <>
-                        <RgbaCanvas {pixels} width={seg.mask.width} height={seg.mask.height} class="cmp" label={AttrValue::from(format!("mask with skip {}", skip.name()))} />
+                        <RgbaCanvas {pixels} width={seg.mask.width} height={seg.mask.height} class="cmp" label={AttrValue::from(crate::alt_text::mask(&format!("mask with skip {}", skip.name()), &format!("{}-{}", props.upsample.name(), skip.name()), &seg.mask, &seg.model.classes.iter().map(|c| c.name.as_str()).collect::<Vec<_>>()))} />
                         if !seg.model.trained { <small class="warn-text">{ "random weights" }</small> }
                     </>
                 }
@@ -151,7 +151,7 @@ pub fn Compare(props: &Props) -> Html {
             <div class="cmp-row">
                 { for columns }
                 <figure data-role="disagreement">
-                    <RgbaCanvas pixels={pixels.clone()} width={p.input.valid_width} height={p.input.valid_height} class="cmp" label={AttrValue::from("disagreement map")} />
+                    <RgbaCanvas pixels={pixels.clone()} width={p.input.valid_width} height={p.input.valid_height} class="cmp" label={AttrValue::from(crate::alt_text::photo(&format!("disagreement map: {differ} pixels where the skip modes' masks differ (magenta), boundaries in each mode's colour"), p.input.valid_height, p.input.valid_width))} />
                     <figcaption>{ "disagreement (magenta) and boundaries" }{ " " }
                         <button class="small enlarge" onclick={enlarge(None)} aria-label="enlarge the disagreement map">{ "enlarge" }</button></figcaption>
                 </figure>
@@ -231,7 +231,7 @@ fn enlarged(
             <div class="cmp-big-scroll">
                 <div style={format!("width: {}%", 100 * zoom)}>
                     <RgbaCanvas {pixels} width={p.input.valid_width} height={p.input.valid_height} class="cmp-large"
-                        label={AttrValue::from("enlarged comparison picture")} />
+                        label={AttrValue::from(crate::alt_text::photo("enlarged comparison picture", p.input.valid_height, p.input.valid_width))} />
                 </div>
             </div>
             <p class="hint">{ "Flip between the modes: the same crop stays in view. Scroll inside the picture when zoomed." }</p>

@@ -16,6 +16,16 @@ pub enum Part {
 }
 
 impl Part {
+    /// What the part is called after its stage's name in a text alternative.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Part::Output => "",
+            Part::Upsampled => " upsampled",
+            Part::Skip => " skip term",
+            Part::Fused => " fused",
+        }
+    }
+
     pub fn planes(self, stage: &StageData) -> Option<&Planes> {
         match self {
             Part::Output => Some(&stage.planes),
@@ -41,17 +51,18 @@ pub struct Props {
 #[function_component]
 pub fn Heatmap(props: &Props) -> Html {
     let pixels = use_memo((props.stage.clone(), props.part, props.channel, props.scale), |(stage, part, c, scale)| {
-        let Some(p) = part.planes(stage).filter(|p| *c < p.shape.channels) else { return (Shared(Rc::new(Vec::new())), 0, 0) };
+        let Some(p) = part.planes(stage).filter(|p| *c < p.shape.channels) else { return (Shared(Rc::new(Vec::new())), 0, 0, String::new()) };
         let plane = p.plane(*c);
         let scale = scale.unwrap_or_else(|| Scale::of(plane));
-        (Shared(Rc::new(scale.rgba(plane))), p.shape.width, p.shape.height)
+        let label = crate::alt_text::map(&format!("{}{}", stage.name, part.suffix()), p.shape, *c, plane);
+        (Shared(Rc::new(scale.rgba(plane))), p.shape.width, p.shape.height, label)
     });
-    let (rgba, w, h) = &*pixels;
+    let (rgba, w, h, label) = &*pixels;
     if rgba.is_empty() {
         return html! {};
     }
     html! {
         <RgbaCanvas pixels={rgba.clone()} width={*w} height={*h} class={classes!("heatmap", props.class.clone())}
-            label={AttrValue::from(format!("{} channel {}", props.stage.name, props.channel))} />
+            label={AttrValue::from(label.clone())} />
     }
 }

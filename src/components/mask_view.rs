@@ -2,7 +2,7 @@ use super::pointable::{Pointable, Pointing};
 use super::Legend;
 use crate::masks::{class_counts, overlay};
 use crate::picture::Picture;
-use crate::protocol::Mask;
+use crate::protocol::{Mask, Variant};
 use crate::Shared;
 use skipscope_engine::weights::ClassInfo;
 use std::rc::Rc;
@@ -14,6 +14,8 @@ use yew::prelude::*;
 pub struct Props {
     pub picture: Shared<Picture>,
     pub mask: Shared<Mask>,
+    /// The variant the mask is of (for its text alternative).
+    pub variant: Variant,
     pub classes: Vec<ClassInfo>,
     pub opacity: f64,
     pub on_opacity: Callback<f64>,
@@ -31,12 +33,14 @@ pub fn MaskView(props: &Props) -> Html {
         Shared(Rc::new(overlay(&p.rgba, m, c, *o as f64 / 100.0)))
     });
     let counts = class_counts(&props.mask, props.classes.len());
+    let names: Vec<&str> = props.classes.iter().map(|c| c.name.as_str()).collect();
+    let label = crate::alt_text::mask("the mask over the photo (point to follow a position)", &props.variant.to_string(), &props.mask, &names);
     let oninput = props.on_opacity.reform(|e: InputEvent| {
         e.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()).and_then(|i| i.value().parse::<f64>().ok()).unwrap_or(60.0) / 100.0
     });
     html! {
         <section class="mask-view" aria-label="segmentation">
-            <Pointable pixels={(*pixels).clone()} width={props.mask.width} height={props.mask.height} class="mask-wrap" canvas_class="mask" label={AttrValue::from("the mask over the photo: point to follow a position")}
+            <Pointable pixels={(*pixels).clone()} width={props.mask.width} height={props.mask.height} class="mask-wrap" canvas_class="mask" label={AttrValue::from(label)}
                 mark={props.mark} on_point={props.on_point.clone()} />
             <div class="mask-side">
                 <label>{ "Mask opacity " }

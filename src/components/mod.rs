@@ -1,6 +1,7 @@
 //! The page's components, one per file, each with its `Props`.
 
 pub mod ablation_view;
+pub mod camera;
 pub mod channel_zoom;
 pub mod closer;
 pub mod closeup_view;
@@ -23,6 +24,7 @@ pub mod toggles;
 pub mod u_diagram;
 
 pub use ablation_view::AblationView;
+pub use camera::CameraPanel;
 pub use channel_zoom::ChannelZoom;
 pub use closer::Closer;
 pub use closeup_view::CloseupView;

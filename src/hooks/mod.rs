@@ -3,6 +3,7 @@
 //! actions; every request takes its serial from the page's one counter ([`Serials`]).
 
 pub mod use_ablation;
+pub mod use_camera;
 pub mod use_compare;
 pub mod use_keys;
 pub mod use_lesson;
@@ -16,6 +17,7 @@ pub mod use_weights;
 pub mod use_worker;
 
 pub use use_ablation::use_ablation;
+pub use use_camera::use_camera;
 pub use use_compare::use_compare;
 pub use use_keys::use_keys;
 pub use use_lesson::use_lesson;

@@ -1,6 +1,6 @@
 //! The lesson's side effects: a "show me" scrolls to the part of the page it talks about;
 //! and the data behind the lesson's numbers (the shown trace's shapes, pool.0's argmax, the
-//! decoder stages' upsampled maps, the comparison's masks) is exposed as
+//! decoder stages' upsampled maps, each channel's value range, the comparison's masks) is exposed as
 //! `window.__skipscope`, so that the browser tests recompute the numbers from it.
 
 use crate::state::State;
@@ -24,6 +24,18 @@ fn expose(state: &State) {
         set(&o, "h", &JsValue::from(sh.height as u32));
         set(&o, "w", &JsValue::from(sh.width as u32));
         set(&o, "level", &JsValue::from(s.level as u32));
+        // Each channel's smallest and largest finite value, for the canvases' text
+        // alternatives (computed here on their own, not by `alt_text`).
+        let n = sh.height * sh.width;
+        let (mut lo, mut hi) = (vec![f32::NAN; sh.channels], vec![f32::NAN; sh.channels]);
+        for c in 0..sh.channels {
+            for &v in s.planes.values[c * n..(c + 1) * n].iter().filter(|v| v.is_finite()) {
+                lo[c] = if lo[c].is_nan() { v } else { lo[c].min(v) };
+                hi[c] = if hi[c].is_nan() { v } else { hi[c].max(v) };
+            }
+        }
+        set(&o, "min", &Float32Array::from(lo.as_slice()));
+        set(&o, "max", &Float32Array::from(hi.as_slice()));
         if let Some(a) = &s.argmax {
             set(&o, "argmax", &Uint8Array::from(a.as_slice()));
         }

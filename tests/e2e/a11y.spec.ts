@@ -8,6 +8,19 @@ import * as path from 'path';
 const ART = path.join(__dirname, 'artifacts');
 fs.mkdirSync(ART, { recursive: true });
 
+// Chromium's fake camera, for the camera view (the config's launch arguments kept).
+test.use({
+  launchOptions: {
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+    ],
+  },
+  permissions: ['camera'],
+});
+
 async function waitForMask(page: Page) {
   await expect(page.locator('p.status[data-running="false"].done')).toBeVisible();
   await expect(page.locator('canvas.mask')).toBeVisible();
@@ -20,7 +33,8 @@ async function audit(page: Page, view: string): Promise<string[]> {
 }
 
 /** Opens the page's main views and audits each: the first view, a decoder stage with a
- * channel enlarged, the lesson at its first and last steps, a refused file. */
+ * channel enlarged, the lesson at its first and last steps, a refused file, the live camera
+ * (its masks drawn, then side by side). */
 async function auditEveryView(page: Page, label: string): Promise<string[]> {
   page.setDefaultTimeout(20_000);
   const found: string[] = [];
@@ -43,6 +57,15 @@ async function auditEveryView(page: Page, label: string): Promise<string[]> {
   await page.locator('input[aria-label="upload a photo"]').setInputFiles({ name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('text') });
   await expect(page.locator('.picker .error')).toBeVisible();
   found.push(...await audit(page, `${label} refused file`));
+  await page.locator('button.camera-start').click();
+  await expect(page.locator('section.camera-view[data-status="on"] canvas.live-mask')).toBeVisible({ timeout: 60_000 });
+  found.push(...await audit(page, `${label} live camera`));
+  await expect(page.locator('button.camera-sbs')).toBeEnabled({ timeout: 60_000 });
+  await page.locator('button.camera-sbs').click();
+  await expect(page.locator('canvas.live-mask')).toHaveCount(3, { timeout: 60_000 });
+  found.push(...await audit(page, `${label} live camera, side by side`));
+  await page.locator('button.camera-stop').click();
+  await expect(page.locator('canvas.mask')).toBeVisible();
   return found;
 }
 
