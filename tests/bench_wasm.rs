@@ -30,6 +30,17 @@ fn direct_backward_matches_im2col() {
 
 #[wasm_bindgen_test]
 #[ignore]
+fn bench_backward_direct_against_im2col() {
+    let now = || web_sys::window().expect("a window").performance().expect("performance").now();
+    for t in bench::backward_kernels(10, &now) {
+        web_sys::console::log_1(
+            &format!("backward {}: direct {:.2} ms, im2col {:.2} ms, {:.2}x", t.layer, t.direct_ms, t.im2col_ms, t.im2col_ms / t.direct_ms).into(),
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+#[ignore]
 fn bench_transposed_add_widths_8_10_and_16() {
     for width in [8, 10, 16] {
         let config = BenchConfig {

@@ -271,3 +271,46 @@ mod tests {
         assert_eq!(forward_only.convolution_ms(), None);
     }
 }
+
+/// One convolution's backward timed both ways, in ms (minimum over the rounds).
+#[derive(Clone, Debug)]
+pub struct BackwardTiming {
+    /// `C_in -> C_out` and the input `NxHxW`.
+    pub layer: String,
+    /// [`Conv2d::backward`]: the direct kernels where they run.
+    pub direct_ms: f64,
+    /// [`Conv2d::backward_im2col`]: the plain path.
+    pub im2col_ms: f64,
+}
+
+/// The 3x3 convolutions of the learn view's models (64x64, batch 4, depth 3, width 8, the
+/// encoder and the concat decoder's), timed backward by the direct kernels and by the plain
+/// im2col path, interleaved round by round (`rounds` rounds, each layer once per round and
+/// path). `now_ms` is a monotonic clock in milliseconds.
+pub fn backward_kernels(rounds: usize, now_ms: &dyn Fn() -> f64) -> Vec<BackwardTiming> {
+    const LAYERS: [(usize, usize, usize); 10] =
+        [(3, 8, 64), (8, 8, 64), (8, 16, 32), (16, 16, 32), (16, 32, 16), (32, 32, 16), (32, 64, 8), (64, 64, 8), (16, 8, 64), (32, 16, 32)];
+    let mut rng = Rng::new(5);
+    let mut layers: Vec<_> = LAYERS
+        .iter()
+        .map(|&(cin, cout, side)| {
+            let conv = Conv2d::<f32>::new(crate::layers::conv2d::Conv2dConfig::same(cin, cout, 3), &mut rng);
+            let x = random_input([4, side, side, cin], &mut rng);
+            let (_, cache) = conv.forward(&x).expect("shapes agree");
+            let dy = random_input([4, side, side, cout], &mut rng);
+            (format!("{cin} -> {cout} at 4x{side}x{side}"), conv, cache, dy, [f64::INFINITY; 2])
+        })
+        .collect();
+    for _ in 0..rounds.max(1) + 1 {
+        for (_, conv, cache, dy, best) in layers.iter_mut() {
+            let t0 = now_ms();
+            std::hint::black_box(conv.backward(cache, dy.view()));
+            let t1 = now_ms();
+            std::hint::black_box(conv.backward_im2col(cache, dy.view()));
+            let t2 = now_ms();
+            best[0] = best[0].min(t1 - t0);
+            best[1] = best[1].min(t2 - t1);
+        }
+    }
+    layers.into_iter().map(|(layer, _, _, _, [direct_ms, im2col_ms])| BackwardTiming { layer, direct_ms, im2col_ms }).collect()
+}

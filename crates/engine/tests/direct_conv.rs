@@ -23,3 +23,15 @@ fn direct_backward_matches_im2col() {
     }
     println!("the direct kernels took dx of {dx} and the weight gradient of {dw} of the shapes");
 }
+
+/// The learn view's convolutions backward, direct kernels against im2col, natively:
+/// `cargo test --release -p skipscope-engine --test direct_conv -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn bench_backward_direct_against_im2col() {
+    let start = std::time::Instant::now();
+    let now = || start.elapsed().as_secs_f64() * 1000.0;
+    for t in skipscope_engine::bench::backward_kernels(10, &now) {
+        println!("backward {}: direct {:.2} ms, im2col {:.2} ms, {:.2}x", t.layer, t.direct_ms, t.im2col_ms, t.im2col_ms / t.direct_ms);
+    }
+}

@@ -246,10 +246,16 @@ fn pad_input(s: Shape, x: &[f32], xp: &mut [f32]) {
     }
 }
 
-/// Whether [`weight_grad`] takes convolutions with `cout` output channels on this machine
-/// (at most 8 vectors of them).
+/// Whether [`weight_grad`] takes convolutions with `cout` output channels on this machine,
+/// as measured against im2col + GEMM (`bench::backward_kernels`): natively (8 lanes) up to
+/// 6 vectors, 48 channels (64 channels ran 0.8x the GEMM's speed); in wasm (4 lanes) up to
+/// 8 vectors, 32 channels (1.4x the GEMM's speed at 32).
 pub(crate) fn takes_weight_grad(cout: usize) -> bool {
-    lanes().is_some_and(|l| (1..=8).contains(&cout.div_ceil(l)))
+    #[cfg(target_arch = "wasm32")]
+    const MAX_GRAD_VECTORS: usize = 8;
+    #[cfg(not(target_arch = "wasm32"))]
+    const MAX_GRAD_VECTORS: usize = 6;
+    lanes().is_some_and(|l| (1..=MAX_GRAD_VECTORS).contains(&cout.div_ceil(l)))
 }
 
 /// Adds the weight gradient of a convolution to `dw`:
