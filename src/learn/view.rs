@@ -8,6 +8,7 @@ use super::session::HELD_OUT;
 use super::settings::{self, Settings, BATCH, DEPTH, MAX_SEED, RATES, SIZES, SKIPS, WIDTH};
 use super::state::{Example, LearnAction, LearnState, ModelRun, Status, RECENT};
 use crate::components::RgbaCanvas;
+use crate::protocol::Mask;
 use crate::Shared;
 use skipscope_engine::synthetic::{Task, BLOB, THIN};
 use skipscope_engine::{Skip, Upsample};
@@ -17,6 +18,8 @@ use yew::prelude::*;
 
 /// The class colours of masks and labels: background, blob, thin structure.
 const COLOURS: [[u8; 3]; 3] = [[30, 35, 41], [56, 189, 248], [250, 204, 21]];
+/// The classes' names, in the order of [`COLOURS`], for the maps' text alternatives.
+const CLASS_NAMES: [&str; 3] = ["background", "blob", "thin structure"];
 
 /// RGBA of a class map.
 fn colour(classes: &[u8]) -> Vec<u8> {
@@ -51,14 +54,21 @@ fn percent(v: Option<f64>) -> String {
 struct ClassMapProps {
     classes: Shared<Vec<u8>>,
     size: usize,
-    label: AttrValue,
+    /// What the map is and whose (the text alternative's start, `alt_text::mask`'s `what`
+    /// and `variant`); the size and the classes' shares follow.
+    what: AttrValue,
+    variant: AttrValue,
 }
 
 /// A class map drawn in the view's colours; coloured again only when the map changes.
 #[function_component]
 fn ClassMap(props: &ClassMapProps) -> Html {
     let pixels = use_memo(props.classes.clone(), |c| Shared(Rc::new(colour(c))));
-    html! { <RgbaCanvas pixels={(*pixels).clone()} width={props.size} height={props.size} class="learn-map" label={props.label.clone()} /> }
+    let label = use_memo((props.classes.clone(), props.size, props.what.clone(), props.variant.clone()), |(classes, size, what, variant)| {
+        let mask = Mask { height: *size, width: *size, classes: classes.to_vec() };
+        crate::alt_text::mask(what, variant, &mask, &CLASS_NAMES)
+    });
+    html! { <RgbaCanvas pixels={(*pixels).clone()} width={props.size} height={props.size} class="learn-map" label={(*label).clone()} /> }
 }
 
 #[derive(Properties, PartialEq)]
@@ -76,11 +86,11 @@ fn ExampleView(props: &ExampleProps) -> Html {
             <h3>{ "held-out example" }</h3>
             <div class="maps">
                 <figure>
-                    <RgbaCanvas pixels={(*pixels).clone()} width={e.size} height={e.size} class="learn-map" label="the held-out image" />
+                    <RgbaCanvas pixels={(*pixels).clone()} width={e.size} height={e.size} class="learn-map" label={crate::alt_text::photo("the held-out image", e.size, e.size)} />
                     <figcaption>{ "image" }</figcaption>
                 </figure>
                 <figure>
-                    <ClassMap classes={(*label).clone()} size={e.size} label="its true label" />
+                    <ClassMap classes={(*label).clone()} size={e.size} what="the held-out image's label" variant="true label" />
                     <figcaption>{ "true label" }</figcaption>
                 </figure>
             </div>
@@ -123,7 +133,7 @@ fn ModelCard(props: &ModelProps) -> Html {
             }
             if let Some(mask) = (*mask).clone() {
                 <figure>
-                    <ClassMap classes={mask} size={props.size} label={format!("{}-{}'s mask of the held-out image", props.upsample, skip)} />
+                    <ClassMap classes={mask} size={props.size} what="mask of the held-out image" variant={format!("{}-{}", props.upsample, skip)} />
                     <figcaption>{ format!("its mask after step {}", eval.map_or(0, |e| e.step)) }</figcaption>
                 </figure>
             }

@@ -93,6 +93,12 @@ test('play makes the three losses fall (equal to the native run), pause stops, r
     expect(recent).toBeLessThan(want[0] * 0.6);
   }
   await expect(page.locator('.loss-chart polyline.curve')).toHaveCount(3);
+  // Every map has a text alternative: what it is, whose, its size and the classes it shows.
+  for (const skip of SKIPS) {
+    await expect(card(page, skip).locator('canvas')).toHaveAttribute('aria-label', new RegExp(`^mask of the held-out image: transposed-${skip}, 64 x 64: classes shown (background|blob|thin structure)`));
+  }
+  await expect(page.locator('.learn-example canvas').nth(0)).toHaveAttribute('aria-label', 'the held-out image, 64 x 64 pixels');
+  await expect(page.locator('.learn-example canvas').nth(1)).toHaveAttribute('aria-label', /^the held-out image's label: true label, 64 x 64: classes shown background \d+%/);
   await page.screenshot({ path: path.join(ART, 'learn-training.png'), fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });
   await page.screenshot({ path: path.join(ART, 'learn-training-phone.png'), fullPage: true });

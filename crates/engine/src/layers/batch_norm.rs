@@ -173,13 +173,15 @@ impl<T: Scalar> BatchNorm<T> {
         let (mut sum_dy, mut sum_dy_xhat) = (vec![0.0f64; c], vec![0.0f64; c]);
         {
             let (gamma, beta) = (Self::slice(&self.gamma.value), Self::slice(&self.beta.value));
+            // Zipped, not indexed: no bounds checks, so the channel loop vectorises.
             for (g, x) in dy.as_slice_mut().expect("standard layout").chunks_exact_mut(c).zip(xhat.chunks_exact(c)) {
-                for i in 0..c {
-                    if !(x[i] * gamma[i] + beta[i] > T::zero()) {
-                        g[i] = T::zero();
+                let per_channel = g.iter_mut().zip(x).zip(gamma.iter().zip(beta)).zip(sum_dy.iter_mut().zip(sum_dy_xhat.iter_mut()));
+                for (((g, &x), (&gamma, &beta)), (sum_dy, sum_dy_xhat)) in per_channel {
+                    if !(x * gamma + beta > T::zero()) {
+                        *g = T::zero();
                     }
-                    sum_dy_xhat[i] += (g[i] * x[i]).to_f64().unwrap_or(0.0);
-                    sum_dy[i] += g[i].to_f64().unwrap_or(0.0);
+                    *sum_dy_xhat += (*g * x).to_f64().unwrap_or(0.0);
+                    *sum_dy += g.to_f64().unwrap_or(0.0);
                 }
             }
         }
@@ -202,8 +204,8 @@ impl<T: Scalar> BatchNorm<T> {
         let m = T::of((dys.len() / c) as f64);
         let k: Vec<T> = (0..c).map(|i| self.gamma.value[i] * cache.inv_std[i] / m).collect();
         for (g, x) in dys.chunks_exact_mut(c).zip(xhat.chunks_exact(c)) {
-            for i in 0..c {
-                g[i] = k[i] * (m * g[i] - sum_dy[i] - x[i] * sum_dy_xhat[i]);
+            for (((g, &x), &k), (&sum_dy, &sum_dy_xhat)) in g.iter_mut().zip(x).zip(&k).zip(sum_dy.iter().zip(sum_dy_xhat)) {
+                *g = k * (m * *g - sum_dy - x * sum_dy_xhat);
             }
         }
     }

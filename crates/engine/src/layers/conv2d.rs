@@ -202,7 +202,7 @@ impl<T: Scalar> Conv2d<T> {
         let shape = self.output_shape(super::dims(&x.view()))?;
         let input = super::into_standard_layout(x);
         let mut y = Array4::zeros(shape);
-        self.forward_into(input.view(), y.view_mut(), &mut Vec::new());
+        with_scratch(|scratch| self.forward_into(input.view(), y.view_mut(), scratch));
         Ok((y, Conv2dCache { input }))
     }
 
@@ -259,7 +259,7 @@ impl<T: Scalar> Conv2d<T> {
         let (Some(xs), Some(dys)) = (cache.input.as_slice(), dy.as_slice()) else { return false };
         let Some(dw) = self.weight.grad.as_slice_mut() else { return false };
         let shape = super::direct::Shape { n, h, w, cin, cout: c.out_channels, kernel: c.kernel, pad: c.padding };
-        super::direct::weight_grad(shape, as_f32(xs), as_f32(dys), as_f32_mut(dw), &mut Vec::new())
+        with_scratch(|scratch| super::direct::weight_grad(shape, as_f32(xs), as_f32(dys), as_f32_mut(dw), scratch))
     }
 
     /// Whether [`Self::backward`] computes `dx` with the direct kernel.
@@ -294,15 +294,8 @@ impl<T: Scalar> Conv2d<T> {
         let (h, w) = (oh + 2 * pad + 1 - k, ow + 2 * pad + 1 - k);
         let mut dx = Array4::<T>::zeros((n, h, w, ci));
         let shape = super::direct::Shape { n, h: oh, w: ow, cin: co, cout: ci, kernel: k, pad };
-        let ran = super::direct::conv(
-            shape,
-            as_f32(dy.as_slice()?),
-            &flipped,
-            &vec![0.0; ci],
-            as_f32_mut(dx.as_slice_mut().expect("fresh array")),
-            false,
-            &mut Vec::new(),
-        );
+        let (dys, dxs) = (as_f32(dy.as_slice()?), as_f32_mut(dx.as_slice_mut().expect("fresh array")));
+        let ran = with_scratch(|scratch| super::direct::conv(shape, dys, &flipped, &vec![0.0; ci], dxs, false, scratch));
         ran.then_some(dx)
     }
 
@@ -355,6 +348,25 @@ impl<T: Scalar> Conv2d<T> {
         }
         dx
     }
+}
+
+thread_local! {
+    /// The scratch of the allocating (training) paths: kept per thread, so that a training
+    /// step's convolutions neither allocate nor zero their padded buffers each call. It
+    /// holds nothing between calls (every kernel sizes and fills what it reads).
+    static SCRATCH: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with this thread's [`SCRATCH`] where `T` is `f32` (and it is free), else with
+/// a fresh one.
+fn with_scratch<T: 'static, R>(f: impl FnOnce(&mut Vec<T>) -> R) -> R {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut kept) => match (&mut *kept as &mut dyn std::any::Any).downcast_mut::<Vec<T>>() {
+            Some(scratch) => f(scratch),
+            None => f(&mut Vec::new()),
+        },
+        Err(_) => f(&mut Vec::new()),
+    })
 }
 
 /// `s` as `&[f32]`; only called where `T` is `f32` (the scratch downcast succeeded).
