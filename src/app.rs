@@ -26,6 +26,8 @@ fn dispatch<T: 'static>(d: &UseReducerDispatcher<State>, action: fn(T) -> Action
 
 #[function_component]
 pub fn App() -> Html {
+    crate::mark("page: App renders");
+    use_effect(|| crate::mark("page: App rendered"));
     let initial = use_memo((), |_| url::read());
     let state = {
         let initial = initial.clone();
@@ -78,7 +80,10 @@ pub fn App() -> Html {
     };
     let on_variant = {
         let d = d.clone();
-        Callback::from(move |variant| d.dispatch(Action::SetVariant { variant, at_ms: crate::now_ms() }))
+        Callback::from(move |variant| {
+            crate::mark("page: variant clicked");
+            d.dispatch(Action::SetVariant { variant, at_ms: crate::now_ms() })
+        })
     };
     let on_select = dispatch(&d, Action::Select);
     let (on_step, on_channel, on_scale, on_opacity) =

@@ -31,6 +31,7 @@ pub fn RgbaCanvas(props: &Props) -> Html {
                 if let Err(e) = put_rgba(&canvas, pixels, *w, *h) {
                     web_sys::console::warn_1(&e.into());
                 }
+                crate::mark(&format!("page: drew {} {w}x{h}", canvas.class_name()));
             }
         });
     }
