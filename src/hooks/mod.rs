@@ -3,6 +3,7 @@
 //! actions; every request takes its serial from the page's one counter ([`Serials`]).
 
 pub mod use_ablation;
+pub mod use_colour_ahead;
 pub mod use_compare;
 pub mod use_keys;
 pub mod use_lesson;
@@ -16,6 +17,7 @@ pub mod use_weights;
 pub mod use_worker;
 
 pub use use_ablation::use_ablation;
+pub use use_colour_ahead::use_colour_ahead;
 pub use use_compare::use_compare;
 pub use use_keys::use_keys;
 pub use use_lesson::use_lesson;
@@ -26,4 +28,4 @@ pub use use_recovery::use_recovery;
 pub use use_trace::use_trace;
 pub use use_url::use_url;
 pub use use_weights::use_weights;
-pub use use_worker::{use_worker, Serials, WorkerHandle};
+pub use use_worker::{start_mask_worker_early, use_worker, Serials, WorkerHandle};

@@ -203,8 +203,35 @@ fn release_loads_later(routing: &Rc<RefCell<Routing>>, mask_cell: &MaskCell) {
     gloo::timers::callback::Timeout::new(RELEASE_AFTER_MS, move || release_loads(&routing, &mask_cell)).forget();
 }
 
-/// Starts the mask worker once (the trace worker with the first trace); their answers
-/// become [`Action::Response`]s stamped with the time they arrived.
+/// Where the answers of a mask worker started before the page's first render go, once the
+/// page has a reducer to give them to.
+type Sink = Rc<RefCell<Option<Rc<dyn Fn(Response)>>>>;
+
+thread_local! {
+    /// The mask worker [`start_mask_worker_early`] started, taken by [`use_worker`].
+    static EARLY: RefCell<Option<(Bridge, Sink)>> = const { RefCell::new(None) };
+}
+
+/// Starts the mask worker before the page's first render (`bin/app.rs`): a cold start
+/// waits for the worker's script and wasm, and the first render takes a while. It answers
+/// only requests, and the page sends none before [`use_worker`] takes it.
+pub fn start_mask_worker_early() {
+    let sink: Sink = Rc::default();
+    let to = sink.clone();
+    let bridge = EngineWorker::spawner()
+        .callback(move |response| {
+            let f = to.borrow().clone();
+            if let Some(f) = f {
+                f(response)
+            }
+        })
+        .spawn(WORKER_PATH);
+    EARLY.with(|early| *early.borrow_mut() = Some((bridge, sink)));
+}
+
+/// Starts the mask worker once (the trace worker with the first trace), or takes the one
+/// started early; their answers become [`Action::Response`]s stamped with the time they
+/// arrived.
 #[hook]
 pub fn use_worker(dispatcher: UseReducerDispatcher<State>) -> WorkerHandle {
     let handle = use_memo((), move |_| {
@@ -219,41 +246,50 @@ pub fn use_worker(dispatcher: UseReducerDispatcher<State>) -> WorkerHandle {
         };
         // The mask worker's bridge, for its own callback (which releases held loads to it).
         let mask_cell: MaskCell = Rc::new(RefCell::new(None));
-        let spawn_mask: Rc<dyn Fn() -> Bridge> = {
+        let on_mask: Rc<dyn Fn(Response)> = {
             let (routing, answer, mask_cell) = (routing.clone(), answer.clone(), mask_cell.clone());
+            Rc::new(move |response| {
+                if let Response::Mask { serial, .. } | Response::Failed { serial, .. } = &response {
+                    routing.borrow_mut().release(*serial);
+                }
+                let done = match &response {
+                    Response::Loaded { serial, .. } | Response::LoadFailed { serial, .. } | Response::Mask { serial, .. } | Response::Failed { serial, .. } => {
+                        Some(*serial)
+                    }
+                    _ => None,
+                };
+                if let Some(serial) = done {
+                    routing.borrow_mut().busy.retain(|s| *s != serial);
+                }
+                let mask_done = matches!(response, Response::Mask { .. } | Response::Failed { .. });
+                answer(response);
+                match (done, mask_done) {
+                    // A mask is in: the held loads may go (if nothing else is waited for).
+                    (Some(_), true) => release_loads(&routing, &mask_cell),
+                    // The shown model loaded: its trace follows within a render or
+                    // two; the held loads go only if none came.
+                    (Some(_), false) => release_loads_later(&routing, &mask_cell),
+                    (None, _) => {}
+                }
+            })
+        };
+        let spawn_mask: Rc<dyn Fn() -> Bridge> = {
+            let on_mask = on_mask.clone();
             Rc::new(move || {
-                let (routing, answer, mask_cell) = (routing.clone(), answer.clone(), mask_cell.clone());
-                EngineWorker::spawner()
-                    .callback(move |response| {
-                        if let Response::Mask { serial, .. } | Response::Failed { serial, .. } = &response {
-                            routing.borrow_mut().release(*serial);
-                        }
-                        let done = match &response {
-                            Response::Loaded { serial, .. }
-                            | Response::LoadFailed { serial, .. }
-                            | Response::Mask { serial, .. }
-                            | Response::Failed { serial, .. } => Some(*serial),
-                            _ => None,
-                        };
-                        if let Some(serial) = done {
-                            routing.borrow_mut().busy.retain(|s| *s != serial);
-                        }
-                        let mask_done = matches!(response, Response::Mask { .. } | Response::Failed { .. });
-                        answer(response);
-                        match (done, mask_done) {
-                            // A mask is in: the held loads may go (if nothing else is waited for).
-                            (Some(_), true) => release_loads(&routing, &mask_cell),
-                            // The shown model loaded: its trace follows within a render or
-                            // two; the held loads go only if none came.
-                            (Some(_), false) => release_loads_later(&routing, &mask_cell),
-                            (None, _) => {}
-                        }
-                    })
-                    .spawn(WORKER_PATH)
+                let on_mask = on_mask.clone();
+                EngineWorker::spawner().callback(move |response| on_mask(response)).spawn(WORKER_PATH)
             })
         };
         let spawn = Rc::new(move || EngineWorker::spawner().callback(answer.clone()).spawn(WORKER_PATH));
-        let mask = Rc::new(RefCell::new(spawn_mask()));
+        let early = EARLY.with(|early| early.borrow_mut().take());
+        let first = match early {
+            Some((bridge, sink)) => {
+                *sink.borrow_mut() = Some(on_mask);
+                bridge
+            }
+            None => spawn_mask(),
+        };
+        let mask = Rc::new(RefCell::new(first));
         *mask_cell.borrow_mut() = Some(mask.clone());
         WorkerHandle { mask, mask_cell, routing, spawn_mask, spawn, serials: Serials::default() }
     });
