@@ -116,7 +116,7 @@ mod tests {
     use skipscope_engine::model::StageKind;
 
     fn planes(c: usize, h: usize, w: usize, seed: f32) -> Planes {
-        Planes { shape: MapShape { channels: c, height: h, width: w }, values: (0..c * h * w).map(|i| ((i as f32 * 0.37 + seed).sin() * 3.0)).collect() }
+        Planes { shape: MapShape { channels: c, height: h, width: w }, values: (0..c * h * w).map(|i| (i as f32 * 0.37 + seed).sin() * 3.0).collect() }
     }
 
     #[test]

@@ -36,18 +36,25 @@ fn download(d: UseReducerDispatcher<State>, worker: WorkerHandle, dataset: Datas
     };
     let kept_url = url.clone();
     let done = Callback::from(move |r: Result<Vec<u8>, String>| {
-        match r.and_then(|bytes| {
-            crate::mark(&format!("page: weights {variant} fetched"));
-            entry.verify(&bytes).map(|()| bytes)
-        }) {
-            Ok(bytes) => {
-                let url = kept_url.clone();
-                let kept = bytes.clone();
-                wasm_bindgen_futures::spawn_local(async move { offline::put(&url, &kept).await });
-                hand_over(&d, &worker, dataset, variant, shown, bytes);
+        let (d, worker, entry, url) = (d.clone(), worker.clone(), entry.clone(), kept_url.clone());
+        wasm_bindgen_futures::spawn_local(async move {
+            let checked = match r {
+                Ok(bytes) => {
+                    crate::mark(&format!("page: weights {variant} fetched"));
+                    offline::verify(&entry, &bytes).await.map(|()| bytes)
+                }
+                Err(e) => Err(e),
+            };
+            match checked {
+                Ok(bytes) => {
+                    crate::mark(&format!("page: weights {variant} verified"));
+                    let kept = bytes.clone();
+                    wasm_bindgen_futures::spawn_local(async move { offline::put(&url, &kept).await });
+                    hand_over(&d, &worker, dataset, variant, shown, bytes);
+                }
+                Err(message) => d.dispatch(Action::FetchFailed { dataset, variant, message }),
             }
-            Err(message) => d.dispatch(Action::FetchFailed { dataset, variant, message }),
-        }
+        });
     });
     fetch::get_bytes(&url, Some(progress), done);
 }
@@ -77,8 +84,13 @@ pub fn use_weights(state: &UseReducerHandle<State>, worker: &WorkerHandle) {
             wasm_bindgen_futures::spawn_local(async move {
                 let url = format!("models/{}", entry.file);
                 crate::mark(&format!("page: weights {variant} wanted"));
-                match offline::get(&url).await {
-                    Some(bytes) if entry.verify(&bytes).is_ok() => hand_over(&d, &worker, dataset, variant, shown, bytes),
+                let kept = offline::get(&url).await;
+                let good = match &kept {
+                    Some(bytes) => offline::verify(&entry, bytes).await.is_ok(),
+                    None => false,
+                };
+                match kept {
+                    Some(bytes) if good => hand_over(&d, &worker, dataset, variant, shown, bytes),
                     kept => {
                         if kept.is_some() {
                             offline::delete(&url).await;
