@@ -27,8 +27,6 @@ fn dispatch<T: 'static>(d: &UseReducerDispatcher<State>, action: fn(T) -> Action
 
 #[function_component]
 pub fn App() -> Html {
-    crate::mark("page: App renders");
-    use_effect(|| crate::mark("page: App rendered"));
     let initial = use_memo((), |_| url::read());
     let state = {
         let initial = initial.clone();

@@ -84,7 +84,6 @@ fn ShareMap(props: &ShareProps) -> Html {
 /// share of the fused value.
 #[function_component]
 pub fn AblationView(props: &Props) -> Html {
-    crate::mark("page: AblationView renders");
     let p = &props.picture;
     let (vh, vw) = (p.input.valid_height, p.input.valid_width);
     let any_off = props.off.iter().any(|o| *o);

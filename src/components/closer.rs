@@ -86,7 +86,6 @@ pub fn point_callback(
 /// selected stage's value drawn on the photo, and the selected stage's close-ups there.
 #[function_component]
 pub fn Closer(props: &Props) -> Html {
-    crate::mark("page: Closer renders");
     let input = &props.picture.input;
     let (vh, vw) = (input.valid_height, input.valid_width);
     let fields = use_memo((props.config, input.height, input.width, vh, vw), |(c, h, w, vh, vw)| Fields::new(c, *h, *w, *vh, *vw));

@@ -54,7 +54,6 @@ pub fn boundary_color(skip: Skip) -> [u8; 3] {
 /// or the label changes.
 #[function_component]
 pub fn Compare(props: &Props) -> Html {
-    crate::mark("page: Compare renders");
     let ready: Vec<(Skip, Shared<Mask>)> =
         props.slots.iter().filter_map(|(s, slot)| if let Slot::Ready(seg) = slot { Some((*s, seg.mask.clone())) } else { None }).collect();
     let p = &props.picture;
@@ -164,7 +163,6 @@ pub fn Compare(props: &Props) -> Html {
         None => html! { <tr key={s.name()}><td>{ s.name() }</td><td colspan="4">{ "the label does not match the mask" }</td></tr> },
     });
     let total = p.rgba.len() / 4;
-    crate::mark("page: Compare computed");
     html! {
         <section class="compare" aria-label="skip modes compared">
             <div class="cmp-row">

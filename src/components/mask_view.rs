@@ -27,7 +27,6 @@ pub struct Props {
 /// The mask over the photo, with an opacity slider and the class legend.
 #[function_component]
 pub fn MaskView(props: &Props) -> Html {
-    crate::mark("page: MaskView renders");
     let pixels = use_memo((props.picture.clone(), props.mask.clone(), props.classes.clone(), (props.opacity * 100.0).round() as i32), |(p, m, c, o)| {
         Shared(Rc::new(overlay(&p.rgba, m, c, *o as f64 / 100.0)))
     });

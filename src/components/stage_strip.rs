@@ -17,7 +17,6 @@ pub struct Props {
 /// (the arrow keys do the same anywhere on the page).
 #[function_component]
 pub fn StageStrip(props: &Props) -> Html {
-    crate::mark("page: StageStrip renders");
     let names = stage_names(props.depth);
     let i = names.iter().position(|n| *n == props.selected.as_str()).unwrap_or(0);
     let items = names.iter().map(|n| {

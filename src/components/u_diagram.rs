@@ -41,7 +41,6 @@ fn layout(depth: usize) -> Vec<(String, &'static str, f64, usize)> {
 /// arrow from each pool.k to dec.k carries only the argmax indices. Every node is a button.
 #[function_component]
 pub fn UDiagram(props: &Props) -> Html {
-    crate::mark("page: UDiagram renders");
     let depth = props.depth;
     let nodes = layout(depth);
     let pos: HashMap<&str, (f64, f64)> = nodes.iter().map(|(n, _, col, row)| (n.as_str(), (LEFT + col * DX, TOP + *row as f64 * DY))).collect();
