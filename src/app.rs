@@ -8,8 +8,8 @@ use crate::components::{
     Toggles, UDiagram,
 };
 use crate::hooks::{
-    use_ablation, use_camera, use_compare, use_keys, use_lesson, use_own_models, use_paste, use_picture, use_recovery, use_trace, use_url, use_weights,
-    use_worker,
+    use_ablation, use_camera, use_colour_ahead, use_compare, use_keys, use_lesson, use_own_models, use_paste, use_picture, use_recovery, use_trace, use_url,
+    use_weights, use_worker,
 };
 use crate::lesson::{self, Focus};
 use crate::position::{config_of, Position};
@@ -38,6 +38,7 @@ pub fn App() -> Html {
     use_weights(&state, &worker);
     let pictures = use_picture(&state, &worker.serials, initial.sample.clone());
     use_trace(&state, &worker);
+    use_colour_ahead(&state);
     use_ablation(&state, &worker);
     let on_label = use_compare(&state, &worker);
     use_url(&state);
@@ -81,7 +82,10 @@ pub fn App() -> Html {
     };
     let on_variant = {
         let d = d.clone();
-        Callback::from(move |variant| d.dispatch(Action::SetVariant { variant, at_ms: crate::now_ms() }))
+        Callback::from(move |variant| {
+            crate::mark("page: variant clicked");
+            d.dispatch(Action::SetVariant { variant, at_ms: crate::now_ms() })
+        })
     };
     let on_select = dispatch(&d, Action::Select);
     let (on_step, on_channel, on_scale, on_opacity) =
@@ -111,8 +115,12 @@ pub fn App() -> Html {
         let d = d.clone();
         Callback::from(move |show| d.dispatch(Action::Show { show, at_ms: crate::now_ms() }))
     };
-    let step = lesson::step(&state, state.lesson.unwrap_or(0));
-    let first_shows: Vec<_> = (0..lesson::STEPS).map(|i| lesson::step(&state, i).shows.into_iter().next()).collect();
+    // The closed lesson shows only its button: its steps are computed only while it is open
+    // (they were, for every render: each stage, mask and toggle).
+    let (step, first_shows) = match state.lesson {
+        Some(i) => (lesson::step(&state, i), (0..lesson::STEPS).map(|i| lesson::step(&state, i).shows.into_iter().next()).collect()),
+        None => (lesson::Step { title: lesson::TITLES[0], paragraphs: Vec::new(), shows: Vec::new() }, Vec::new()),
+    };
     let focused = |f: Focus| classes!("focusable", (state.focus == Some(f) && state.lesson.is_some()).then_some("focused"));
 
     html! {

@@ -71,6 +71,21 @@ impl<T> Deref for Shared<T> {
     }
 }
 
+/// A `performance.mark(name)` in a window or a worker (nothing where neither has one): the
+/// steps between a click and its mask, and of the cold load, in a browser trace
+/// (`docs/bench/page-profile.md`). Cheap: a mark is one timestamp.
+pub fn mark(name: &str) {
+    let global = js_sys::global();
+    let performance = if let Some(window) = global.dyn_ref::<web_sys::Window>() {
+        window.performance()
+    } else {
+        global.dyn_ref::<web_sys::WorkerGlobalScope>().and_then(|scope| scope.performance())
+    };
+    if let Some(p) = performance {
+        let _ = p.mark(name);
+    }
+}
+
 /// A monotonic clock in milliseconds: `performance.now()` in a window or a worker,
 /// `Date.now()` where neither is available.
 pub fn now_ms() -> f64 {

@@ -45,6 +45,31 @@ pub async fn delete(url: &str) {
     }
 }
 
+/// The SHA-256 of `bytes`, lowercase hex, by the browser's Web Crypto (`crypto.subtle`,
+/// native code: milliseconds for a weights file, where the engine's own, in wasm, took a
+/// few hundred on a cold page); `None` where the page has no `crypto.subtle` (an insecure
+/// context) or it fails.
+pub async fn native_sha256_hex(bytes: &[u8]) -> Option<String> {
+    let crypto = js_sys::Reflect::get(&js_sys::global(), &"crypto".into()).ok()?;
+    let subtle = js_sys::Reflect::get(&crypto, &"subtle".into()).ok().filter(|s| !s.is_undefined() && !s.is_null())?;
+    let digest: js_sys::Function = js_sys::Reflect::get(&subtle, &"digest".into()).ok()?.dyn_into().ok()?;
+    let data = js_sys::Uint8Array::from(bytes);
+    let promise: js_sys::Promise = digest.call2(&subtle, &"SHA-256".into(), &data).ok()?.dyn_into().ok()?;
+    let hash = js_sys::Uint8Array::new(&JsFuture::from(promise).await.ok()?).to_vec();
+    Some(hash.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// [`ManifestEntry::verify`](skipscope_engine::catalog::ManifestEntry::verify) with the
+/// browser's digest where it has one ([`native_sha256_hex`]), else the engine's.
+pub async fn verify(entry: &skipscope_engine::catalog::ManifestEntry, bytes: &[u8]) -> Result<(), String> {
+    if bytes.len() == entry.bytes && entry.sha256.is_some() {
+        if let Some(hex) = native_sha256_hex(bytes).await {
+            return entry.verify_with(bytes, |_| hex);
+        }
+    }
+    entry.verify(bytes)
+}
+
 /// Registers the service worker `sw.js`, next to the page (so under any path the page is
 /// served from), where the browser has service workers.
 pub fn register_service_worker() {

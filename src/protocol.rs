@@ -152,7 +152,40 @@ impl Request {
     }
 }
 
+impl Request {
+    /// What it is and its serial, e.g. `Trace/Mask #4` (for performance marks).
+    pub fn label(&self) -> String {
+        match self {
+            Request::Load { serial, variant, .. } => format!("Load {variant} #{serial}"),
+            Request::Trace { serial, variant, part, .. } => format!("Trace/{part:?} {variant} #{serial}"),
+            Request::Segment { serial, variant, .. } => format!("Segment {variant} #{serial}"),
+            Request::Ablate { serial, variant, .. } => format!("Ablate {variant} #{serial}"),
+        }
+    }
+}
+
 impl Response {
+    /// What it is and its serial, e.g. `Mask #4` (for performance marks).
+    pub fn label(&self) -> String {
+        let kind = match self {
+            Response::Loaded { .. } => "Loaded",
+            Response::LoadFailed { .. } => "LoadFailed",
+            Response::Started { .. } => "Started",
+            Response::Mask { .. } => "Mask",
+            Response::Stage { .. } => "Stage",
+            Response::Finished { .. } => "Finished",
+            Response::Segmented { .. } => "Segmented",
+            Response::Ablated { .. } => "Ablated",
+            Response::Failed { .. } => "Failed",
+            Response::Crashed { .. } => "Crashed",
+        };
+        match (self, self.serial()) {
+            (Response::Stage { stage, .. }, Some(s)) => format!("Stage {} #{s}", stage.name),
+            (_, Some(s)) => format!("{kind} #{s}"),
+            (_, None) => kind.to_string(),
+        }
+    }
+
     /// The serial of the request this answers (none for a crash, which answers all).
     pub fn serial(&self) -> Option<u32> {
         match self {

@@ -185,6 +185,78 @@ impl Engine {
     }
 }
 
+/// The size of the warm-up picture ([`warm_up`]): a thirty-second of the CamVid working
+/// area, enough for V8 to optimise the kernels (its budget counts loop iterations).
+pub const WARM_UP_SIZE: (usize, usize) = (32, 48);
+
+/// Runs the code of a mask on a small picture through a throw-away random model of the
+/// published architecture (CamVid's transposed-concat, the page's first model), so that the
+/// browser compiles the engine's hot functions to optimised code (V8 starts every wasm
+/// function in its baseline compiler and optimises it once it has run a while, in the
+/// background) before the first real request. In steps ([`WarmUp::step`]), so that a worker
+/// can stop it as soon as a request comes. Touches nothing an [`Engine`] keeps: every
+/// answer stays the same (tested).
+#[derive(Default)]
+pub struct WarmUp {
+    done: usize,
+    run: Option<(Model<f32>, Workspace<f32>, Array4<f32>)>,
+    /// The last pass's mask (for the tests).
+    pub mask: Option<Mask>,
+}
+
+/// Passes of the warm-up's model.
+const WARM_UP_PASSES: usize = 2;
+
+impl WarmUp {
+    /// Does the next step (building the model, then one pass each); false once there is
+    /// nothing left to do.
+    pub fn step(&mut self) -> bool {
+        match &mut self.run {
+            None if self.done == 0 => {
+                self.done = 1;
+                self.run = Self::build();
+                self.run.is_some()
+            }
+            Some((model, workspace, x)) if self.done <= WARM_UP_PASSES => {
+                let (h, w) = WARM_UP_SIZE;
+                self.mask = model.infer(x.view(), workspace).ok().map(|s| mask_of(s, h, w));
+                self.done += 1;
+                if self.done > WARM_UP_PASSES {
+                    self.run = None;
+                }
+                self.run.is_some()
+            }
+            _ => false,
+        }
+    }
+
+    fn build() -> Option<(Model<f32>, Workspace<f32>, Array4<f32>)> {
+        let (depth, width) = fallback_architecture(Dataset::Camvid);
+        let config = ModelConfig {
+            in_channels: 3,
+            n_classes: Dataset::Camvid.classes().len(),
+            depth,
+            width,
+            upsample: skipscope_engine::Upsample::Transposed,
+            skip: skipscope_engine::Skip::Concat,
+        };
+        let mut model = Model::<f32>::new(config, RANDOM_SEED).ok()?;
+        model.fold_batch_norm();
+        let (h, w) = WARM_UP_SIZE;
+        let rgb = (0..h * w * 3).map(|i| (i * 7 % 251) as u8).collect();
+        let image = InputImage { height: h, width: w, valid_height: h, valid_width: w, rgb };
+        let x = normalise(&image, &Normalization::imagenet()).ok()?;
+        Some((model, Workspace::new(), x))
+    }
+}
+
+/// The whole warm-up at once; its last mask.
+pub fn warm_up() -> Option<Mask> {
+    let mut warm = WarmUp::default();
+    while warm.step() {}
+    warm.mask
+}
+
 /// `[1, H, W, 3]` with `(pixel / 255 - mean) / std`; checks the byte count and the valid box.
 pub fn normalise(image: &InputImage, n: &Normalization) -> skipscope_engine::Result<Array4<f32>> {
     let InputImage { height, width, valid_height, valid_width, ref rgb } = *image;
@@ -331,6 +403,31 @@ mod tests {
         };
         let halves: Vec<Response> = mask.iter().chain(&stages[1..]).map(untimed).collect();
         assert_eq!(halves, whole.iter().map(untimed).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn the_warm_up_changes_no_answer() {
+        let variant = Variant::new(Upsample::Transposed, Skip::Concat);
+        let run = || {
+            let mut engine = Engine::new();
+            let mut out = Vec::new();
+            engine
+                .handle(Request::Trace { serial: 1, dataset: Dataset::Camvid, variant, image: image(), part: TracePart::Whole }, &|| 0.0, &mut |r| out.push(r));
+            engine.handle(Request::Segment { serial: 2, dataset: Dataset::Ccp, variant, image: image() }, &|| 0.0, &mut |r| out.push(r));
+            out.into_iter()
+                .map(|r| match r {
+                    Response::Mask { serial, variant, mask, .. } => Response::Mask { serial, variant, mask, ms: 0.0 },
+                    Response::Stage { serial, variant, stage } => Response::Stage { serial, variant, stage: StageData { ms: 0.0, ..stage } },
+                    Response::Finished { serial, variant, mask, .. } => Response::Finished { serial, variant, mask, forward_ms: 0.0 },
+                    Response::Segmented { serial, variant, model, mask, .. } => Response::Segmented { serial, variant, model, mask, ms: 0.0 },
+                    other => other,
+                })
+                .collect::<Vec<_>>()
+        };
+        let cold = run();
+        let mask = warm_up().expect("the warm-up runs");
+        assert_eq!((mask.height, mask.width), WARM_UP_SIZE);
+        assert_eq!(run(), cold);
     }
 
     #[test]

@@ -1,15 +1,35 @@
 //! The Web Worker that runs the engine, so the page never freezes.
 
 use crate::protocol::{Request, Response};
-use crate::trace::Engine;
+use crate::trace::{Engine, WarmUp};
 use gloo_worker::{HandlerId, Worker, WorkerScope};
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 use wasm_bindgen::JsCast;
 
 thread_local! {
     /// The page's bridge, for [`report_panic`]: recorded when the page connects.
     static PAGE: RefCell<Option<(WorkerScope<EngineWorker>, HandlerId)>> = const { RefCell::new(None) };
     static REPORTED: Cell<bool> = const { Cell::new(false) };
+    /// Whether a request came: the warm-up stops.
+    static REQUESTED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// One step of the warm-up in its own task, then the next, until done or a request came
+/// (the real work then optimises the code anyway; a step is one small pass).
+fn warm_up_step(warm: Rc<RefCell<WarmUp>>) {
+    gloo::timers::callback::Timeout::new(0, move || {
+        if REQUESTED.with(Cell::get) {
+            crate::mark("worker: warm-up stopped by a request");
+            return;
+        }
+        if warm.borrow_mut().step() {
+            warm_up_step(warm);
+        } else {
+            crate::mark("worker: warm-up done");
+        }
+    })
+    .forget();
 }
 
 /// The worker's panic hook. A panic aborts the WebAssembly instance, and a page that only
@@ -55,6 +75,10 @@ impl Worker for EngineWorker {
     type Output = Response;
 
     fn create(_scope: &WorkerScope<Self>) -> Self {
+        // While the page fetches and verifies the first weights, V8 optimises the engine's
+        // code on a small pass, a step per task; the first request stops it.
+        crate::mark("worker: warm-up");
+        warm_up_step(Rc::new(RefCell::new(WarmUp::default())));
         Self { engine: Engine::new() }
     }
 
@@ -71,6 +95,12 @@ impl Worker for EngineWorker {
     /// Requests are handled one at a time, in order; each answer is posted as soon as it
     /// exists (a trace posts every stage while the next is computed).
     fn received(&mut self, scope: &WorkerScope<Self>, msg: Self::Input, id: HandlerId) {
-        self.engine.handle(msg, &crate::now_ms, &mut |r| scope.respond(id, r));
+        REQUESTED.with(|r| r.set(true));
+        crate::mark(&format!("worker: received {}", msg.label()));
+        self.engine.handle(msg, &crate::now_ms, &mut |r| {
+            let label = r.label();
+            scope.respond(id, r);
+            crate::mark(&format!("worker: posted {label}"));
+        });
     }
 }

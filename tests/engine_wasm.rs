@@ -198,3 +198,31 @@ fn protocol_messages_round_trip_through_the_worker_codec() {
     assert_eq!("bilinear-concat".parse::<Variant>().ok(), Some(Variant::new(Upsample::Bilinear, Skip::Concat)));
     assert_eq!("bilinear-sum".parse::<Variant>().ok(), None);
 }
+
+/// The page verifies weights with the browser's SHA-256 (`offline::native_sha256_hex`):
+/// it must be the engine's, and a verification by either must agree.
+#[wasm_bindgen_test]
+async fn the_browsers_sha256_is_the_engines() {
+    use skipscope_engine::catalog::{sha256_hex, Manifest, ManifestEntry};
+    let mut state = 7u32;
+    for len in [0usize, 1, 55, 56, 63, 64, 65, 1000, 1 << 20] {
+        let bytes: Vec<u8> = (0..len)
+            .map(|_| {
+                state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                (state >> 16) as u8
+            })
+            .collect();
+        let native = skipscope::offline::native_sha256_hex(&bytes).await.expect("crypto.subtle in the test page");
+        assert_eq!(native, sha256_hex(&bytes), "{len} bytes");
+        let mut entry: ManifestEntry = Manifest::parse(include_bytes!("../www/models/manifest.json")).unwrap().models[0].clone();
+        entry.bytes = len;
+        entry.sha256 = Some(sha256_hex(&bytes));
+        assert_eq!(skipscope::offline::verify(&entry, &bytes).await, entry.verify(&bytes));
+        if len > 0 {
+            let mut bad = bytes.clone();
+            bad[len / 2] ^= 1;
+            assert!(skipscope::offline::verify(&entry, &bad).await.is_err());
+            assert_eq!(skipscope::offline::verify(&entry, &bad).await, entry.verify(&bad));
+        }
+    }
+}

@@ -20,6 +20,7 @@ fn main() {
     if skipscope::learn::view::requested() {
         yew::Renderer::<skipscope::learn::view::LearnApp>::new().render();
     } else {
+        skipscope::hooks::start_mask_worker_early();
         yew::Renderer::<skipscope::app::App>::new().render();
     }
 }

@@ -56,7 +56,11 @@ pub fn ChannelZoom(props: &Props) -> Html {
         ScaleMode::PerStage => Scale::of(&stage.planes.values),
         ScaleMode::PerChannel => Scale::of(stage.planes.plane(*c)),
     });
-    let pixels = use_memo((props.stage.clone(), c, *scale), |(stage, c, scale)| Shared(Rc::new(scale.rgba(stage.planes.plane(*c)))));
+    // The channel's own range is what the grid's tile of it was coloured with: the same
+    // pixels, kept once.
+    let pixels = use_memo((props.stage.clone(), c, *scale, props.scale_mode), |(stage, c, scale, mode)| {
+        super::heatmap::coloured(stage, super::heatmap::Part::Output, *c, (*mode == ScaleMode::PerStage).then_some(*scale)).0
+    });
     let label = use_memo((props.stage.clone(), c), |(stage, c)| {
         crate::alt_text::map(&format!("{}, enlarged", stage.name), stage.planes.shape, *c, stage.planes.plane(*c))
     });

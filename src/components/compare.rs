@@ -67,17 +67,29 @@ pub fn Compare(props: &Props) -> Html {
     // zoom; flipping keeps the same canvas, so its scrolled crop stays.
     let big = use_state(|| None::<Option<Skip>>);
     let zoom = use_state(|| 1usize);
-    let overlays: Vec<(Skip, Shared<Vec<u8>>)> = props
-        .slots
-        .iter()
-        .filter_map(|(s, slot)| {
-            if let Slot::Ready(seg) = slot {
-                Some((*s, Shared(Rc::new(overlay(&p.rgba, &seg.mask, &seg.model.classes, props.opacity)))))
-            } else {
-                None
-            }
-        })
-        .collect();
+    // Each mode's overlay is computed again only when its mask, the photo or the opacity
+    // changed (a new mask of one mode leaves the others' canvases as they are).
+    let kept = use_mut_ref(Vec::<(Skip, Shared<Mask>, Shared<Picture>, u64, Shared<Vec<u8>>)>::new);
+    let overlays: Vec<(Skip, Shared<Vec<u8>>)> = {
+        let mut kept = kept.borrow_mut();
+        let opacity = props.opacity.to_bits();
+        let fresh: Vec<_> = props
+            .slots
+            .iter()
+            .filter_map(|(s, slot)| {
+                let Slot::Ready(seg) = slot else { return None };
+                let same =
+                    |(k, m, q, o, _): &&(Skip, Shared<Mask>, Shared<Picture>, u64, Shared<Vec<u8>>)| *k == *s && *m == seg.mask && q == p && *o == opacity;
+                let pixels = match kept.iter().find(same) {
+                    Some((.., px)) => px.clone(),
+                    None => Shared(Rc::new(overlay(&p.rgba, &seg.mask, &seg.model.classes, props.opacity))),
+                };
+                Some((*s, seg.mask.clone(), p.clone(), opacity, pixels))
+            })
+            .collect();
+        *kept = fresh;
+        kept.iter().map(|(s, .., px)| (*s, px.clone())).collect()
+    };
     let enlarge = |which: Option<Skip>| {
         let big = big.clone();
         Callback::from(move |_: MouseEvent| big.set(Some(which)))
@@ -106,11 +118,30 @@ pub fn Compare(props: &Props) -> Html {
             </figure>
         }
     });
-    let pairs: Vec<String> = ready
-        .iter()
-        .enumerate()
-        .flat_map(|(i, (a, ma))| ready[i + 1..].iter().map(move |(b, mb)| format!("{} vs {}: {:.1}%", a.name(), b.name(), 100.0 * agreement(ma, mb))))
-        .collect();
+    // The agreement and boundary sentences, once per set of masks.
+    let sentences = use_memo(ready.clone(), |ready| {
+        let pairs: Vec<String> = ready
+            .iter()
+            .enumerate()
+            .flat_map(|(i, (a, ma))| ready[i + 1..].iter().map(move |(b, mb)| format!("{} vs {}: {:.1}%", a.name(), b.name(), 100.0 * agreement(ma, mb))))
+            .collect();
+        let none = ready.iter().find(|(s, _)| *s == Skip::None);
+        let far: String = ready
+            .iter()
+            .filter(|(s, _)| *s != Skip::None)
+            .filter_map(|(s, m)| none.and_then(|(_, n)| boundary_far_share(n, m, crate::lesson::BOUNDARY_TOLERANCE)).map(|v| (s, v)))
+            .map(|(s, v)| {
+                format!(
+                    " {:.1}% of the none mask's boundary pixels lie more than {} pixels from the {} mask's boundary.",
+                    100.0 * v,
+                    crate::lesson::BOUNDARY_TOLERANCE,
+                    s.name()
+                )
+            })
+            .collect();
+        (pairs, far)
+    });
+    let (pairs, far) = &*sentences;
     let (pixels, differ) = &*map;
     let n_classes = props.slots.iter().find_map(|(_, slot)| if let Slot::Ready(seg) = slot { Some(seg.model.classes.len()) } else { None }).unwrap_or(0);
     let scores = use_memo((ready.clone(), props.label.clone(), n_classes), |(ready, label, n_classes)| {
@@ -132,20 +163,6 @@ pub fn Compare(props: &Props) -> Html {
         None => html! { <tr key={s.name()}><td>{ s.name() }</td><td colspan="4">{ "the label does not match the mask" }</td></tr> },
     });
     let total = p.rgba.len() / 4;
-    let none = ready.iter().find(|(s, _)| *s == Skip::None);
-    let far: String = ready
-        .iter()
-        .filter(|(s, _)| *s != Skip::None)
-        .filter_map(|(s, m)| none.and_then(|(_, n)| boundary_far_share(n, m, crate::lesson::BOUNDARY_TOLERANCE)).map(|v| (s, v)))
-        .map(|(s, v)| {
-            format!(
-                " {:.1}% of the none mask's boundary pixels lie more than {} pixels from the {} mask's boundary.",
-                100.0 * v,
-                crate::lesson::BOUNDARY_TOLERANCE,
-                s.name()
-            )
-        })
-        .collect();
     html! {
         <section class="compare" aria-label="skip modes compared">
             <div class="cmp-row">

@@ -20,8 +20,9 @@ pub struct Props {
 /// Every channel of the stage's output as a heatmap; each tile is a button.
 #[function_component]
 pub fn HeatmapGrid(props: &Props) -> Html {
-    let stage_scale = use_memo(props.stage.clone(), |stage| Scale::of(&stage.planes.values));
-    let scale = (props.scale_mode == ScaleMode::PerStage).then_some(*stage_scale);
+    let stage_scale =
+        use_memo((props.stage.clone(), props.scale_mode), |(stage, mode)| (*mode == ScaleMode::PerStage).then(|| Scale::of(&stage.planes.values)));
+    let scale = *stage_scale;
     let tiles = (0..props.stage.planes.shape.channels).map(|c| {
         let selected = props.selected == Some(c);
         let onclick = {

@@ -31,6 +31,9 @@ pub fn RgbaCanvas(props: &Props) -> Html {
                 if let Err(e) = put_rgba(&canvas, pixels, *w, *h) {
                     web_sys::console::warn_1(&e.into());
                 }
+                if canvas.class_name() == "mask" {
+                    crate::mark("page: drew mask");
+                }
             }
         });
     }

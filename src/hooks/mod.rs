@@ -4,6 +4,7 @@
 
 pub mod use_ablation;
 pub mod use_camera;
+pub mod use_colour_ahead;
 pub mod use_compare;
 pub mod use_keys;
 pub mod use_lesson;
@@ -18,6 +19,7 @@ pub mod use_worker;
 
 pub use use_ablation::use_ablation;
 pub use use_camera::use_camera;
+pub use use_colour_ahead::use_colour_ahead;
 pub use use_compare::use_compare;
 pub use use_keys::use_keys;
 pub use use_lesson::use_lesson;
@@ -28,4 +30,4 @@ pub use use_recovery::use_recovery;
 pub use use_trace::use_trace;
 pub use use_url::use_url;
 pub use use_weights::use_weights;
-pub use use_worker::{use_worker, Serials, WorkerHandle};
+pub use use_worker::{start_mask_worker_early, use_worker, Serials, WorkerHandle};

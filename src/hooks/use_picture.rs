@@ -47,6 +47,7 @@ impl Pictures {
         wasm_bindgen_futures::spawn_local(async move {
             match picture::decode(source.blob.clone(), source.name.clone(), to).await {
                 Ok(picture) => {
+                    crate::mark("page: picture decoded");
                     let sample = source.sample.clone();
                     this.sources.borrow_mut().insert(serial, source);
                     this.dispatcher.dispatch(Action::PictureReady { serial, picture, sample })
@@ -72,9 +73,14 @@ impl Pictures {
         let serial = self.request(id.clone(), Some(id.clone()), false);
         let url = format!("samples/{id}.jpg");
         let this = self.clone();
-        let done = Callback::from(move |r: Result<Vec<u8>, String>| match r.and_then(|b| bytes_to_blob(&b)) {
-            Ok(blob) => this.decode(serial, Source { blob, name: id.clone(), sample: Some(id.clone()) }, to, None),
-            Err(message) => this.dispatcher.dispatch(Action::PictureFailed { serial, message }),
+        let done = Callback::from(move |r: Result<Vec<u8>, String>| {
+            match r.and_then(|b| {
+                crate::mark("page: sample fetched");
+                bytes_to_blob(&b)
+            }) {
+                Ok(blob) => this.decode(serial, Source { blob, name: id.clone(), sample: Some(id.clone()) }, to, None),
+                Err(message) => this.dispatcher.dispatch(Action::PictureFailed { serial, message }),
+            }
         });
         fetch::get_bytes(&url, None, done);
     }

@@ -13,14 +13,21 @@ use crate::protocol::{Dataset, Request, Variant};
 use crate::state::{Action, State};
 use yew::prelude::*;
 
-/// Takes verified weights: the state hears they are in, the worker gets them.
-fn hand_over(d: &UseReducerDispatcher<State>, worker: &WorkerHandle, dataset: Dataset, variant: Variant, bytes: Vec<u8>) {
+/// Takes verified weights: the state hears they are in, the workers get them (the shown
+/// variant's at once; the others' in the background, so that the mask worker computes the
+/// shown mask before it loads them: [`WorkerHandle::send_background`]).
+fn hand_over(d: &UseReducerDispatcher<State>, worker: &WorkerHandle, dataset: Dataset, variant: Variant, shown: bool, bytes: Vec<u8>) {
     let serial = worker.serials.next();
     d.dispatch(Action::FetchDone { dataset, variant, serial });
-    worker.send(Request::Load { serial, dataset, variant, bytes });
+    let load = Request::Load { serial, dataset, variant, bytes };
+    if shown {
+        worker.send(load)
+    } else {
+        worker.send_background(load)
+    }
 }
 
-fn download(d: UseReducerDispatcher<State>, worker: WorkerHandle, dataset: Dataset, variant: Variant, entry: ManifestEntry) {
+fn download(d: UseReducerDispatcher<State>, worker: WorkerHandle, dataset: Dataset, variant: Variant, shown: bool, entry: ManifestEntry) {
     let url = format!("models/{}", entry.file);
     d.dispatch(Action::FetchProgress { dataset, variant, loaded: 0.0, total: Some(entry.bytes as f64) });
     let progress = {
@@ -28,14 +35,26 @@ fn download(d: UseReducerDispatcher<State>, worker: WorkerHandle, dataset: Datas
         Callback::from(move |(loaded, total): fetch::Progress| d.dispatch(Action::FetchProgress { dataset, variant, loaded, total }))
     };
     let kept_url = url.clone();
-    let done = Callback::from(move |r: Result<Vec<u8>, String>| match r.and_then(|bytes| entry.verify(&bytes).map(|()| bytes)) {
-        Ok(bytes) => {
-            let url = kept_url.clone();
-            let kept = bytes.clone();
-            wasm_bindgen_futures::spawn_local(async move { offline::put(&url, &kept).await });
-            hand_over(&d, &worker, dataset, variant, bytes);
-        }
-        Err(message) => d.dispatch(Action::FetchFailed { dataset, variant, message }),
+    let done = Callback::from(move |r: Result<Vec<u8>, String>| {
+        let (d, worker, entry, url) = (d.clone(), worker.clone(), entry.clone(), kept_url.clone());
+        wasm_bindgen_futures::spawn_local(async move {
+            let checked = match r {
+                Ok(bytes) => {
+                    crate::mark(&format!("page: weights {variant} fetched"));
+                    offline::verify(&entry, &bytes).await.map(|()| bytes)
+                }
+                Err(e) => Err(e),
+            };
+            match checked {
+                Ok(bytes) => {
+                    crate::mark(&format!("page: weights {variant} verified"));
+                    let kept = bytes.clone();
+                    wasm_bindgen_futures::spawn_local(async move { offline::put(&url, &kept).await });
+                    hand_over(&d, &worker, dataset, variant, shown, bytes);
+                }
+                Err(message) => d.dispatch(Action::FetchFailed { dataset, variant, message }),
+            }
+        });
     });
     fetch::get_bytes(&url, Some(progress), done);
 }
@@ -45,12 +64,15 @@ pub fn use_weights(state: &UseReducerHandle<State>, worker: &WorkerHandle) {
     {
         let d = state.dispatcher();
         use_effect_with((), move |_| {
-            let done = Callback::from(move |r: Result<Vec<u8>, String>| d.dispatch(Action::CatalogLoaded(r.and_then(|b| manifest::parse(&b)))));
+            let done = Callback::from(move |r: Result<Vec<u8>, String>| {
+                crate::mark("page: manifest fetched");
+                d.dispatch(Action::CatalogLoaded(r.and_then(|b| manifest::parse(&b))))
+            });
             fetch::get_bytes("models/manifest.json", None, done);
         });
     }
     // Once a download starts, the state lists it, so the next render wants one fewer.
-    let dataset = state.dataset;
+    let (dataset, shown) = (state.dataset, state.variant);
     let wanted: Vec<_> = state.wanted_weights().into_iter().map(|(v, e)| (v, e.clone())).collect();
     let (d, worker) = (state.dispatcher(), worker.clone());
     use_effect_with((dataset, wanted), move |(dataset, wanted)| {
@@ -58,16 +80,22 @@ pub fn use_weights(state: &UseReducerHandle<State>, worker: &WorkerHandle) {
         for (variant, entry) in wanted.iter().cloned() {
             // Listed at once, so that the next render does not want it again.
             d.dispatch(Action::FetchProgress { dataset, variant, loaded: 0.0, total: Some(entry.bytes as f64) });
-            let (d, worker) = (d.clone(), worker.clone());
+            let (d, worker, shown) = (d.clone(), worker.clone(), variant == shown);
             wasm_bindgen_futures::spawn_local(async move {
                 let url = format!("models/{}", entry.file);
-                match offline::get(&url).await {
-                    Some(bytes) if entry.verify(&bytes).is_ok() => hand_over(&d, &worker, dataset, variant, bytes),
+                crate::mark(&format!("page: weights {variant} wanted"));
+                let kept = offline::get(&url).await;
+                let good = match &kept {
+                    Some(bytes) => offline::verify(&entry, bytes).await.is_ok(),
+                    None => false,
+                };
+                match kept {
+                    Some(bytes) if good => hand_over(&d, &worker, dataset, variant, shown, bytes),
                     kept => {
                         if kept.is_some() {
                             offline::delete(&url).await;
                         }
-                        download(d, worker, dataset, variant, entry);
+                        download(d, worker, dataset, variant, shown, entry);
                     }
                 }
             });

@@ -8,7 +8,7 @@
 //! file. After a crash both are replaced ([`WorkerHandle::restart`], driven by
 //! `use_recovery`).
 
-use crate::protocol::{Request, Response, TracePart};
+use crate::protocol::{Dataset, Request, Response, TracePart, Variant};
 use crate::state::{Action, State};
 use crate::worker::EngineWorker;
 use gloo_worker::{Spawnable, WorkerBridge};
@@ -40,6 +40,8 @@ type Bridge = WorkerBridge<EngineWorker>;
 #[derive(Clone)]
 pub struct WorkerHandle {
     mask: Rc<RefCell<Bridge>>,
+    /// The same bridge, for the timers and the mask worker's callback.
+    mask_cell: MaskCell,
     routing: Rc<RefCell<Routing>>,
     /// A new mask worker (its answers release held stages).
     spawn_mask: Rc<dyn Fn() -> Bridge>,
@@ -61,6 +63,12 @@ struct Routing {
     /// order sent: streamed stages would otherwise queue ahead of the mask on the page's
     /// thread.
     held: VecDeque<Request>,
+    /// Weights loads sent in the background ([`WorkerHandle::send_background`]: the other
+    /// skip modes' models), held from the mask worker while it is busy, in the order sent.
+    loads_held: Vec<Request>,
+    /// The serials of what the mask worker is busy with: the shown variant's weights load
+    /// and traces' masks, until answered.
+    busy: Vec<u32>,
 }
 
 impl Routing {
@@ -70,6 +78,25 @@ impl Routing {
         let TraceWorker::Running(t) = &self.trace else { return };
         while self.held.front().is_some_and(|r| r.serial() <= serial) {
             t.send(self.held.pop_front().expect("checked"));
+        }
+    }
+
+    /// The loads held for the mask worker of `(dataset, variant)` go to `mask` now, before
+    /// a request that runs that model.
+    fn flush_loads(&mut self, mask: &Bridge, pair: (Dataset, Variant)) {
+        let (now, later) = self.loads_held.drain(..).partition(|r| matches!(r, Request::Load { dataset, variant, .. } if (*dataset, *variant) == pair));
+        self.loads_held = later;
+        for load in now {
+            mask.send(load);
+        }
+    }
+
+    /// Once the mask worker is busy with nothing the user waits for, it gets the loads held.
+    fn release_loads_if_idle(&mut self, mask: &Bridge) {
+        if self.busy.is_empty() {
+            for load in self.loads_held.drain(..) {
+                mask.send(load);
+            }
         }
     }
 }
@@ -83,8 +110,16 @@ impl WorkerHandle {
     /// worker answers its requests in the order sent, so a model is loaded in both before
     /// either is asked to run it.
     pub fn send(&self, request: Request) {
+        crate::mark(&format!("page: send {}", request.label()));
         let mut routing = self.routing.borrow_mut();
-        let Routing { trace, held } = &mut *routing;
+        // A model held back is loaded before anything runs it.
+        if let Request::Trace { dataset, variant, .. } | Request::Segment { dataset, variant, .. } | Request::Ablate { dataset, variant, .. } = &request {
+            routing.flush_loads(&self.mask.borrow(), (*dataset, *variant));
+        }
+        if matches!(request, Request::Load { .. } | Request::Trace { part: TracePart::Whole | TracePart::Mask, .. }) {
+            routing.busy.push(request.serial());
+        }
+        let Routing { trace, held, .. } = &mut *routing;
         match (request, &mut *trace) {
             (request @ Request::Load { .. }, TraceWorker::NotYet(loads)) => {
                 loads.push(request.clone());
@@ -121,35 +156,142 @@ impl WorkerHandle {
         let mut routing = self.routing.borrow_mut();
         routing.trace = TraceWorker::NotYet(Vec::new());
         routing.held.clear();
+        routing.loads_held.clear();
+        routing.busy.clear();
+    }
+
+    /// Sends a weights load that nothing waits for yet (a model of the comparison): the
+    /// trace worker gets it at once, the mask worker once it is not busy with the shown
+    /// variant's load or a mask (so that the first mask does not wait behind two other
+    /// models' loads), or before it is asked to run that model, whichever comes first.
+    /// Either way each worker loads a model before it runs it.
+    pub fn send_background(&self, request: Request) {
+        if !matches!(request, Request::Load { .. }) {
+            return self.send(request);
+        }
+        crate::mark(&format!("page: send in the background {}", request.label()));
+        let mut routing = self.routing.borrow_mut();
+        match &mut routing.trace {
+            TraceWorker::NotYet(loads) => loads.push(request.clone()),
+            TraceWorker::Running(t) => t.send(request.clone()),
+        }
+        routing.loads_held.push(request);
+        drop(routing);
+        release_loads_later(&self.routing, &self.mask_cell);
     }
 }
 
-/// Starts the mask worker once (the trace worker with the first trace); their answers
-/// become [`Action::Response`]s stamped with the time they arrived.
+/// How long the mask worker stays idle before it gets the loads held back: longer than the
+/// page takes from a model's `Loaded` to sending its trace.
+const RELEASE_AFTER_MS: u32 = 300;
+
+type MaskCell = Rc<RefCell<Option<Rc<RefCell<Bridge>>>>>;
+
+/// The held loads go to the mask worker now if it is idle.
+fn release_loads(routing: &Rc<RefCell<Routing>>, mask_cell: &MaskCell) {
+    if let Some(mask) = mask_cell.borrow().as_ref() {
+        if let (Ok(mask), Ok(mut routing)) = (mask.try_borrow(), routing.try_borrow_mut()) {
+            routing.release_loads_if_idle(&mask);
+        }
+    }
+}
+
+/// The held loads go to the mask worker in [`RELEASE_AFTER_MS`] if it is idle then: so
+/// that none is held for ever, whatever the page does next.
+fn release_loads_later(routing: &Rc<RefCell<Routing>>, mask_cell: &MaskCell) {
+    let (routing, mask_cell) = (routing.clone(), mask_cell.clone());
+    gloo::timers::callback::Timeout::new(RELEASE_AFTER_MS, move || release_loads(&routing, &mask_cell)).forget();
+}
+
+/// Where the answers of a mask worker started before the page's first render go, once the
+/// page has a reducer to give them to.
+type Sink = Rc<RefCell<Option<Rc<dyn Fn(Response)>>>>;
+
+thread_local! {
+    /// The mask worker [`start_mask_worker_early`] started, taken by [`use_worker`].
+    static EARLY: RefCell<Option<(Bridge, Sink)>> = const { RefCell::new(None) };
+}
+
+/// Starts the mask worker before the page's first render (`bin/app.rs`): a cold start
+/// waits for the worker's script and wasm, and the first render takes a while. It answers
+/// only requests, and the page sends none before [`use_worker`] takes it.
+pub fn start_mask_worker_early() {
+    let sink: Sink = Rc::default();
+    let to = sink.clone();
+    let bridge = EngineWorker::spawner()
+        .callback(move |response| {
+            let f = to.borrow().clone();
+            if let Some(f) = f {
+                f(response)
+            }
+        })
+        .spawn(WORKER_PATH);
+    EARLY.with(|early| *early.borrow_mut() = Some((bridge, sink)));
+}
+
+/// Starts the mask worker once (the trace worker with the first trace), or takes the one
+/// started early; their answers become [`Action::Response`]s stamped with the time they
+/// arrived.
 #[hook]
 pub fn use_worker(dispatcher: UseReducerDispatcher<State>) -> WorkerHandle {
     let handle = use_memo((), move |_| {
-        let routing = Rc::new(RefCell::new(Routing { trace: TraceWorker::NotYet(Vec::new()), held: VecDeque::new() }));
+        let routing =
+            Rc::new(RefCell::new(Routing { trace: TraceWorker::NotYet(Vec::new()), held: VecDeque::new(), loads_held: Vec::new(), busy: Vec::new() }));
         let answer = {
             let dispatcher = dispatcher.clone();
-            move |response: Response| dispatcher.dispatch(Action::Response { response: Box::new(response), at_ms: crate::now_ms() })
+            move |response: Response| {
+                crate::mark(&format!("page: received {}", response.label()));
+                dispatcher.dispatch(Action::Response { response: Box::new(response), at_ms: crate::now_ms() })
+            }
+        };
+        // The mask worker's bridge, for its own callback (which releases held loads to it).
+        let mask_cell: MaskCell = Rc::new(RefCell::new(None));
+        let on_mask: Rc<dyn Fn(Response)> = {
+            let (routing, answer, mask_cell) = (routing.clone(), answer.clone(), mask_cell.clone());
+            Rc::new(move |response| {
+                if let Response::Mask { serial, .. } | Response::Failed { serial, .. } = &response {
+                    routing.borrow_mut().release(*serial);
+                }
+                let done = match &response {
+                    Response::Loaded { serial, .. } | Response::LoadFailed { serial, .. } | Response::Mask { serial, .. } | Response::Failed { serial, .. } => {
+                        Some(*serial)
+                    }
+                    _ => None,
+                };
+                if let Some(serial) = done {
+                    routing.borrow_mut().busy.retain(|s| *s != serial);
+                }
+                let mask_done = matches!(response, Response::Mask { .. } | Response::Failed { .. });
+                answer(response);
+                match (done, mask_done) {
+                    // A mask is in: the held loads may go (if nothing else is waited for).
+                    (Some(_), true) => release_loads(&routing, &mask_cell),
+                    // The shown model loaded: its trace follows within a render or
+                    // two; the held loads go only if none came.
+                    (Some(_), false) => release_loads_later(&routing, &mask_cell),
+                    (None, _) => {}
+                }
+            })
         };
         let spawn_mask: Rc<dyn Fn() -> Bridge> = {
-            let (routing, answer) = (routing.clone(), answer.clone());
+            let on_mask = on_mask.clone();
             Rc::new(move || {
-                let (routing, answer) = (routing.clone(), answer.clone());
-                EngineWorker::spawner()
-                    .callback(move |response| {
-                        if let Response::Mask { serial, .. } | Response::Failed { serial, .. } = &response {
-                            routing.borrow_mut().release(*serial);
-                        }
-                        answer(response)
-                    })
-                    .spawn(WORKER_PATH)
+                let on_mask = on_mask.clone();
+                EngineWorker::spawner().callback(move |response| on_mask(response)).spawn(WORKER_PATH)
             })
         };
         let spawn = Rc::new(move || EngineWorker::spawner().callback(answer.clone()).spawn(WORKER_PATH));
-        WorkerHandle { mask: Rc::new(RefCell::new(spawn_mask())), routing, spawn_mask, spawn, serials: Serials::default() }
+        let early = EARLY.with(|early| early.borrow_mut().take());
+        let first = match early {
+            Some((bridge, sink)) => {
+                *sink.borrow_mut() = Some(on_mask);
+                bridge
+            }
+            None => spawn_mask(),
+        };
+        let mask = Rc::new(RefCell::new(first));
+        *mask_cell.borrow_mut() = Some(mask.clone());
+        WorkerHandle { mask, mask_cell, routing, spawn_mask, spawn, serials: Serials::default() }
     });
     (*handle).clone()
 }
