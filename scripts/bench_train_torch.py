@@ -2,7 +2,7 @@
 """The engine's training step against PyTorch's on the same model, natively, side by side.
 
     bash scripts/setup_torch.sh && cargo build --release -p skipscope-train
-    ~/.cache/skipscope/venv-torch/bin/python scripts/bench_train_torch.py [--rounds 5] [--steps 2] [VARIANT ...]
+    ~/.cache/skipscope/venv-torch/bin/python scripts/bench_train_torch.py [--rounds 5] [--steps 2] [--before OLD_BIN] [VARIANT ...]
 
 For each variant (default: transposed-add, unpool-add, bilinear-concat) it starts
 `skipscope bench --train-only` (the trainer's `parallel_step`: forward, loss, backward on
@@ -39,23 +39,34 @@ def main():
     ap.add_argument("--height", type=int, default=192)
     ap.add_argument("--width", type=int, default=256)
     ap.add_argument("--bin", default=os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release", "skipscope"))
+    ap.add_argument("--before", help="an older skipscope binary, interleaved too (its median and the speed-up are added)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.set_num_interop_threads(1)
     print(f"PyTorch {torch.__version__} ({a.threads} threads) against the engine ({a.threads} shards), batch {a.batch} at {a.height}x{a.width}, "
           f"width {a.channels}, AdamW; {a.rounds} rounds x {a.steps} steps each, interleaved, after one warm-up step each")
-    print("| variant | engine ms/step min | median | PyTorch ms/step min | median | engine images/s | PyTorch images/s | engine / PyTorch |")
-    print("|---|---|---|---|---|---|---|---|")
+    extra = " before ms/step min | median | before / engine |" if a.before else ""
+    print(f"| variant | engine ms/step min | median | PyTorch ms/step min | median | engine images/s | PyTorch images/s | engine / PyTorch |{extra}")
+    print("|---|---|---|---|---|---|---|---|" + ("---|---|---|" if a.before else ""))
     for variant in a.variants:
         up, skip = variant.split("-")
-        engine = subprocess.Popen([a.bin, "bench", "--train-only", "--upsample", up, "--skip", skip, "--channels", str(a.channels), "--classes", "11",
-                                   "--height", str(a.height), "--width", str(a.width), "--batch", str(a.batch), "--threads", str(a.threads)],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
-        def engine_steps(n):
-            engine.stdin.write(f"{n}\n")
-            engine.stdin.flush()
-            return [float(t) for t in engine.stdout.readline().split()]
+        def start(binary):
+            return subprocess.Popen([binary, "bench", "--train-only", "--upsample", up, "--skip", skip, "--channels", str(a.channels), "--classes", "11",
+                                     "--height", str(a.height), "--width", str(a.width), "--batch", str(a.batch), "--threads", str(a.threads)],
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+        def steps_of(process):
+            def run(n):
+                process.stdin.write(f"{n}\n")
+                process.stdin.flush()
+                return [float(t) for t in process.stdout.readline().split()]
+            return run
+
+        engine = start(a.bin)
+        engine_steps = steps_of(engine)
+        older = start(a.before) if a.before else None
+        before_steps = steps_of(older) if older else (lambda n: [])
 
         config = {"in_channels": 3, "n_classes": 11, "depth": 4, "width": a.channels, "upsample": up, "skip": skip}
         model = SkipScopeNet(config).train()
@@ -77,14 +88,19 @@ def main():
 
         engine_steps(1)
         torch_steps(1)
-        mine, theirs = [], []
+        before_steps(1)
+        mine, theirs, before = [], [], []
         for _ in range(a.rounds):
             mine += engine_steps(a.steps)
             theirs += torch_steps(a.steps)
-        engine.stdin.close()
-        engine.wait()
+            before += before_steps(a.steps)
+        for process in [engine, older]:
+            if process:
+                process.stdin.close()
+                process.wait()
         me, te = statistics.median(mine), statistics.median(theirs)
-        print(f"| {variant} | {min(mine):.0f} | {me:.0f} | {min(theirs):.0f} | {te:.0f} | {1e3 * a.batch / me:.1f} | {1e3 * a.batch / te:.1f} | {te / me:.2f} |", flush=True)
+        extra = f" {min(before):.0f} | {statistics.median(before):.0f} | {statistics.median(before) / me:.2f} |" if before else ""
+        print(f"| {variant} | {min(mine):.0f} | {me:.0f} | {min(theirs):.0f} | {te:.0f} | {1e3 * a.batch / me:.1f} | {1e3 * a.batch / te:.1f} | {te / me:.2f} |{extra}", flush=True)
 
 
 if __name__ == "__main__":
