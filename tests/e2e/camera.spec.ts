@@ -92,12 +92,16 @@ test.describe('fake camera', () => {
     const sbs = page.locator('button.camera-sbs');
     await expect(sbs).toHaveAttribute('aria-disabled', 'false', { timeout: 60_000 });
     await expect(sbs).toHaveAttribute('aria-describedby', 'camera-rule');
-    // The rule quotes the shown model's figure: the one the fps line shows (read in one go,
-    // both of the same render), within the rounding of its one decimal.
-    const { rule, line } = await page.evaluate(() => ({
+    // The rule quotes the shown model's figure: once the fps line has one again (the toggle
+    // back started its window afresh), the one it shows (read in one go, both of the same
+    // render), within the rounding of its one decimal.
+    const read = () => page.evaluate(() => ({
       rule: document.querySelector('.camera-rule')!.textContent!,
-      line: Number(document.querySelector('p.camera-fps')!.getAttribute('data-fps')),
+      line: document.querySelector('p.camera-fps')!.getAttribute('data-fps') ?? '',
     }));
+    await expect.poll(async () => (await read()).line, { timeout: 60_000 }).not.toBe('');
+    const { rule, line: lineText } = await read();
+    const line = Number(lineText);
     console.log(`rule: ${rule}`);
     const quoted = Number(rule.match(/runs ([\d.]+) frames per second with one model \(([\w-]+)/)![1]);
     expect(rule).toContain(`with one model (${(await back.getAttribute('data-variant'))!}`);
