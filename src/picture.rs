@@ -68,8 +68,13 @@ pub fn pad_rgb(rgba: &[u8], (sh, sw): (usize, usize), (ph, pw): (usize, usize)) 
     out
 }
 
+/// A string property of a thrown value (an `Error`'s or `DOMException`'s `name`, `message`).
+pub fn js_field(e: &wasm_bindgen::JsValue, key: &str) -> Option<String> {
+    js_sys::Reflect::get(e, &key.into()).ok().and_then(|m| m.as_string())
+}
+
 fn js_error(e: wasm_bindgen::JsValue) -> String {
-    e.as_string().or_else(|| js_sys::Reflect::get(&e, &"message".into()).ok().and_then(|m| m.as_string())).unwrap_or_else(|| format!("{e:?}"))
+    e.as_string().or_else(|| js_field(&e, "message")).unwrap_or_else(|| format!("{e:?}"))
 }
 
 /// A fresh, detached canvas of the given size with its 2D context.

@@ -35,7 +35,7 @@ use yew::prelude::*;
 const NOT_READY_RETRY_MS: u32 = 40;
 
 fn error_of(e: &JsValue) -> CameraError {
-    let get = |k: &str| js_sys::Reflect::get(e, &JsValue::from_str(k)).ok().and_then(|v| v.as_string()).unwrap_or_default();
+    let get = |k: &str| picture::js_field(e, k).unwrap_or_default();
     CameraError::from_dom(&get("name"), &get("message"))
 }
 
@@ -211,8 +211,11 @@ pub fn use_camera(state: &UseReducerHandle<State>, worker: &WorkerHandle) -> Nod
     }
     {
         let pending: Rc<RefCell<Option<AnimationFrame>>> = use_mut_ref(|| None);
-        // The look again when the video had no picture yet (dropped, it is cancelled).
+        // The look again when the video had no picture yet (dropped, it is cancelled): at its
+        // first data (`loadeddata`), or shortly when it has data but no size yet; and the
+        // frame in flight's timeout.
         let again: Rc<RefCell<Option<Timeout>>> = use_mut_ref(|| None);
+        let loaded: Rc<RefCell<Option<EventListener>>> = use_mut_ref(|| None);
         let kept: Rc<RefCell<Scratch>> = use_mut_ref(|| None);
         let retry = use_state(|| 0u32);
         let (d, video, worker) = (state.dispatcher(), video.clone(), worker.clone());
@@ -222,6 +225,7 @@ pub fn use_camera(state: &UseReducerHandle<State>, worker: &WorkerHandle) -> Nod
         use_effect_with(key, move |(variants, ..)| {
             let variants = variants.clone();
             again.borrow_mut().take();
+            loaded.borrow_mut().take();
             if variants.is_empty() {
                 pending.borrow_mut().take();
                 if in_flight {
@@ -234,12 +238,18 @@ pub fn use_camera(state: &UseReducerHandle<State>, worker: &WorkerHandle) -> Nod
                 return;
             }
             let next_retry = *retry + 1;
-            let again_in_frame = again.clone();
+            let (again_in_frame, loaded_in_frame) = (again.clone(), loaded.clone());
             let frame = request_animation_frame(move |_| {
-                let grabbed = video.cast::<HtmlVideoElement>().and_then(|v| grab(&v, fit, &mut kept.borrow_mut()));
+                let element = video.cast::<HtmlVideoElement>();
+                let grabbed = element.as_ref().and_then(|v| grab(v, fit, &mut kept.borrow_mut()));
                 let Some((image, rgba)) = grabbed else {
-                    // No picture yet: look again shortly.
-                    *again_in_frame.borrow_mut() = Some(Timeout::new(NOT_READY_RETRY_MS, move || retry.set(next_retry)));
+                    // No picture yet: look again at the video's first data, else shortly.
+                    match element {
+                        Some(v) if v.ready_state() < 2 => {
+                            *loaded_in_frame.borrow_mut() = Some(EventListener::once(&v, "loadeddata", move |_| retry.set(next_retry)));
+                        }
+                        _ => *again_in_frame.borrow_mut() = Some(Timeout::new(NOT_READY_RETRY_MS, move || retry.set(next_retry))),
+                    }
                     return;
                 };
                 let runs: Vec<_> = variants.iter().map(|v| (*v, worker.serials.next())).collect();
