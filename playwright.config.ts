@@ -2,6 +2,7 @@
 // Run by scripts/test.sh after `trunk build --release`; screenshots go to tests/e2e/artifacts.
 // The page is served on port PW_PORT (default 8765), so that two runs can share a machine.
 import { defineConfig } from '@playwright/test';
+import { BASE_ARGS, CHROMIUM } from './tests/e2e/launch';
 
 const PORT = Number(process.env.PW_PORT ?? 8765);
 
@@ -18,13 +19,7 @@ export default defineConfig({
     // The page registers a service worker (www/sw.js); tests that route requests must see them
     // all, so it is blocked except where a test allows it (faults.spec.ts, offline).
     serviceWorkers: 'block',
-    launchOptions: {
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      ],
-    },
+    launchOptions: { executablePath: CHROMIUM, args: BASE_ARGS },
   },
   webServer: {
     command: `python3 -m http.server ${PORT} --bind 127.0.0.1 --directory dist`,

@@ -43,7 +43,7 @@ pub fn plane(what: &str, height: usize, width: usize, values: &[f32]) -> String 
     format!("{what}, {height} x {width} x 1 (H x W x C), {}", range_text(values))
 }
 
-/// A mask: e.g. `mask of transposed-concat, 96 x 128: classes shown road 41%, sky 20%,
+/// A mask: e.g. `live mask: transposed-concat, 96 x 128: classes shown road 41%, sky 20%,
 /// building 18%` (classes under 1% of the pixels are named without a share). `what` says
 /// where (`the mask over the photo`, `live mask`); `names` are the model's classes in order.
 pub fn mask(what: &str, variant: &str, mask: &Mask, names: &[&str]) -> String {

@@ -160,7 +160,7 @@ pub fn App() -> Html {
                     }
                 }
                 <CameraPanel status={state.camera.status.clone()} variant={state.variant} {video} shown={state.camera.shown.clone()} variants={state.camera_variants()}
-                    side_by_side={state.camera.side_by_side} frames={state.camera.frames} fps={state.camera.fps()} single_fps={state.camera.single_fps}
+                    side_by_side={state.camera.side_by_side} frames={state.camera.frames} fps={state.camera.fps()} single_fps={state.camera.single_fps(state.variant)}
                     classes={classes.clone()} opacity={state.opacity}
                     on_start={{ let d = d.clone(); Callback::from(move |()| d.dispatch(Action::CameraStart)) }}
                     on_stop={{ let d = d.clone(); Callback::from(move |()| d.dispatch(Action::CameraStop)) }}

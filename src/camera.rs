@@ -18,17 +18,28 @@ pub const FPS_WINDOW_MS: f64 = 2000.0;
 /// The three skip modes are offered side by side when one variant runs at least this fast:
 /// side by side then runs at about a third of it, still two frames a second or more.
 pub const SIDE_BY_SIDE_FPS: f64 = 6.0;
+/// A frame unanswered this long is forgotten (a worker that never answers does not freeze
+/// the camera): the next frame is sent.
+pub const FRAME_TIMEOUT_MS: f64 = 10_000.0;
 
 /// Why the camera is not on.
 #[derive(Clone, Debug, PartialEq)]
 pub enum CameraError {
-    /// `NotAllowedError` (or `SecurityError`): the user or the browser refused.
+    /// `NotAllowedError`: the user or the browser refused.
     Denied,
+    /// `SecurityError`: the page's permissions policy does not allow the camera.
+    Blocked,
     /// `NotFoundError`, `OverconstrainedError`: no camera (none that fits).
     NotFound,
-    /// No `navigator.mediaDevices`: the page is not in a secure context.
+    /// `NotReadableError`, `AbortError`: the camera is in use by another application or tab.
+    InUse,
+    /// No `navigator.mediaDevices` and not a secure context (`isSecureContext` false).
     Insecure,
-    /// The camera is in use elsewhere (`NotReadableError`, `AbortError`) or another failure.
+    /// No `navigator.mediaDevices` in a secure context: the browser offers no camera.
+    Unsupported,
+    /// A track ended while the camera was on (the camera unplugged, its permission revoked).
+    Ended,
+    /// Another failure.
     Other(String),
 }
 
@@ -36,12 +47,21 @@ impl CameraError {
     /// The error for a `getUserMedia` rejection with DOMException `name` and `message`.
     pub fn from_dom(name: &str, message: &str) -> Self {
         match name {
-            "NotAllowedError" | "PermissionDeniedError" | "SecurityError" => CameraError::Denied,
+            "NotAllowedError" | "PermissionDeniedError" => CameraError::Denied,
+            "SecurityError" => CameraError::Blocked,
             "NotFoundError" | "DevicesNotFoundError" | "OverconstrainedError" | "ConstraintNotSatisfiedError" => CameraError::NotFound,
-            "NotReadableError" | "TrackStartError" | "AbortError" => {
-                CameraError::Other(format!("the camera could not be started; another application may be using it ({name}: {message})"))
-            }
+            "NotReadableError" | "TrackStartError" | "AbortError" => CameraError::InUse,
             _ => CameraError::Other(format!("the camera could not be started ({name}: {message})")),
+        }
+    }
+
+    /// The error when `navigator.mediaDevices` is missing: an insecure page, or (in a
+    /// secure context) a browser without camera support.
+    pub fn no_media_devices(secure_context: bool) -> Self {
+        if secure_context {
+            CameraError::Unsupported
+        } else {
+            CameraError::Insecure
         }
     }
 
@@ -49,8 +69,12 @@ impl CameraError {
     pub fn message(&self) -> String {
         match self {
             CameraError::Denied => "Camera permission was denied. To allow it, click the camera or lock icon at the left of the address bar, set Camera to \u{201c}Allow\u{201d} for this site and press \u{201c}Use camera\u{201d} again (on a phone, also check that the browser may use the camera in the system settings).".into(),
+            CameraError::Blocked => "The camera is blocked by this page's permissions policy (the site, or the page that embeds it, does not allow the camera): open SkipScope directly in its own tab.".into(),
             CameraError::NotFound => "No camera found: connect a camera (or enable it in the system settings) and press \u{201c}Use camera\u{201d} again.".into(),
+            CameraError::InUse => "The camera is in use by another application or tab: close it and press \u{201c}Use camera\u{201d} again.".into(),
             CameraError::Insecure => "The camera needs a secure page: open SkipScope over https:// or from http://localhost (browsers offer no camera to other http:// pages).".into(),
+            CameraError::Unsupported => "This browser offers no camera to web pages: open SkipScope in a current Chrome, Edge, Firefox or Safari.".into(),
+            CameraError::Ended => "The camera stopped: it was disconnected, or its permission was withdrawn. Press \u{201c}Use camera\u{201d} to start it again.".into(),
             CameraError::Other(m) => format!("No camera: {m}."),
         }
     }
@@ -103,14 +127,26 @@ pub struct Camera {
     /// When the frames of the current mode (one variant, or side by side) were answered,
     /// the last [`FPS_WINDOW_MS`] of them.
     answered: VecDeque<f64>,
-    /// The last frames-per-second figure with one variant per frame (kept while side by
-    /// side runs: it decides whether side by side is offered).
-    pub single_fps: Option<f64>,
+    /// The variants of the frames counted in `answered` (one, or the three side by side).
+    answered_of: Vec<Variant>,
+    /// The last frames-per-second figure with one variant per frame, and that variant (kept
+    /// while side by side runs: it decides whether side by side is offered). Of the shown
+    /// dataset: [`Camera::forget_frames`] clears it.
+    single_fps: Option<(Variant, f64)>,
 }
 
 impl Default for Camera {
     fn default() -> Self {
-        Self { status: Status::Off, side_by_side: false, in_flight: None, shown: None, frames: 0, answered: VecDeque::new(), single_fps: None }
+        Self {
+            status: Status::Off,
+            side_by_side: false,
+            in_flight: None,
+            shown: None,
+            frames: 0,
+            answered: VecDeque::new(),
+            answered_of: Vec::new(),
+            single_fps: None,
+        }
     }
 }
 
@@ -123,6 +159,13 @@ impl Camera {
     pub fn start(&mut self) {
         if !self.active() {
             *self = Camera { status: Status::Starting, side_by_side: self.side_by_side, single_fps: self.single_fps, ..Camera::default() };
+        }
+    }
+
+    /// The camera failed while starting or on (a track ended): off, with why.
+    pub fn failed(&mut self, error: CameraError) {
+        if self.active() {
+            *self = Camera { status: Status::Failed(error), side_by_side: self.side_by_side, single_fps: self.single_fps, ..Camera::default() };
         }
     }
 
@@ -145,11 +188,15 @@ impl Camera {
     }
 
     /// The masks so far are of another model (the dataset changed) or the workers were
-    /// replaced: the frame in flight and the last shown are forgotten, the camera stays on.
+    /// replaced: the frame in flight and the last shown are forgotten, and so are the
+    /// frames-per-second figures (they were another model's, or a cold worker's); the
+    /// camera stays on.
     pub fn forget_frames(&mut self) {
         self.in_flight = None;
         self.shown = None;
         self.answered.clear();
+        self.answered_of.clear();
+        self.single_fps = None;
     }
 
     pub fn set_side_by_side(&mut self, on: bool) {
@@ -169,6 +216,14 @@ impl Camera {
     pub fn sent(&mut self, frame: Frame) {
         if self.status == Status::On && !frame.runs.is_empty() {
             self.in_flight = Some(frame);
+        }
+    }
+
+    /// At `at_ms`: the frame in flight is forgotten if it was sent [`FRAME_TIMEOUT_MS`] ago
+    /// or more (its late answers are dropped).
+    pub fn expire(&mut self, at_ms: f64) {
+        if self.in_flight.as_ref().is_some_and(|f| at_ms - f.sent_ms >= FRAME_TIMEOUT_MS) {
+            self.in_flight = None;
         }
     }
 
@@ -192,13 +247,19 @@ impl Camera {
         let masks = f.runs.iter().filter_map(|(v, _)| f.got.iter().find(|(w, _)| w == v).cloned()).collect();
         self.shown = Some(Rc::new(Shown { rgba: f.rgba, height: f.height, width: f.width, masks, ms: at_ms - f.sent_ms }));
         self.frames += 1;
+        // The figures are of one model (or one set side by side): a frame of others starts them again.
+        let of: Vec<Variant> = f.runs.iter().map(|(v, _)| *v).collect();
+        if of != self.answered_of {
+            self.answered.clear();
+            self.answered_of = of;
+        }
         self.answered.push_back(at_ms);
         while self.answered.front().is_some_and(|t| at_ms - t > FPS_WINDOW_MS) {
             self.answered.pop_front();
         }
-        if f.runs.len() == 1 {
+        if let [(variant, _)] = f.runs[..] {
             if let Some(fps) = self.fps() {
-                self.single_fps = Some(fps);
+                self.single_fps = Some((variant, fps));
             }
         }
     }
@@ -211,10 +272,16 @@ impl Camera {
         (self.answered.len() >= 3 && last > first).then(|| (self.answered.len() - 1) as f64 * 1000.0 / (last - first))
     }
 
-    /// Whether this machine is fast enough for the three side by side: one variant ran at
-    /// [`SIDE_BY_SIDE_FPS`] or more (none: not measured yet).
-    pub fn fast_enough(&self) -> Option<bool> {
-        self.single_fps.map(|f| f >= SIDE_BY_SIDE_FPS)
+    /// The last frames-per-second figure of `variant` alone on each frame (none: not
+    /// measured since the camera showed another dataset or variant).
+    pub fn single_fps(&self, variant: Variant) -> Option<f64> {
+        self.single_fps.filter(|(v, _)| *v == variant).map(|(_, f)| f)
+    }
+
+    /// Whether this machine is fast enough for the three side by side: `variant` alone ran
+    /// at [`SIDE_BY_SIDE_FPS`] or more (none: not measured yet).
+    pub fn fast_enough(&self, variant: Variant) -> Option<bool> {
+        self.single_fps(variant).map(|f| f >= SIDE_BY_SIDE_FPS)
     }
 }
 
@@ -271,6 +338,15 @@ mod tests {
         c.answer(8, Ok(mask()), 80.0);
         assert_eq!(c.frames, 0);
         assert!(c.shown.is_none());
+        // A frame unanswered for 10 s is forgotten: the next one is wanted.
+        let mut c = on();
+        c.sent(frame(100.0, vec![(V, 9)]));
+        c.expire(100.0 + FRAME_TIMEOUT_MS - 1.0);
+        assert!(c.expects(9));
+        c.expire(100.0 + FRAME_TIMEOUT_MS);
+        assert!(!c.expects(9) && c.wants_frame());
+        c.answer(9, Ok(mask()), 100.0 + FRAME_TIMEOUT_MS + 5.0);
+        assert_eq!(c.frames, 0, "its late answer is dropped");
     }
 
     #[test]
@@ -302,23 +378,23 @@ mod tests {
         run(&mut c, 0.0);
         run(&mut c, 100.0);
         assert_eq!(c.fps(), None, "two frames are not a measurement");
-        assert_eq!(c.fast_enough(), None);
+        assert_eq!(c.fast_enough(V), None);
         // 10 frames/s for 3 s: the window holds the last 2 s (21 frames, 20 intervals).
         for i in 2..=30 {
             run(&mut c, i as f64 * 100.0);
         }
         assert!((c.fps().unwrap() - 10.0).abs() < 1e-9, "{:?}", c.fps());
-        assert_eq!(c.fast_enough(), Some(true));
+        assert_eq!(c.fast_enough(V), Some(true));
         // Then 4 frames/s: after 2 s only those count.
         for i in 1..=9 {
             run(&mut c, 3000.0 + i as f64 * 250.0);
         }
         assert!((c.fps().unwrap() - 4.0).abs() < 1e-9, "{:?}", c.fps());
-        assert_eq!(c.fast_enough(), Some(false));
+        assert_eq!(c.fast_enough(V), Some(false));
         // Side by side: its own figures; the single-variant figure stays.
         c.set_side_by_side(true);
         assert_eq!(c.fps(), None);
-        assert_eq!(c.fast_enough(), Some(false));
+        assert_eq!(c.fast_enough(V), Some(false));
     }
 
     #[test]
@@ -329,7 +405,16 @@ mod tests {
         assert!(CameraError::Denied.message().starts_with("Camera permission was denied"));
         assert!(CameraError::NotFound.message().starts_with("No camera found"));
         assert!(CameraError::Insecure.message().contains("https"));
-        assert!(matches!(CameraError::from_dom("NotReadableError", "busy"), CameraError::Other(m) if m.contains("another application")));
+        assert_eq!(CameraError::from_dom("NotReadableError", "Could not start video source"), CameraError::InUse);
+        assert_eq!(CameraError::from_dom("AbortError", ""), CameraError::InUse);
+        assert_eq!(CameraError::from_dom("SecurityError", ""), CameraError::Blocked);
+        assert!(matches!(CameraError::from_dom("TypeError", "bad"), CameraError::Other(m) if m.contains("TypeError: bad")));
+        assert_eq!(CameraError::InUse.message(), "The camera is in use by another application or tab: close it and press \u{201c}Use camera\u{201d} again.");
+        assert!(CameraError::Blocked.message().contains("permissions policy"));
+        assert_eq!(CameraError::no_media_devices(false), CameraError::Insecure);
+        assert_eq!(CameraError::no_media_devices(true), CameraError::Unsupported);
+        assert!(!CameraError::Unsupported.message().contains("https"), "a secure page is not told to use https");
+        assert!(CameraError::Ended.message().contains("Use camera"));
         let mut c = Camera::default();
         c.start();
         c.opened(Err(CameraError::Denied));
@@ -337,5 +422,41 @@ mod tests {
         assert!(!c.active() && !c.wants_frame());
         c.start();
         assert_eq!(c.status, Status::Starting, "pressing the button again asks again");
+        // A track that ends turns the camera off with why; the frame in flight is forgotten.
+        c.opened(Ok(()));
+        c.sent(frame(0.0, vec![(V, 1)]));
+        c.failed(CameraError::Ended);
+        assert_eq!(c.status, Status::Failed(CameraError::Ended));
+        assert!(!c.active() && !c.expects(1));
+        c.failed(CameraError::InUse);
+        assert_eq!(c.status, Status::Failed(CameraError::Ended), "an error comes only while the camera is on");
+    }
+
+    #[test]
+    fn the_single_variant_figure_is_of_the_variant_and_dataset_shown() {
+        let mut c = on();
+        let mut serial = 0;
+        let mut run = |c: &mut Camera, v: Variant, at: f64| {
+            serial += 1;
+            c.sent(frame(at - 5.0, vec![(v, serial)]));
+            c.answer(serial, Ok(mask()), at);
+        };
+        for i in 0..5 {
+            run(&mut c, V, i as f64 * 100.0);
+        }
+        assert!((c.single_fps(V).unwrap() - 10.0).abs() < 1e-9);
+        // Another variant: its own figure, measured from its own frames only.
+        let other = V.with_skip(Skip::Add);
+        assert_eq!((c.single_fps(other), c.fast_enough(other)), (None, None));
+        run(&mut c, other, 600.0);
+        run(&mut c, other, 1100.0);
+        assert_eq!(c.fps(), None, "V's frames do not count for the other variant");
+        run(&mut c, other, 1600.0);
+        assert!((c.single_fps(other).unwrap() - 2.0).abs() < 1e-9, "{:?}", c.single_fps(other));
+        assert_eq!(c.fast_enough(other), Some(false));
+        assert_eq!(c.single_fps(V), None, "one figure: the last variant's");
+        // Another dataset (the same variant name): forgotten.
+        c.forget_frames();
+        assert_eq!((c.single_fps(other), c.fps()), (None, None));
     }
 }

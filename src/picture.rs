@@ -68,18 +68,39 @@ pub fn pad_rgb(rgba: &[u8], (sh, sw): (usize, usize), (ph, pw): (usize, usize)) 
     out
 }
 
+/// A string property of a thrown value (an `Error`'s or `DOMException`'s `name`, `message`).
+pub fn js_field(e: &wasm_bindgen::JsValue, key: &str) -> Option<String> {
+    js_sys::Reflect::get(e, &key.into()).ok().and_then(|m| m.as_string())
+}
+
 fn js_error(e: wasm_bindgen::JsValue) -> String {
-    e.as_string().or_else(|| js_sys::Reflect::get(&e, &"message".into()).ok().and_then(|m| m.as_string())).unwrap_or_else(|| format!("{e:?}"))
+    e.as_string().or_else(|| js_field(&e, "message")).unwrap_or_else(|| format!("{e:?}"))
 }
 
 /// A fresh, detached canvas of the given size with its 2D context.
 pub fn scratch_canvas(width: u32, height: u32) -> Result<(HtmlCanvasElement, CanvasRenderingContext2d), String> {
+    scratch_canvas_with(width, height, false)
+}
+
+/// [`scratch_canvas`], with `willReadFrequently` when `read_often` (a canvas read back
+/// every frame: the browser keeps its pixels in memory rather than on the GPU).
+pub fn scratch_canvas_with(width: u32, height: u32, read_often: bool) -> Result<(HtmlCanvasElement, CanvasRenderingContext2d), String> {
     let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
     let canvas: HtmlCanvasElement = document.create_element("canvas").map_err(js_error)?.dyn_into().map_err(|_| "not a canvas")?;
     canvas.set_width(width);
     canvas.set_height(height);
-    let ctx = canvas.get_context("2d").map_err(js_error)?.ok_or("no 2D context")?.dyn_into().map_err(|_| "not a 2D context")?;
+    let options = js_sys::Object::new();
+    if read_often {
+        let _ = js_sys::Reflect::set(&options, &"willReadFrequently".into(), &wasm_bindgen::JsValue::TRUE);
+    }
+    let ctx = canvas.get_context_with_context_options("2d", &options).map_err(js_error)?.ok_or("no 2D context")?.dyn_into().map_err(|_| "not a 2D context")?;
     Ok((canvas, ctx))
+}
+
+/// The network's input from the RGBA of a picture scaled to `scaled`, its edges repeated to
+/// `padded` (see [`fit`] and [`pad_rgb`]).
+pub fn input_from_rgba(rgba: &[u8], scaled: (usize, usize), padded: (usize, usize)) -> InputImage {
+    InputImage { height: padded.0, width: padded.1, valid_height: scaled.0, valid_width: scaled.1, rgb: pad_rgb(rgba, scaled, padded) }
 }
 
 /// Draws RGBA pixels onto `canvas`, resizing it to `width x height`.
@@ -203,8 +224,7 @@ pub async fn decode(blob: web_sys::Blob, name: String, to: Fit) -> Result<Rc<Pic
         let (scaled, padded) = fit(original.0, original.1, to.size[0], to.size[1], to.multiple);
         (original, scaled, padded, draw_scaled(bitmap, scaled, true)?)
     };
-    let rgb = pad_rgb(&rgba, (sh, sw), (ph, pw));
-    let input = InputImage { height: ph, width: pw, valid_height: sh, valid_width: sw, rgb };
+    let input = input_from_rgba(&rgba, (sh, sw), (ph, pw));
     Ok(Rc::new(Picture { name, original, fitted_to: to, input, rgba, note }))
 }
 

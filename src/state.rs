@@ -699,7 +699,12 @@ impl State {
     fn set_variant(&mut self, variant: Variant, at_ms: f64) {
         self.variant = variant;
         self.variant_note = None;
-        if self.masks.contains_key(&variant) {
+        if self.camera.active() {
+            // The photo's runs wait for the camera to stop: no toggle-to-mask time to
+            // measure (its clock would run until then).
+            self.clock = None;
+            self.latency = None;
+        } else if self.masks.contains_key(&variant) {
             // Traced before, or segmented for the comparison: the mask shows at once
             // (the trace, if missing, fills the stages in behind it).
             self.latency = Some(("toggle to mask (precomputed)", 0.0));
@@ -751,7 +756,8 @@ impl State {
         // The camera goes on with the new model; masks of the old one are not shown.
         self.camera.forget_frames();
         self.channel = None;
-        self.clock = Some((at_ms, "model switch to mask"));
+        // While the camera is on the photo waits: no switch-to-mask time to measure.
+        self.clock = (!self.camera.active()).then_some((at_ms, "model switch to mask"));
         self.latency = None;
     }
 
@@ -1013,12 +1019,18 @@ pub enum Action {
     CameraStart,
     /// The browser answered the camera request: on, or why not.
     CameraOpened(Result<(), CameraError>),
-    /// The camera is turned off (its button, Escape, or another photo chosen).
+    /// The camera is turned off (its button, Escape, the page hidden, or another photo chosen).
     CameraStop,
+    /// The camera failed while on (a track ended: unplugged, permission revoked).
+    CameraFailed(CameraError),
     /// The three skip modes side by side (or the shown one alone) from the next frame.
     CameraSideBySide(bool),
     /// A camera frame was sent to the workers, one run per variant.
     CameraFrameSent(Frame),
+    /// The frame in flight may be overdue at `at_ms` ([`crate::camera::FRAME_TIMEOUT_MS`]).
+    CameraFrameLate {
+        at_ms: f64,
+    },
 }
 
 impl Action {
@@ -1150,8 +1162,10 @@ impl Reducible for State {
             Action::CameraStart => next.camera.start(),
             Action::CameraOpened(result) => next.camera.opened(result),
             Action::CameraStop => next.camera.stop(),
+            Action::CameraFailed(error) => next.camera.failed(error),
             Action::CameraSideBySide(on) => next.camera.set_side_by_side(on),
             Action::CameraFrameSent(frame) => next.camera.sent(frame),
+            Action::CameraFrameLate { at_ms } => next.camera.expire(at_ms),
         }
         Rc::new(next)
     }
@@ -1679,5 +1693,54 @@ mod tests {
         assert!(late.into_iter().all(|r| Rc::ptr_eq(&s, &respond(s.clone(), r, 0.0))), "a stopped camera's answers are dropped");
         let s = s.reduce(Action::CameraStart).reduce(Action::CameraStop);
         assert_eq!(s.wanted_trace(), Some(TC), "stopped: the photo is traced through the variant toggled meanwhile");
+    }
+
+    /// Sends and answers camera frames of `variant` alone, one every 100 ms from `at`.
+    fn camera_frames(engine: &mut Engine, mut s: Rc<State>, variant: Variant, serials: std::ops::Range<u32>, at: f64) -> Rc<State> {
+        for (i, serial) in serials.enumerate() {
+            let t = at + i as f64 * 100.0;
+            let frame = crate::camera::Frame {
+                sent_ms: t - 50.0,
+                rgba: Shared(Rc::new(vec![0; 90 * 120 * 4])),
+                height: 90,
+                width: 120,
+                runs: vec![(variant, serial)],
+                got: Vec::new(),
+            };
+            s = s.reduce(Action::CameraFrameSent(frame));
+            let request = Request::Trace { serial, dataset: s.dataset, variant, image: image(), part: TracePart::Mask };
+            s = answers(engine, request).into_iter().fold(s, |s, r| respond(s, r, t));
+        }
+        s
+    }
+
+    #[test]
+    fn the_side_by_side_figure_is_the_shown_models_and_a_toggle_under_the_camera_starts_no_clock() {
+        let mut engine = Engine::new();
+        let s = traced(&mut engine, showing_a_picture(), TA, 2);
+        let s = s.reduce(Action::CameraStart).reduce(Action::CameraOpened(Ok(())));
+        let s = camera_frames(&mut engine, s, TA, 10..14, 1000.0);
+        assert!((s.camera.single_fps(TA).unwrap() - 10.0).abs() < 1e-9, "{:?}", s.camera.single_fps(TA));
+        // The toggle: the figure quoted is the new variant's, none until measured; and no
+        // toggle-to-mask clock runs while the camera is on.
+        let s = s.reduce(Action::SetVariant { variant: TC, at_ms: 2000.0 });
+        assert_eq!((s.camera.single_fps(TC), s.clock), (None, None));
+        let s = camera_frames(&mut engine, s, TC, 20..23, 3000.0);
+        assert!(s.camera.single_fps(TC).is_some());
+        // Stopped later: the photo's trace of TC is no "toggle to mask" of seconds.
+        let s = s.reduce(Action::CameraStop);
+        assert_eq!(s.clock, None);
+        let s = traced(&mut engine, s, TC, 30);
+        assert!(!matches!(s.latency, Some(("toggle to mask", _))), "{:?}", s.latency);
+        // Another dataset: its figure is measured again, and no switch-to-mask clock runs
+        // while the camera is on.
+        let s = s.reduce(Action::CameraStart).reduce(Action::CameraOpened(Ok(())));
+        let s = camera_frames(&mut engine, s, TC, 40..44, 5000.0);
+        assert!(s.camera.single_fps(TC).is_some());
+        let s = s.reduce(Action::SetDataset { dataset: Dataset::Ccp, at_ms: 6000.0 });
+        assert_eq!((s.camera.single_fps(s.variant), s.clock), (None, None));
+        // A track that ended turns the camera off with its message.
+        let s = s.reduce(Action::CameraFailed(CameraError::Ended));
+        assert_eq!(s.camera.status, crate::camera::Status::Failed(CameraError::Ended));
     }
 }

@@ -21,7 +21,8 @@ pub struct Props {
     pub variants: Vec<(Variant, Result<(), String>)>,
     pub side_by_side: bool,
     pub frames: u64,
-    /// Frames per second of the current mode, and with one variant per frame.
+    /// Frames per second of the current mode, and of the shown variant alone per frame
+    /// (none: not measured for this dataset and variant).
     pub fps: Option<f64>,
     pub single_fps: Option<f64>,
     pub classes: Vec<ClassInfo>,
@@ -62,15 +63,61 @@ pub fn CameraPanel(props: &Props) -> Html {
     let start = props.on_start.reform(|_: MouseEvent| ());
     let stop = props.on_stop.reform(|_: MouseEvent| ());
     let active = matches!(props.status, Status::Starting | Status::On);
+    let (start_ref, stop_ref) = (use_node_ref(), use_node_ref());
+    // The one polite live region: camera started, stopped, side by side.
+    let announce = use_state(String::new);
+    let before: Rc<std::cell::RefCell<Option<(bool, bool)>>> = use_mut_ref(|| None);
+    {
+        let (start_ref, stop_ref, announce, before) = (start_ref.clone(), stop_ref.clone(), announce.clone(), before.clone());
+        let failed = matches!(props.status, Status::Failed(_));
+        use_effect_with((active, props.side_by_side, failed), move |&(active, side_by_side, failed)| {
+            let was = before.borrow_mut().replace((active, side_by_side));
+            if let Some((was_active, was_side_by_side)) = was {
+                if active && !was_active {
+                    // Started: the focus goes to the control that stops it.
+                    if let Some(b) = stop_ref.cast::<web_sys::HtmlElement>() {
+                        let _ = b.focus();
+                    }
+                    announce.set("Camera starting.".into());
+                } else if !active && was_active {
+                    // Stopped: the focus, if it was in the camera view (now gone), goes back
+                    // to "Use camera"; a control chosen elsewhere (a photo) keeps it.
+                    let lost = gloo::utils::document().active_element().is_none_or(|e| e == gloo::utils::body().into());
+                    if lost {
+                        if let Some(b) = start_ref.cast::<web_sys::HtmlElement>() {
+                            let _ = b.focus();
+                        }
+                    }
+                    // A failure is announced by its alert.
+                    announce.set(if failed { String::new() } else { "Camera stopped.".into() });
+                } else if active && side_by_side != was_side_by_side {
+                    announce.set(if side_by_side { "Side by side: the three skip modes run on every frame." } else { "One model per frame." }.into());
+                }
+            }
+        });
+    }
+    {
+        // "Camera on." once the browser answered.
+        let announce = announce.clone();
+        use_effect_with(props.status == Status::On, move |&on| {
+            if on {
+                announce.set("Camera on.".into());
+            }
+        });
+    }
+    let live = html! { <p class="visually-hidden camera-announce" aria-live="polite">{ (*announce).clone() }</p> };
     if !active {
         return html! {
-            <div class="camera-off">
-                <button class="camera-start" onclick={start}>{ "Use camera" }</button>
-                <span class="hint">{ " segments your camera's video live with the shown model and skip." }</span>
-                if let Status::Failed(e) = &props.status {
-                    <p class="error camera-error" role="alert">{ e.message() }</p>
-                }
-            </div>
+            <>
+                { live }
+                <div class="camera-off">
+                    <button class="camera-start" ref={start_ref} onclick={start}>{ "Use camera" }</button>
+                    <span class="hint">{ " segments your camera's video live with the shown model and skip." }</span>
+                    if let Status::Failed(e) = &props.status {
+                        <p class="error camera-error" role="alert">{ e.message() }</p>
+                    }
+                </div>
+            </>
         };
     }
     let fps_text = match (&props.status, props.fps) {
@@ -80,25 +127,28 @@ pub fn CameraPanel(props: &Props) -> Html {
         (_, Some(f)) => format!(
             "Frame {} · {f:.1} frames per second (over the last 2 s){}",
             props.frames,
-            props.shown.as_ref().map(|s| format!(" · {:.0} ms per frame", s.ms)).unwrap_or_default()
+            props.shown.as_ref().map(|s| format!(" · last frame answered in {:.0} ms", s.ms)).unwrap_or_default()
         ),
     };
+    let disabled = !props.side_by_side && props.single_fps.is_none();
     let toggle = {
         let (cb, on) = (props.on_side_by_side.clone(), props.side_by_side);
-        Callback::from(move |_: MouseEvent| cb.emit(!on))
+        Callback::from(move |_: MouseEvent| {
+            if !disabled {
+                cb.emit(!on)
+            }
+        })
     };
-    let (rule, toggle_label, disabled) = match (props.side_by_side, props.single_fps) {
-        (true, _) => ("Each frame runs the three skip modes, the shown one on the mask worker and the other two on the trace worker at the same time: between a half and a third as many frames per second.".to_string(), "One model per frame", false),
-        (false, None) => (format!("Side by side is offered once this machine runs {SIDE_BY_SIDE_FPS:.0} frames per second with one model; measuring…"), "Three skip modes side by side", true),
+    let (rule, toggle_label) = match (props.side_by_side, props.single_fps) {
+        (true, _) => ("Each frame runs the three skip modes, the shown one on the mask worker and the other two on the trace worker at the same time: between a half and a third as many frames per second.".to_string(), "One model per frame"),
+        (false, None) => (format!("Side by side is offered once this machine runs {SIDE_BY_SIDE_FPS:.0} frames per second with the shown model ({}); measuring…", props.variant), "Three skip modes side by side"),
         (false, Some(f)) if f >= SIDE_BY_SIDE_FPS => (
-            format!("This machine runs {f:.1} frames per second with one model ({SIDE_BY_SIDE_FPS:.0} or more): fast enough to run the three skip modes on every frame."),
+            format!("This machine runs {f:.1} frames per second with one model ({}; {SIDE_BY_SIDE_FPS:.0} or more): fast enough to run the three skip modes on every frame.", props.variant),
             "Three skip modes side by side",
-            false,
         ),
         (false, Some(f)) => (
-            format!("This machine runs {f:.1} frames per second with one model: too slow for the three skip modes side by side (it would run about {:.1} to {:.1}; offered from {SIDE_BY_SIDE_FPS:.0} with one).", f / 3.0, f / 2.0),
+            format!("This machine runs {f:.1} frames per second with one model ({}): too slow for the three skip modes side by side (it would run about {:.1} to {:.1}; offered from {SIDE_BY_SIDE_FPS:.0} with one).", props.variant, f / 3.0, f / 2.0),
             "Side by side anyway (slow)",
-            false,
         ),
     };
     let waiting: Vec<Html> = props
@@ -130,13 +180,16 @@ pub fn CameraPanel(props: &Props) -> Html {
     });
     let counts = legend_mask.as_ref().map(|(v, m)| (*v, class_counts(m, props.classes.len())));
     html! {
+        <>
+        { live }
         <section class="camera-view" aria-label="live camera" data-status={if props.status == Status::On { "on" } else { "starting" }}>
             <div class="camera-bar">
-                <button class="camera-stop" onclick={stop}>{ "Stop camera" }</button>
-                <button class={classes!("camera-sbs", props.side_by_side.then_some("on"))} aria-pressed={props.side_by_side.to_string()} {disabled} onclick={toggle}>{ toggle_label }</button>
+                <button class="camera-stop" ref={stop_ref} onclick={stop}>{ "Stop camera" }</button>
+                <button class={classes!("camera-sbs", props.side_by_side.then_some("on"))} aria-pressed={props.side_by_side.to_string()}
+                    aria-disabled={disabled.to_string()} aria-describedby="camera-rule" onclick={toggle}>{ toggle_label }</button>
                 <span class="hint">{ " Esc stops the camera; the photo and its results come back." }</span>
             </div>
-            <p class="hint camera-rule">{ rule }</p>
+            <p class="hint camera-rule" id="camera-rule">{ rule }</p>
             <p class="status camera-fps" data-frames={props.frames.to_string()} data-fps={props.fps.map(|f| format!("{f:.2}")).unwrap_or_default()}>{ fps_text }</p>
             { for waiting }
             <div class={classes!("camera-row", props.side_by_side.then_some("three"))}>
@@ -151,5 +204,6 @@ pub fn CameraPanel(props: &Props) -> Html {
                 <Legend classes={props.classes.clone()} {counts} />
             }
         </section>
+        </>
     }
 }

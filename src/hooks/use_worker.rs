@@ -50,8 +50,9 @@ pub struct WorkerHandle {
     pub serials: Serials,
 }
 
-/// The trace worker is started with the first trace (so that it does not compete with the
-/// mask worker's start on a cold page); until then the weights loads sent are kept for it.
+/// The trace worker is started with the first whole trace or segmentation (so that it does
+/// not compete with the mask worker's start on a cold page); until then the weights loads
+/// sent are kept for it.
 enum TraceWorker {
     NotYet(Vec<Request>),
     Running(Bridge),
@@ -106,7 +107,8 @@ impl WorkerHandle {
     /// the state takes the first answer under the serial), a segmentation to the trace
     /// worker, a whole trace as its mask to the mask worker and its stages to the trace
     /// worker once that mask is in (the first trace whole to the mask worker, which the
-    /// trace worker then joins; before that, everything goes to the mask worker). Each
+    /// trace worker then joins; a segmentation starts the trace worker too and runs there;
+    /// before either, everything goes to the mask worker). Each
     /// worker answers its requests in the order sent, so a model is loaded in both before
     /// either is asked to run it.
     pub fn send(&self, request: Request) {
@@ -131,10 +133,13 @@ impl WorkerHandle {
             }
             (request @ Request::Trace { part: TracePart::Whole, .. }, TraceWorker::NotYet(loads)) => {
                 self.mask.borrow().send(request);
-                let worker = (self.spawn)();
-                for load in loads.drain(..) {
-                    worker.send(load);
-                }
+                *trace = TraceWorker::Running(Self::start_trace_worker(&*self.spawn, loads));
+            }
+            // A segmentation before any whole trace (the camera side by side after a
+            // restart): the trace worker starts with it, so it is computed there.
+            (request @ Request::Segment { .. }, TraceWorker::NotYet(loads)) => {
+                let worker = Self::start_trace_worker(&*self.spawn, loads);
+                worker.send(request);
                 *trace = TraceWorker::Running(worker);
             }
             (Request::Trace { serial, dataset, variant, image, part: TracePart::Whole }, TraceWorker::Running(_)) => {
@@ -144,6 +149,15 @@ impl WorkerHandle {
             (request @ (Request::Segment { .. } | Request::Trace { part: TracePart::Stages, .. }), TraceWorker::Running(t)) => t.send(request),
             (request, _) => self.mask.borrow().send(request),
         }
+    }
+
+    /// A new trace worker, sent the weights loads kept for it.
+    fn start_trace_worker(spawn: &dyn Fn() -> Bridge, loads: &mut Vec<Request>) -> Bridge {
+        let worker = spawn();
+        for load in loads.drain(..) {
+            worker.send(load);
+        }
+        worker
     }
 
     /// Replaces both workers by new ones: the one that crashed closed itself, and the
@@ -229,8 +243,8 @@ pub fn start_mask_worker_early() {
     EARLY.with(|early| *early.borrow_mut() = Some((bridge, sink)));
 }
 
-/// Starts the mask worker once (the trace worker with the first trace), or takes the one
-/// started early; their answers become [`Action::Response`]s stamped with the time they
+/// Starts the mask worker once (the trace worker with the first trace or segmentation), or
+/// takes the one started early; their answers become [`Action::Response`]s stamped with the time they
 /// arrived.
 #[hook]
 pub fn use_worker(dispatcher: UseReducerDispatcher<State>) -> WorkerHandle {

@@ -4,22 +4,13 @@ import { test, expect, Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 import * as fs from 'fs';
 import * as path from 'path';
+import { FAKE_CAMERA_USE } from './launch';
 
 const ART = path.join(__dirname, 'artifacts');
 fs.mkdirSync(ART, { recursive: true });
 
 // Chromium's fake camera, for the camera view (the config's launch arguments kept).
-test.use({
-  launchOptions: {
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-    ],
-  },
-  permissions: ['camera'],
-});
+test.use(FAKE_CAMERA_USE);
 
 async function waitForMask(page: Page) {
   await expect(page.locator('p.status[data-running="false"].done')).toBeVisible();
@@ -60,7 +51,7 @@ async function auditEveryView(page: Page, label: string): Promise<string[]> {
   await page.locator('button.camera-start').click();
   await expect(page.locator('section.camera-view[data-status="on"] canvas.live-mask')).toBeVisible({ timeout: 60_000 });
   found.push(...await audit(page, `${label} live camera`));
-  await expect(page.locator('button.camera-sbs')).toBeEnabled({ timeout: 60_000 });
+  await expect(page.locator('button.camera-sbs')).toHaveAttribute('aria-disabled', 'false', { timeout: 60_000 });
   await page.locator('button.camera-sbs').click();
   await expect(page.locator('canvas.live-mask')).toHaveCount(3, { timeout: 60_000 });
   found.push(...await audit(page, `${label} live camera, side by side`));

@@ -1,10 +1,15 @@
 // Keyboard only: Tab from the top reaches every visible control of the main view (the camera
-// button included), each with a visible focus indicator; Enter and Space on a skip toggle
+// button included; the camera starts and stops by keyboard, the focus on the control that
+// undoes it), each with a visible focus indicator; Enter and Space on a skip toggle
 // change the variant; the arrow keys on the mask move the followed position. And every
 // canvas that shows data has a text alternative: a map's stage, shape (H x W x C) and value
 // range, checked against the trace data the page exposes (`window.__skipscope`); a mask's
 // variant and classes.
 import { test, expect, Page } from '@playwright/test';
+import { FAKE_CAMERA_USE } from './launch';
+
+// Chromium's fake camera, for the camera by keyboard (the config's launch arguments kept).
+test.use(FAKE_CAMERA_USE);
 
 async function waitForMask(page: Page) {
   await expect(page.locator('p.status[data-running="false"].done')).toBeVisible();
@@ -163,4 +168,51 @@ test('every data canvas says what it shows: stage, shape and value range; a mask
   for (const skip of ['none', 'add', 'concat']) {
     await expect(page.locator(`.compare figure[data-skip="${skip}"] canvas`)).toHaveAttribute('aria-label', new RegExp(`^mask with skip ${skip}: \\w+-${skip}, \\d+ x \\d+: classes shown`));
   }
+});
+
+test('the camera starts and stops by keyboard alone; the focus moves to the control that undoes it', async ({ page }) => {
+  test.setTimeout(180_000);
+  await page.goto('index.html');
+  await waitForMask(page);
+  const start = page.locator('button.camera-start');
+  const stop = page.locator('button.camera-stop');
+  /** Tabs from the top to "Use camera". */
+  const tabToStart = async () => {
+    await page.locator('body').focus();
+    for (let i = 0; i < 300 && !(await start.evaluate((b) => b === document.activeElement)); i++) await page.keyboard.press('Tab');
+    await expect(start).toBeFocused();
+  };
+  await tabToStart();
+  await page.keyboard.press('Enter');
+  await expect(page.locator('section.camera-view')).toBeVisible();
+  await expect(stop).toBeFocused();
+  await expect(page.locator('section.camera-view[data-status="on"]')).toBeVisible();
+  await expect(page.locator('.camera-announce')).toHaveText('Camera on.');
+  // Stop, by Enter on the focused Stop button: the focus is back on "Use camera".
+  await page.keyboard.press('Enter');
+  await expect(page.locator('video')).toHaveCount(0);
+  await expect(start).toBeFocused();
+  await expect(page.locator('.camera-announce')).toHaveText('Camera stopped.');
+  // Space starts it again; Tab to the side-by-side switch, then Escape stops it and the
+  // focus, lost with the camera view, is back on "Use camera".
+  await page.keyboard.press('Space');
+  await expect(stop).toBeFocused();
+  await expect(page.locator('section.camera-view[data-status="on"]')).toBeVisible();
+  await page.keyboard.press('Tab');
+  await expect(page.locator('button.camera-sbs')).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(page.locator('video')).toHaveCount(0);
+  await expect(start).toBeFocused();
+  // Escape typed in a form field is the field's: the camera stays on.
+  await page.keyboard.press('Enter');
+  await expect(page.locator('section.camera-view[data-status="on"]')).toBeVisible();
+  const field = page.locator('input[type="radio"][name="scale"]:checked');
+  await expect(field).toHaveCount(1);
+  await field.focus();
+  await page.keyboard.press('Escape');
+  await page.waitForTimeout(300);
+  await expect(page.locator('section.camera-view')).toBeVisible();
+  await stop.focus();
+  await page.keyboard.press('Enter');
+  await expect(start).toBeFocused();
 });
