@@ -189,18 +189,9 @@ unsafe fn conv_with<S: Simd>(s: Shape, x: &[f32], weight: &[f32], bias: &[f32], 
     super::grow_scratch(scratch, needed);
     let (b, rest) = scratch.split_at_mut(cop);
     let (wpad, rest) = rest.split_at_mut(taps * cop);
-    b[..s.cout].copy_from_slice(bias);
-    b[s.cout..].fill(0.0);
-    for (dst, src) in wpad.chunks_exact_mut(cop).zip(weight.chunks_exact(s.cout)) {
-        dst[..s.cout].copy_from_slice(src);
-        dst[s.cout..].fill(0.0);
-    }
-    let xp: &[f32] = if s.pad > 0 {
-        pad_input(s, x, &mut rest[..padded_len]);
-        &rest[..padded_len]
-    } else {
-        x
-    };
+    pad_channels(bias, s.cout, b);
+    pad_channels(weight, s.cout, wpad);
+    let xp = padded_input(s, x, &mut rest[..padded_len]);
     let k = Kernel { s, hp, wp, cop, xp, w: wpad, b, relu };
     // Pixels per micro-kernel call: PB x NV sums, NV weight vectors and one broadcast
     // input fit the 16 vector registers (V8 keeps one of them for itself).
@@ -223,6 +214,30 @@ unsafe fn conv_with<S: Simd>(s: Shape, x: &[f32], weight: &[f32], bias: &[f32], 
         6 => k.run::<S, 6, 1>(y),
         _ => k.run::<S, 10, 1>(y),
     }
+}
+
+/// Copies rows of `c` values from `src` into the rows of `dst`, which are `dst.len() /
+/// (src.len() / c)` wide, zero past `c`: channels padded to whole vectors.
+fn pad_channels(src: &[f32], c: usize, dst: &mut [f32]) {
+    let rows = src.len() / c;
+    if rows == 0 {
+        return;
+    }
+    let wide = dst.len() / rows;
+    for (dst, src) in dst.chunks_exact_mut(wide).zip(src.chunks_exact(c)) {
+        dst[..c].copy_from_slice(src);
+        dst[c..].fill(0.0);
+    }
+}
+
+/// `x` itself without padding, else `x` written into `space` with a zero border
+/// ([`pad_input`]; `space` is `[N, H + 2p, W + 2p, C_in]`).
+fn padded_input<'a>(s: Shape, x: &'a [f32], space: &'a mut [f32]) -> &'a [f32] {
+    if s.pad == 0 {
+        return x;
+    }
+    pad_input(s, x, space);
+    space
 }
 
 /// Writes `x` (`[N, H, W, C_in]`) into `xp` (`[N, H + 2p, W + 2p, C_in]`) with a zero border.
@@ -306,16 +321,8 @@ unsafe fn weight_grad_with<S: Simd>(s: Shape, x: &[f32], dy: &[f32], dw: &mut [f
     let (sums, rest) = scratch.split_at_mut(taps * cop);
     let (dyp, rest) = rest.split_at_mut(out_pixels * cop);
     sums.fill(0.0);
-    for (dst, src) in dyp.chunks_exact_mut(cop).zip(dy.chunks_exact(s.cout)) {
-        dst[..s.cout].copy_from_slice(src);
-        dst[s.cout..].fill(0.0);
-    }
-    let xp: &[f32] = if s.pad > 0 {
-        pad_input(s, x, &mut rest[..padded_len]);
-        &rest[..padded_len]
-    } else {
-        x
-    };
+    pad_channels(dy, s.cout, dyp);
+    let xp = padded_input(s, x, &mut rest[..padded_len]);
     let g = GradKernel { s, hp, wp, cop, xp, dy: dyp };
     // Sums kept in registers: CB input channels x NV vectors, with NV loaded dy vectors
     // and one broadcast input.
