@@ -140,7 +140,13 @@ pub fn CameraPanel(props: &Props) -> Html {
         })
     };
     let (rule, toggle_label) = match (props.side_by_side, props.single_fps) {
-        (true, _) => ("Each frame runs the three skip modes, the shown one on the mask worker and the other two on the trace worker at the same time: between a half and a third as many frames per second.".to_string(), "One model per frame"),
+        (true, single) => (
+            format!(
+                "Each frame runs the three skip modes, the shown one on the mask worker and the other two on the trace worker at the same time{}.",
+                single.map(|f| format!("; with one model ({}) this machine ran {f:.1} frames per second", props.variant)).unwrap_or_default()
+            ),
+            "One model per frame",
+        ),
         (false, None) => (format!("Side by side is offered once this machine runs {SIDE_BY_SIDE_FPS:.0} frames per second with the shown model ({}); measuring…", props.variant), "Three skip modes side by side"),
         (false, Some(f)) if f >= SIDE_BY_SIDE_FPS => (
             format!("This machine runs {f:.1} frames per second with one model ({}; {SIDE_BY_SIDE_FPS:.0} or more): fast enough to run the three skip modes on every frame.", props.variant),
