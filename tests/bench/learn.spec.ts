@@ -8,6 +8,7 @@
 import { test, expect, Page } from '@playwright/test';
 import * as fs from 'fs';
 import { DISTS } from './page.config';
+import { probeFrames, longestGap } from '../e2e/frame_probe';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
@@ -24,17 +25,11 @@ async function run(page: Page, port: number) {
   for (const s of SKIPS) await expect(page.locator(`.learn-model[data-skip="${s}"]`)).toHaveAttribute('data-status', 'ready');
   await page.locator('button.play').click();
   await page.waitForTimeout(WARM_MS);
-  await page.evaluate(() => {
-    const w = window as any;
-    let last = performance.now();
-    w.__maxGap = 0;
-    const tick = (t: number) => { w.__maxGap = Math.max(w.__maxGap, t - last); last = t; requestAnimationFrame(tick); };
-    requestAnimationFrame(tick);
-  });
+  await probeFrames(page);
   const [s0, t0] = [await steps(page), Date.now()];
   await page.waitForTimeout(SECONDS * 1000);
   const [s1, t1] = [await steps(page), Date.now()];
-  const gap = await page.evaluate(() => (window as any).__maxGap as number);
+  const gap = await longestGap(page);
   return { rates: s1.map((s, i) => (s - s0[i]) / ((t1 - t0) / 1000)), gap };
 }
 

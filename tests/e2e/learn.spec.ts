@@ -4,6 +4,7 @@
 import { test, expect, Page, Locator } from '@playwright/test';
 import * as fs from 'fs';
 import * as path from 'path';
+import { probeFrames, longestGap } from './frame_probe';
 
 const ART = path.join(__dirname, 'artifacts');
 fs.mkdirSync(ART, { recursive: true });
@@ -21,18 +22,6 @@ async function open(page: Page, query = '?learn=1') {
   await expect(page.locator('h1')).toContainText('Train it yourself');
   await expect(page.locator('button.play')).toBeEnabled({ timeout: 60_000 });
   for (const s of SKIPS) await expect(card(page, s)).toHaveAttribute('data-status', 'ready');
-}
-
-/** Starts a requestAnimationFrame probe: window.__gap() returns the longest gap in ms since. */
-async function probeFrames(page: Page) {
-  await page.evaluate(() => {
-    const w = window as any;
-    let last = performance.now();
-    w.__maxGap = 0;
-    const tick = (t: number) => { w.__maxGap = Math.max(w.__maxGap, t - last); last = t; requestAnimationFrame(tick); };
-    requestAnimationFrame(tick);
-    w.__gap = () => w.__maxGap;
-  });
 }
 
 async function waitSteps(page: Page, atLeast: number, timeout = 120_000) {
@@ -75,7 +64,7 @@ test('play makes the three losses fall (equal to the native run), pause stops, r
   await expect(page.locator('button.play')).toHaveText('pause');
   const n = FIXTURE.losses[0][1].length;
   await waitSteps(page, Math.max(n, 30));
-  const gap = await page.evaluate(() => (window as any).__gap());
+  const gap = await longestGap(page);
   console.log(`longest frame gap while training: ${gap.toFixed(1)} ms`);
   // Training in the page is the engine's own code: its first losses are the native run's.
   for (const [skip, want] of FIXTURE.losses as [string, number[]][]) {
@@ -158,13 +147,13 @@ test('measure: 30 s of training at 64x64, depth 3, width 8, batch 4 (LEARN_MEASU
   await open(page, `?learn=1&task=${task}&up=${process.env.LEARN_UP ?? 'transposed'}&lr=0.01&size=64&seed=1`);
   await probeFrames(page);
   await page.waitForTimeout(5_000);
-  const idleGap = await page.evaluate(() => (window as any).__gap());
+  const idleGap = await longestGap(page);
   console.log(`longest frame gap over 5 s, workers ready but not training: ${idleGap.toFixed(1)} ms`);
   await probeFrames(page);
   await page.locator('button.play').click();
   const t0 = Date.now();
   await page.waitForTimeout(30_000);
-  const gap = await page.evaluate(() => (window as any).__gap());
+  const gap = await longestGap(page);
   // Wait for the evaluation that follows 30 s.
   const at = await allSteps(page);
   await expect.poll(async () => Promise.all(SKIPS.map(async (s) => Number(await card(page, s).getAttribute('data-eval-step')))).then((e) => e.every((x, i) => x >= at[i]))).toBe(true);
