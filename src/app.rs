@@ -8,8 +8,8 @@ use crate::components::{
     Toggles, UDiagram,
 };
 use crate::hooks::{
-    use_ablation, use_camera, use_colour_ahead, use_compare, use_keys, use_lesson, use_own_models, use_paste, use_picture, use_recovery, use_trace, use_url,
-    use_weights, use_worker,
+    use_ablation, use_camera, use_colour_ahead, use_compare, use_keys, use_lesson, use_offline_copy, use_own_models, use_paste, use_picture, use_recovery,
+    use_trace, use_url, use_weights, use_worker,
 };
 use crate::lesson::{self, Focus};
 use crate::position::{config_of, Position};
@@ -45,6 +45,7 @@ pub fn App() -> Html {
     use_keys(state.dispatcher());
     use_paste(&pictures, state.fit());
     use_lesson(&state);
+    use_offline_copy(&state);
     let on_open = use_own_models(&state, &worker);
     let video = use_camera(&state, &worker);
 

@@ -16,11 +16,16 @@ fn show_panic(info: &std::panic::PanicHookInfo) {
 
 fn main() {
     std::panic::set_hook(Box::new(show_panic));
-    skipscope::offline::register_service_worker();
     if skipscope::learn::view::requested() {
+        skipscope::offline::register_service_worker();
         yew::Renderer::<skipscope::learn::view::LearnApp>::new().render();
     } else {
         skipscope::hooks::start_mask_worker_early();
-        yew::Renderer::<skipscope::app::App>::new().render();
+        // The first render is one long task, and Chromium starts a worker only once the
+        // page's thread is free: render in the next task, so the worker boots meanwhile.
+        gloo::timers::callback::Timeout::new(0, || {
+            yew::Renderer::<skipscope::app::App>::new().render();
+        })
+        .forget();
     }
 }

@@ -4,11 +4,20 @@
 #[derive(Clone, Debug)]
 pub struct Rng {
     state: u64,
+    /// [`Self::normal`] returns 0 without drawing ([`Self::zero`]).
+    zero: bool,
 }
 
 impl Rng {
     pub fn new(seed: u64) -> Self {
-        Self { state: seed ^ 0x9E37_79B9_7F4A_7C15 }
+        Self { state: seed ^ 0x9E37_79B9_7F4A_7C15, zero: false }
+    }
+
+    /// A generator whose [`Self::normal`] is always 0 and costs nothing: for building
+    /// layers whose every value is overwritten next (`weights::load`), where the draws'
+    /// logarithms and cosines were most of the load's time.
+    pub fn zero() -> Self {
+        Self { zero: true, ..Self::new(0) }
     }
 
     pub fn next_u64(&mut self) -> u64 {
@@ -31,6 +40,9 @@ impl Rng {
 
     /// Standard normal (Box-Muller).
     pub fn normal(&mut self) -> f64 {
+        if self.zero {
+            return 0.0;
+        }
         let u1 = self.uniform().max(1e-300);
         let u2 = self.uniform();
         (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()

@@ -212,7 +212,7 @@ pub fn load(bytes: &[u8]) -> Result<(Model<f32>, ModelMeta)> {
     let meta = meta_from(header.metadata())?;
     let shapes: BTreeMap<String, Vec<usize>> = file.tensors().into_iter().map(|(n, v)| (n, v.shape().to_vec())).collect();
     check_config_against_tensors(&meta.config, &shapes)?;
-    let mut model = Model::new(meta.config, 0)?;
+    let mut model = Model::zeroed(meta.config)?;
     let mut used = BTreeSet::new();
     let mut failure: Option<EngineError> = None;
     model.visit("", &mut |name, mut t| {

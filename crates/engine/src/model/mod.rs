@@ -92,12 +92,21 @@ impl<T: Scalar> Model<T> {
     /// A freshly initialised model (He-normal convolutions, bilinear transposed
     /// convolutions, identity batch norms), reproducible from `seed`.
     pub fn new(config: ModelConfig, seed: u64) -> Result<Self> {
+        Self::initialised(config, &mut Rng::new(seed))
+    }
+
+    /// A model of `config` with zero convolution weights (bilinear transposed convolutions,
+    /// identity batch norms), for a loader that overwrites every tensor: no random draws.
+    pub fn zeroed(config: ModelConfig) -> Result<Self> {
+        Self::initialised(config, &mut Rng::zero())
+    }
+
+    fn initialised(config: ModelConfig, rng: &mut Rng) -> Result<Self> {
         config.validate()?;
-        let mut rng = Rng::new(seed);
-        let encoder = (0..config.depth).map(|k| DoubleConv::new(config.encoder_channels(k), &mut rng)).collect();
-        let bottleneck = DoubleConv::new(config.bottleneck_channels(), &mut rng);
-        let decoder = (0..config.depth).map(|k| DecoderStage::new(&config, k, &mut rng)).collect();
-        let head = Conv2d::new(Conv2dConfig::same(config.channels(0), config.n_classes, 1), &mut rng);
+        let encoder = (0..config.depth).map(|k| DoubleConv::new(config.encoder_channels(k), rng)).collect();
+        let bottleneck = DoubleConv::new(config.bottleneck_channels(), rng);
+        let decoder = (0..config.depth).map(|k| DecoderStage::new(&config, k, rng)).collect();
+        let head = Conv2d::new(Conv2dConfig::same(config.channels(0), config.n_classes, 1), rng);
         Ok(Self { config, encoder, bottleneck, decoder, head })
     }
 
