@@ -42,9 +42,18 @@ if [ "$simd" -eq 0 ]; then
   echo "error: the worker's wasm has no SIMD instructions (expected +simd128)" >&2
   exit 1
 fi
+# Its second build, which the page runs where relaxed SIMD validates, must use it.
+relaxed=$(wasm2wat --enable-all dist/worker_relaxed_bg.wasm | grep -c 'f32x4.relaxed_madd' || true)
+echo "relaxed worker wasm: $relaxed f32x4.relaxed_madd instructions"
+if [ "$relaxed" -eq 0 ]; then
+  echo "error: dist/worker_relaxed_bg.wasm has no relaxed SIMD (expected the relaxed-simd feature)" >&2
+  exit 1
+fi
 
 step "wasm tests in headless Chromium (release)"
 run_tests cargo test --release --target wasm32-unknown-unknown -p skipscope
+# The direct kernels of the relaxed-SIMD build against im2col + GEMM.
+run_tests cargo test --release --target wasm32-unknown-unknown -p skipscope --features relaxed-simd --test bench_wasm
 
 if [ -f playwright.config.ts ] || [ -f playwright.config.js ]; then
   step "browser tests of the page (Playwright, Debian Chromium)"

@@ -27,6 +27,7 @@ pub mod camera;
 pub mod closeup;
 pub mod colormap;
 pub mod components;
+pub mod features;
 pub mod fetch;
 pub mod hooks;
 pub mod learn;

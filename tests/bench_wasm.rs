@@ -1,7 +1,7 @@
 //! Engine speed in headless Chromium (wasm, simd128). Ignored by default; run it with
 //! `cargo test --release --target wasm32-unknown-unknown -p skipscope --test bench_wasm -- --include-ignored --nocapture`.
 //! Not ignored: the wasm direct convolution kernel equals im2col + GEMM, in the simd128
-//! build and (`RUSTFLAGS="-C target-feature=+simd128,+relaxed-simd"`) the relaxed-SIMD one.
+//! build and (`--features relaxed-simd`) the relaxed-SIMD one.
 #![cfg(target_arch = "wasm32")]
 
 #[path = "../crates/engine/tests/common/direct_conv.rs"]

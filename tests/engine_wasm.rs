@@ -226,3 +226,16 @@ async fn the_browsers_sha256_is_the_engines() {
         }
     }
 }
+
+/// The page's choice of worker build: Chromium runs relaxed SIMD, and the probe is rejected
+/// once its relaxed opcode is replaced by one that does not exist (so `validate` looks at it).
+#[wasm_bindgen_test]
+fn relaxed_simd_probe_validates_and_an_unknown_opcode_does_not() {
+    use skipscope::features::{relaxed_simd, validates, PROBE_OPCODE_AT, RELAXED_SIMD_PROBE};
+    assert!(relaxed_simd(), "Chromium 156 has relaxed SIMD on by default");
+    let mut unknown = RELAXED_SIMD_PROBE;
+    // 0xfd 0x1ff: no SIMD instruction has that number.
+    unknown[PROBE_OPCODE_AT + 1] = 0xff;
+    unknown[PROBE_OPCODE_AT + 2] = 0x03;
+    assert!(!validates(&unknown));
+}

@@ -1,7 +1,7 @@
 // SkipScope's service worker: after one visit, the page works offline.
 //
 // It keeps the app in the cache `skipscope-v1` (the name src/offline.rs uses): on install, the
-// page, every file it links (scripts, wasm, style), the worker's script and wasm, the models'
+// page, every file it links (scripts, wasm, style), both engine workers' scripts and wasm, the models'
 // manifest and the sample photos; afterwards every same-origin GET it answers. Requests go to
 // the network first (so a new build is always seen online) and fall back to the cache. The
 // weights files (models/*.safetensors) are not handled here: the page keeps them in the same
@@ -18,7 +18,8 @@ self.addEventListener('install', (event) => {
     await cache.put('./index.html', page.clone());
     await cache.put('./', page);
     const linked = [...html.matchAll(/(?:href|src)="([^"#?:]+)"/g)].map((m) => m[1]).filter((u) => !u.startsWith('data:'));
-    const files = [...linked, './worker.js', './worker_bg.wasm', './models/manifest.json', ...SAMPLES.map((s) => `./samples/${s}.jpg`)];
+    const workers = ['worker', 'worker_relaxed'].flatMap((w) => [`./${w}.js`, `./${w}_bg.wasm`]);
+    const files = [...linked, ...workers, './models/manifest.json', ...SAMPLES.map((s) => `./samples/${s}.jpg`)];
     // One missing file must not cost the whole offline copy.
     await Promise.all(files.map((f) => cache.add(new Request(f, { cache: 'no-cache' })).catch(() => {})));
     await self.skipWaiting();

@@ -17,8 +17,15 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 use yew::prelude::*;
 
-/// Where Trunk puts the worker's JavaScript (`data-bin="worker"`), relative to the page.
-const WORKER_PATH: &str = "worker.js";
+/// Where Trunk puts the worker's JavaScript, relative to the page: the relaxed-SIMD build
+/// (`data-bin="worker_relaxed"`) where the browser validates relaxed SIMD, else the simd128
+/// one (`data-bin="worker"`). Asked once per page.
+fn worker_path() -> &'static str {
+    thread_local! {
+        static PATH: &'static str = if crate::features::relaxed_simd() { "worker_relaxed.js" } else { "worker.js" };
+    }
+    PATH.with(|p| *p)
+}
 
 /// The page's one counter: every request (to the worker, or a picture or label decode)
 /// takes the next serial, and its answers carry it back.
@@ -239,7 +246,7 @@ pub fn start_mask_worker_early() {
                 f(response)
             }
         })
-        .spawn(WORKER_PATH);
+        .spawn(worker_path());
     EARLY.with(|early| *early.borrow_mut() = Some((bridge, sink)));
 }
 
@@ -291,10 +298,10 @@ pub fn use_worker(dispatcher: UseReducerDispatcher<State>) -> WorkerHandle {
             let on_mask = on_mask.clone();
             Rc::new(move || {
                 let on_mask = on_mask.clone();
-                EngineWorker::spawner().callback(move |response| on_mask(response)).spawn(WORKER_PATH)
+                EngineWorker::spawner().callback(move |response| on_mask(response)).spawn(worker_path())
             })
         };
-        let spawn = Rc::new(move || EngineWorker::spawner().callback(answer.clone()).spawn(WORKER_PATH));
+        let spawn = Rc::new(move || EngineWorker::spawner().callback(answer.clone()).spawn(worker_path()));
         let early = EARLY.with(|early| early.borrow_mut().take());
         let first = match early {
             Some((bridge, sink)) => {

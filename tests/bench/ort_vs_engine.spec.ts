@@ -1,12 +1,16 @@
-// Model::infer (wasm32 + simd128, folded batch norm, real weights) against onnxruntime-web
-// (wasm backend, SIMD, one thread) on the same models, interleaved in one Chromium launch.
-// Run by scripts/bench_wasm_ort.sh; BENCH_VARIANTS, BENCH_ROUNDS, BENCH_RUNS override.
+// Model::infer (wasm32, folded batch norm, real weights; each engine build of
+// BENCH_ENGINE_WASMS, by default the simd128 and the relaxed-SIMD builds) against
+// onnxruntime-web (wasm backend, SIMD, one thread) on the same models, interleaved round by
+// round in one Chromium launch. Run by scripts/bench_wasm_ort.sh; BENCH_VARIANTS,
+// BENCH_ROUNDS, BENCH_RUNS override.
 import { test, expect } from '@playwright/test';
 
 const VARIANTS = (process.env.BENCH_VARIANTS ?? 'unpool-none unpool-add unpool-concat transposed-none transposed-add transposed-concat bilinear-none bilinear-add bilinear-concat').split(/\s+/).filter(Boolean);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const ENGINE_WASM = process.env.BENCH_ENGINE_WASM ?? '/tests/bench/out/engine.wasm';
+const ENGINE_WASMS = (process.env.BENCH_ENGINE_WASMS ?? 'simd128=/tests/bench/out/engine.wasm,relaxed=/tests/bench/out/engine-relaxed.wasm')
+  .split(',').filter(Boolean).map((s) => { const [label, file] = s.split('='); return { label, file }; });
+const ENGINE_WASM = ENGINE_WASMS[0].file;
 
 test('engine against onnxruntime-web, one thread', async ({ page, browserName }) => {
   page.on('console', (m) => console.log(`[page] ${m.text()}`));
@@ -14,17 +18,20 @@ test('engine against onnxruntime-web, one thread', async ({ page, browserName })
   await page.goto('/tests/bench/bench.html');
   await expect.poll(() => page.evaluate(() => (window as any).benchReady === true)).toBe(true);
   const version = await page.evaluate(() => navigator.userAgent);
+  const f = (x: number, n: number) => x.toFixed(2).padStart(n);
   const lines = [
     `${browserName}: ${version}`,
-    `192x256, ${ROUNDS} rounds x ${RUNS} runs each, interleaved; engine ${ENGINE_WASM}; onnxruntime-web 1.30.0 wasm, 1 thread`,
-    `${'variant'.padEnd(20)} ${'engine min'.padStart(10)} ${'median'.padStart(8)} ${'ORT min'.padStart(9)} ${'median'.padStart(8)} ${'ratio min'.padStart(9)} ${'median'.padStart(8)}`,
+    `192x256, ${ROUNDS} rounds x ${RUNS} runs each, interleaved; engines ${ENGINE_WASMS.map((e) => `${e.label} ${e.file}`).join(', ')}; onnxruntime-web 1.30.0 wasm, 1 thread`,
+    `ms min / median; ratio: engine / ORT`,
+    `${'variant'.padEnd(18)}` + ENGINE_WASMS.map((e) => `${(e.label + ' min').padStart(14)} ${'median'.padStart(7)}`).join('')
+      + `${'ORT min'.padStart(9)} ${'median'.padStart(7)}` + ENGINE_WASMS.map((e) => `${(e.label + ' ratio min').padStart(20)} ${'median'.padStart(7)}`).join(''),
   ];
   console.log(lines.join('\n'));
   for (const v of VARIANTS) {
     const r = await page.evaluate(([variant, opts]) => (window as any).benchVariant(variant, opts),
-      [v, { height: 192, width: 256, rounds: ROUNDS, runs: RUNS, engineWasm: ENGINE_WASM }] as const);
-    const f = (x: number, n: number) => x.toFixed(2).padStart(n);
-    const line = `${v.padEnd(20)} ${f(r.engine.min, 10)} ${f(r.engine.median, 8)} ${f(r.ort.min, 9)} ${f(r.ort.median, 8)} ${f(r.engine.min / r.ort.min, 9)} ${f(r.engine.median / r.ort.median, 8)}`;
+      [v, { height: 192, width: 256, rounds: ROUNDS, runs: RUNS, engineWasms: ENGINE_WASMS.map((e) => e.file) }] as const);
+    const line = v.padEnd(18) + r.engines.map((e: any) => `${f(e.min, 14)} ${f(e.median, 7)}`).join('') + `${f(r.ort.min, 9)} ${f(r.ort.median, 7)}`
+      + r.engines.map((e: any) => `${f(e.min / r.ort.min, 20)} ${f(e.median / r.ort.median, 7)}`).join('');
     console.log(line);
     lines.push(line);
   }

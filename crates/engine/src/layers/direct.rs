@@ -11,9 +11,9 @@
 //! ReLU is applied before the store (the epilogue).
 //!
 //! SIMD: x86-64 AVX2 + FMA (8 lanes, chosen at run time) and wasm32 simd128 (4 lanes,
-//! `mul` then `add`; with `-C target-feature=+simd128,+relaxed-simd`, the second wasm
-//! build, `f32x4_relaxed_madd`). Elsewhere, or for shapes it does not take, [`conv`]
-//! returns `false` and the caller runs im2col.
+//! `mul` then `add`; with the crate feature `relaxed-simd`, the page's second worker build,
+//! `f32x4_relaxed_madd` in functions compiled with that target feature). Elsewhere, or for
+//! shapes it does not take, [`conv`] returns `false` and the caller runs im2col.
 
 /// Output channel vectors a micro-kernel keeps at most; more takes the GEMM path.
 const MAX_VECTORS: usize = 10;
@@ -114,15 +114,42 @@ impl Simd for Wasm128 {
     }
     #[inline(always)]
     unsafe fn madd(a: Self::V, b: Self::V, acc: Self::V) -> Self::V {
-        // The relaxed-SIMD build (`+relaxed-simd`): fused where the host has FMA.
-        #[cfg(target_feature = "relaxed-simd")]
-        return core::arch::wasm32::f32x4_relaxed_madd(a, b, acc);
-        #[cfg(not(target_feature = "relaxed-simd"))]
         core::arch::wasm32::f32x4_add(acc, core::arch::wasm32::f32x4_mul(a, b))
     }
     #[inline(always)]
     unsafe fn relu(v: Self::V) -> Self::V {
         core::arch::wasm32::f32x4_max(v, core::arch::wasm32::f32x4_splat(0.0))
+    }
+}
+
+/// simd128 with relaxed SIMD's multiply-add (fused where the host has FMA): only inside
+/// functions compiled with `#[target_feature(enable = "relaxed-simd")]`.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128", feature = "relaxed-simd"))]
+struct WasmRelaxed;
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128", feature = "relaxed-simd"))]
+impl Simd for WasmRelaxed {
+    type V = core::arch::wasm32::v128;
+    const LANES: usize = 4;
+    #[inline(always)]
+    unsafe fn splat(v: f32) -> Self::V {
+        Wasm128::splat(v)
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self::V {
+        Wasm128::load(p)
+    }
+    #[inline(always)]
+    unsafe fn store(p: *mut f32, v: Self::V) {
+        Wasm128::store(p, v)
+    }
+    #[inline(always)]
+    unsafe fn madd(a: Self::V, b: Self::V, acc: Self::V) -> Self::V {
+        core::arch::wasm32::f32x4_relaxed_madd(a, b, acc)
+    }
+    #[inline(always)]
+    unsafe fn relu(v: Self::V) -> Self::V {
+        Wasm128::relu(v)
     }
 }
 
@@ -162,12 +189,24 @@ pub(crate) fn conv(s: Shape, x: &[f32], weight: &[f32], bias: &[f32], y: &mut [f
         // SAFETY: `takes` saw AVX2 and FMA on this CPU; the lengths were checked above.
         unsafe { conv_avx2(s, x, weight, bias, y, relu, scratch) };
     }
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128", not(feature = "relaxed-simd")))]
     {
         // SAFETY: simd128 is enabled at compile time; the lengths were checked above.
         unsafe { conv_with::<Wasm128>(s, x, weight, bias, y, relu, scratch) };
     }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128", feature = "relaxed-simd"))]
+    {
+        // SAFETY: this build runs only where relaxed SIMD validates (the page checks before
+        // it loads it); the lengths were checked above.
+        unsafe { conv_relaxed(s, x, weight, bias, y, relu, scratch) };
+    }
     true
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128", feature = "relaxed-simd"))]
+#[target_feature(enable = "simd128,relaxed-simd")]
+unsafe fn conv_relaxed(s: Shape, x: &[f32], weight: &[f32], bias: &[f32], y: &mut [f32], relu: bool, scratch: &mut Vec<f32>) {
+    conv_with::<WasmRelaxed>(s, x, weight, bias, y, relu, scratch)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -293,12 +332,23 @@ pub(crate) fn weight_grad(s: Shape, x: &[f32], dy: &[f32], dw: &mut [f32], scrat
         // SAFETY: `takes_weight_grad` saw AVX2 and FMA on this CPU; the lengths were checked above.
         unsafe { weight_grad_avx2(s, x, dy, dw, scratch) };
     }
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128", not(feature = "relaxed-simd")))]
     {
         // SAFETY: simd128 is enabled at compile time; the lengths were checked above.
         unsafe { weight_grad_with::<Wasm128>(s, x, dy, dw, scratch) };
     }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128", feature = "relaxed-simd"))]
+    {
+        // SAFETY: as in `conv`: this build runs only where relaxed SIMD validates.
+        unsafe { weight_grad_relaxed(s, x, dy, dw, scratch) };
+    }
     true
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128", feature = "relaxed-simd"))]
+#[target_feature(enable = "simd128,relaxed-simd")]
+unsafe fn weight_grad_relaxed(s: Shape, x: &[f32], dy: &[f32], dw: &mut [f32], scratch: &mut Vec<f32>) {
+    weight_grad_with::<WasmRelaxed>(s, x, dy, dw, scratch)
 }
 
 #[cfg(target_arch = "x86_64")]
