@@ -365,19 +365,43 @@ pub mod wire {
         }
     }
 
-    /// `Vec<f32>` as one byte string, 4 little-endian bytes per value.
+    /// `Vec<f32>` as one byte string, 4 little-endian bytes per value: written straight
+    /// from the values' memory, read with one copy from the message (both targets are
+    /// little-endian; elsewhere the bytes are swapped).
     pub mod f32s {
         use super::*;
+
+        struct F32s;
+
+        impl<'de> Visitor<'de> for F32s {
+            type Value = Vec<f32>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a byte string of f32s")
+            }
+            fn visit_bytes<E: Error>(self, v: &[u8]) -> Result<Vec<f32>, E> {
+                if v.len() % 4 != 0 {
+                    return Err(E::custom(format!("{} bytes are not a whole number of f32s", v.len())));
+                }
+                let mut values: Vec<f32> = bytemuck::pod_collect_to_vec(v);
+                if cfg!(target_endian = "big") {
+                    values.iter_mut().for_each(|x| *x = f32::from_bits(x.to_bits().swap_bytes()));
+                }
+                Ok(values)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Vec<f32>, A::Error> {
+                self.visit_bytes(&Bytes.visit_seq(seq)?)
+            }
+        }
+
         pub fn serialize<S: Serializer>(v: &[f32], s: S) -> Result<S::Ok, S::Error> {
-            let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
-            s.serialize_bytes(&bytes)
+            if cfg!(target_endian = "little") {
+                s.serialize_bytes(bytemuck::cast_slice(v))
+            } else {
+                s.serialize_bytes(&v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>())
+            }
         }
         pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f32>, D::Error> {
-            let bytes = read(d)?;
-            if bytes.len() % 4 != 0 {
-                return Err(D::Error::custom(format!("{} bytes are not a whole number of f32s", bytes.len())));
-            }
-            Ok(bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+            d.deserialize_bytes(F32s)
         }
     }
 }

@@ -288,11 +288,15 @@ fn crop_side(valid: usize, level: usize, full: usize) -> usize {
 pub fn planes(a: ArrayView4<f32>, level: usize, vh: usize, vw: usize) -> Planes {
     let (_, h, w, c) = a.dim();
     let (ch, cw) = (crop_side(vh, level, h), crop_side(vw, level, w));
-    let mut values = Vec::with_capacity(c * ch * cw);
-    for k in 0..c {
-        for y in 0..ch {
-            for x in 0..cw {
-                values.push(a[[0, y, x, k]]);
+    let plane = ch * cw;
+    let mut values = vec![0.0; c * plane];
+    for y in 0..ch {
+        // One row of the map (`W x C`, in cache), written as one row of every plane.
+        let row = a.slice(ndarray::s![0, y, ..cw, ..]);
+        for (k, column) in row.axis_iter(ndarray::Axis(1)).enumerate() {
+            let out = &mut values[k * plane + y * cw..][..cw];
+            for (o, &v) in out.iter_mut().zip(column.iter()) {
+                *o = v;
             }
         }
     }
@@ -356,6 +360,16 @@ mod tests {
         let (h, w) = (64, 96);
         let rgb = (0..h * w * 3).map(|i| (i * 7 % 251) as u8).collect();
         InputImage { height: h, width: w, valid_height: 60, valid_width: 90, rgb }
+    }
+
+    #[test]
+    fn planes_are_the_channels_of_the_cropped_map_in_order() {
+        // A level-1 map of 5 x 7 x 3 with the picture covering 9 x 11 at level 0: 5 x 6 kept.
+        let a = ndarray::Array4::from_shape_fn((1, 5, 7, 3), |(_, y, x, k)| (100 * k + 10 * y + x) as f32);
+        let p = planes(a.view(), 1, 9, 11);
+        assert_eq!((p.shape.channels, p.shape.height, p.shape.width), (3, 5, 6));
+        let expected: Vec<f32> = (0..3).flat_map(|k| (0..5).flat_map(move |y| (0..6).map(move |x| (100 * k + 10 * y + x) as f32))).collect();
+        assert_eq!(p.values, expected);
     }
 
     #[test]
