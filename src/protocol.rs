@@ -379,7 +379,7 @@ pub mod wire {
                 f.write_str("a byte string of f32s")
             }
             fn visit_bytes<E: Error>(self, v: &[u8]) -> Result<Vec<f32>, E> {
-                if v.len() % 4 != 0 {
+                if !v.len().is_multiple_of(4) {
                     return Err(E::custom(format!("{} bytes are not a whole number of f32s", v.len())));
                 }
                 let mut values: Vec<f32> = bytemuck::pod_collect_to_vec(v);
