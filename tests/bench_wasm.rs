@@ -29,6 +29,13 @@ fn direct_backward_matches_im2col() {
 }
 
 #[wasm_bindgen_test]
+fn direct_transposed_matches_gemm() {
+    let direct = direct_conv::direct_transposed_matches_gemm();
+    // 4 lanes: the shapes with up to 24 output channels, and 40.
+    assert!(direct >= 24, "the direct transposed kernel took {direct} of the shapes");
+}
+
+#[wasm_bindgen_test]
 #[ignore]
 fn bench_backward_direct_against_im2col() {
     let now = || web_sys::window().expect("a window").performance().expect("performance").now();

@@ -35,3 +35,13 @@ fn bench_backward_direct_against_im2col() {
         println!("backward {}: direct {:.2} ms, im2col {:.2} ms, {:.2}x", t.layer, t.direct_ms, t.im2col_ms, t.im2col_ms / t.direct_ms);
     }
 }
+
+#[test]
+fn direct_transposed_matches_gemm() {
+    let direct = direct_conv::direct_transposed_matches_gemm();
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        assert!(direct >= 40, "the direct transposed kernel took {direct} of the shapes");
+    }
+    println!("the direct transposed kernel took {direct} of the shapes");
+}

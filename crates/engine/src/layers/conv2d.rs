@@ -7,7 +7,7 @@
 //! Narrow f32 layers (few output channels) take a direct kernel instead (`layers/direct.rs`),
 //! where the machine has one.
 
-use super::{gemm, BLOCK_ELEMENTS};
+use super::{as_f32, as_f32_mut, gemm, BLOCK_ELEMENTS};
 use crate::error::{EngineError, Result};
 use crate::param::{join, Module, Param, TensorMut};
 use crate::rng::Rng;
@@ -367,20 +367,6 @@ fn with_scratch<T: 'static, R>(f: impl FnOnce(&mut Vec<T>) -> R) -> R {
         },
         Err(_) => f(&mut Vec::new()),
     })
-}
-
-/// `s` as `&[f32]`; only called where `T` is `f32` (the scratch downcast succeeded).
-fn as_f32<T: Scalar>(s: &[T]) -> &[f32] {
-    assert_eq!(std::any::TypeId::of::<T>(), std::any::TypeId::of::<f32>());
-    // SAFETY: T is f32 (checked above), so the slice's memory is `len` f32 values.
-    unsafe { std::slice::from_raw_parts(s.as_ptr().cast(), s.len()) }
-}
-
-/// `s` as `&mut [f32]`; only called where `T` is `f32`.
-fn as_f32_mut<T: Scalar>(s: &mut [T]) -> &mut [f32] {
-    assert_eq!(std::any::TypeId::of::<T>(), std::any::TypeId::of::<f32>());
-    // SAFETY: T is f32 (checked above), so the slice's memory is `len` f32 values.
-    unsafe { std::slice::from_raw_parts_mut(s.as_mut_ptr().cast(), s.len()) }
 }
 
 /// Sizes that map output pixels to input patches (stride 1).

@@ -5,7 +5,7 @@
 //! Computed as GEMM + col2im: each input pixel spreads `x[pixel, C_in] @ w[C_in, K*K*C_out]`
 //! onto a `K x K` output window at `(iy * stride - padding, ix * stride - padding)`.
 
-use super::{gemm, BLOCK_ELEMENTS};
+use super::{as_f32, as_f32_mut, gemm, BLOCK_ELEMENTS};
 use crate::error::{EngineError, Result};
 use crate::param::{join, Module, Param, TensorMut};
 #[cfg(test)]
@@ -111,6 +111,39 @@ impl<T: Scalar> ConvTranspose2d<T> {
     /// - x: `[N, H, W, C_in]`
     /// - y: `[N, OH, OW, C_out]` (see [`Self::output_shape`]), overwritten
     pub fn forward_into(&self, x: ArrayView4<T>, mut y: ArrayViewMut4<T>, scratch: &mut Vec<T>) {
+        let x = x.as_standard_layout();
+        if !self.forward_direct(x.view(), y.view_mut(), scratch) {
+            self.forward_gemm(x.view(), y, scratch);
+        }
+    }
+
+    /// Whether [`Self::forward_into`] takes the direct sub-pixel kernel (f32, kernel 4,
+    /// stride 2, padding 1, few output channels, a SIMD kernel on this machine) rather than
+    /// GEMM + col2im.
+    pub fn uses_direct_kernel(&self) -> bool {
+        let c = &self.config;
+        std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>() && (c.kernel, c.stride, c.padding) == (4, 2, 1) && super::direct::takes(c.out_channels)
+    }
+
+    /// The direct kernel, where [`Self::uses_direct_kernel`]; `false` where it did not run.
+    // `scratch` is a Vec, not a slice: it is downcast to `Vec<f32>`, which the kernel grows.
+    #[allow(clippy::ptr_arg)]
+    fn forward_direct(&self, x: ArrayView4<T>, mut y: ArrayViewMut4<T>, scratch: &mut Vec<T>) -> bool {
+        if !self.uses_direct_kernel() {
+            return false;
+        }
+        let Some(scratch) = (scratch as &mut dyn std::any::Any).downcast_mut::<Vec<f32>>() else { return false };
+        let (Some(xs), Some(ws), Some(bs), Some(ys)) = (x.as_slice(), self.weight.value.as_slice(), self.bias.value.as_slice(), y.as_slice_mut()) else {
+            return false;
+        };
+        let (n, h, w, cin) = x.dim();
+        let shape = super::direct::Shape { n, h, w, cin, cout: self.config.out_channels, kernel: 4, pad: 1 };
+        super::direct::transposed_k4s2p1(shape, as_f32(xs), as_f32(ws), as_f32(bs), as_f32_mut(ys), scratch)
+    }
+
+    /// The plain path, which the direct kernel is tested against: GEMM into column blocks,
+    /// scattered into `y` (col2im), then the bias. Same shapes as [`Self::forward_into`].
+    pub fn forward_gemm(&self, x: ArrayView4<T>, mut y: ArrayViewMut4<T>, scratch: &mut Vec<T>) {
         let x = x.as_standard_layout();
         let (n, h, w, ci) = x.dim();
         let (_, oh, ow, co) = y.dim();

@@ -231,27 +231,100 @@ unsafe fn conv_with<S: Simd>(s: Shape, x: &[f32], weight: &[f32], bias: &[f32], 
     pad_channels(bias, s.cout, b);
     pad_channels(weight, s.cout, wpad);
     let xp = padded_input(s, x, &mut rest[..padded_len]);
-    let k = Kernel { s, hp, wp, cop, xp, w: wpad, b, relu };
-    // Pixels per micro-kernel call: PB x NV sums, NV weight vectors and one broadcast
-    // input fit the 16 vector registers (V8 keeps one of them for itself).
-    #[cfg(not(target_arch = "wasm32"))]
-    match nv {
-        1 => k.run::<S, 1, 8>(y),
-        2 => k.run::<S, 2, 6>(y),
-        3 => k.run::<S, 3, 3>(y),
-        4 => k.run::<S, 4, 2>(y),
-        5 => k.run::<S, 5, 2>(y),
-        _ => k.run::<S, 6, 2>(y),
+    Kernel { s, hp, wp, cop, xp, w: wpad, b, relu }.run_all::<S>(y);
+}
+
+/// `y = conv_transpose(x, weight) + bias` for a 4x4 kernel, stride 2 and padding 1 (the
+/// decoders' transposed convolution: output `2H x 2W`), if this machine has a kernel for
+/// `cout` ([`takes`]); returns `false` (and leaves `y` alone) otherwise.
+///
+/// Sub-pixel decomposition: output pixel `(2m + ry, 2j + rx)` sums input pixels
+/// `(m - 1 + ry + a, j - 1 + rx + b)`, `a, b` in `0..2`, with kernel tap
+/// `(3 - ry - 2a, 3 - rx - 2b)`. So each output parity `(ry, rx)` is a 2x2 stride-1
+/// convolution of the input padded by one, run by the direct micro-kernel into scratch,
+/// then interleaved into `y`: no column matrix, no scattered sums.
+///
+/// `x`: `[N, H, W, C_in]`; `weight`: `[C_in, 4, 4, C_out]`; `bias`: `[C_out]`;
+/// `y`: `[N, 2H, 2W, C_out]`, all standard layout. `scratch` grows once and is reused.
+pub(crate) fn transposed_k4s2p1(s: Shape, x: &[f32], weight: &[f32], bias: &[f32], y: &mut [f32], scratch: &mut Vec<f32>) -> bool {
+    if !takes(s.cout) {
+        return false;
     }
-    #[cfg(target_arch = "wasm32")]
-    match nv {
-        1 => k.run::<S, 1, 8>(y),
-        2 => k.run::<S, 2, 5>(y),
-        3 => k.run::<S, 3, 3>(y),
-        4 => k.run::<S, 4, 2>(y),
-        5 => k.run::<S, 5, 1>(y),
-        6 => k.run::<S, 6, 1>(y),
-        _ => k.run::<S, 10, 1>(y),
+    assert_eq!((s.kernel, s.pad), (4, 1), "transposed kernel 4, padding 1");
+    assert_eq!(x.len(), s.n * s.h * s.w * s.cin, "transposed conv input");
+    assert_eq!(weight.len(), s.cin * 16 * s.cout, "transposed conv weight");
+    assert_eq!(bias.len(), s.cout, "transposed conv bias");
+    assert_eq!(y.len(), s.n * 4 * s.h * s.w * s.cout, "transposed conv output");
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: `takes` saw AVX2 and FMA on this CPU; the lengths were checked above.
+        unsafe { transposed_avx2(s, x, weight, bias, y, scratch) };
+    }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128", not(feature = "relaxed-simd")))]
+    {
+        // SAFETY: simd128 is enabled at compile time; the lengths were checked above.
+        unsafe { transposed_with::<Wasm128>(s, x, weight, bias, y, scratch) };
+    }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128", feature = "relaxed-simd"))]
+    {
+        // SAFETY: as in `conv`: this build runs only where relaxed SIMD validates.
+        unsafe { transposed_relaxed(s, x, weight, bias, y, scratch) };
+    }
+    true
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn transposed_avx2(s: Shape, x: &[f32], weight: &[f32], bias: &[f32], y: &mut [f32], scratch: &mut Vec<f32>) {
+    transposed_with::<Avx2>(s, x, weight, bias, y, scratch)
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128", feature = "relaxed-simd"))]
+#[target_feature(enable = "simd128,relaxed-simd")]
+unsafe fn transposed_relaxed(s: Shape, x: &[f32], weight: &[f32], bias: &[f32], y: &mut [f32], scratch: &mut Vec<f32>) {
+    transposed_with::<WasmRelaxed>(s, x, weight, bias, y, scratch)
+}
+
+/// Pads the input once, then per output parity: its 2x2 taps of the kernel, the
+/// micro-kernel into a parity map, and that map interleaved into `y`.
+#[inline(always)]
+unsafe fn transposed_with<S: Simd>(s: Shape, x: &[f32], weight: &[f32], bias: &[f32], y: &mut [f32], scratch: &mut Vec<f32>) {
+    let (n, h, w, cin, cout) = (s.n, s.h, s.w, s.cin, s.cout);
+    let cop = cout.div_ceil(S::LANES) * S::LANES;
+    let (hp, wp) = (h + 2, w + 2);
+    let padded = Shape { kernel: 3, pad: 1, ..s };
+    let padded_len = n * hp * wp * cin;
+    super::grow_scratch(scratch, cop + 4 * cin * cop + padded_len + n * h * w * cout);
+    let (b, rest) = scratch.split_at_mut(cop);
+    let (taps, rest) = rest.split_at_mut(4 * cin * cop);
+    let (xp, parity) = rest.split_at_mut(padded_len);
+    let parity = &mut parity[..n * h * w * cout];
+    pad_channels(bias, cout, b);
+    pad_input(padded, x, xp);
+    // A parity is the 2x2 convolution that gives an `H x W` map from an `(H + 1) x (W + 1)`
+    // window of the padded input, which starts at row `ry`, column `rx`.
+    let window = Shape { n, h: h + 1, w: w + 1, cin, cout, kernel: 2, pad: 0 };
+    for ry in 0..2 {
+        for rx in 0..2 {
+            for a in 0..2 {
+                for bx in 0..2 {
+                    let (ky, kx) = (3 - ry - 2 * a, 3 - rx - 2 * bx);
+                    for ci in 0..cin {
+                        let src = &weight[((ci * 4 + ky) * 4 + kx) * cout..][..cout];
+                        let dst = &mut taps[((a * 2 + bx) * cin + ci) * cop..][..cop];
+                        dst[..cout].copy_from_slice(src);
+                        dst[cout..].fill(0.0);
+                    }
+                }
+            }
+            let xs = &xp[(ry * wp + rx) * cin..];
+            Kernel { s: window, hp, wp, cop, xp: xs, w: taps, b, relu: false }.run_all::<S>(parity);
+            for (i, pixel) in parity.chunks_exact(cout).enumerate() {
+                let (img, m, j) = (i / (h * w), i / w % h, i % w);
+                let at = ((img * 2 * h + 2 * m + ry) * 2 * w + 2 * j + rx) * cout;
+                y[at..at + cout].copy_from_slice(pixel);
+            }
+        }
     }
 }
 
@@ -482,6 +555,32 @@ struct Kernel<'a> {
 }
 
 impl Kernel<'_> {
+    /// Every output pixel, with the micro-kernel for the number of output vectors.
+    #[inline(always)]
+    unsafe fn run_all<S: Simd>(&self, y: &mut [f32]) {
+        // Pixels per micro-kernel call: PB x NV sums, NV weight vectors and one broadcast
+        // input fit the 16 vector registers (V8 keeps one of them for itself).
+        #[cfg(not(target_arch = "wasm32"))]
+        match self.cop / S::LANES {
+            1 => self.run::<S, 1, 8>(y),
+            2 => self.run::<S, 2, 6>(y),
+            3 => self.run::<S, 3, 3>(y),
+            4 => self.run::<S, 4, 2>(y),
+            5 => self.run::<S, 5, 2>(y),
+            _ => self.run::<S, 6, 2>(y),
+        }
+        #[cfg(target_arch = "wasm32")]
+        match self.cop / S::LANES {
+            1 => self.run::<S, 1, 8>(y),
+            2 => self.run::<S, 2, 5>(y),
+            3 => self.run::<S, 3, 3>(y),
+            4 => self.run::<S, 4, 2>(y),
+            5 => self.run::<S, 5, 1>(y),
+            6 => self.run::<S, 6, 1>(y),
+            _ => self.run::<S, 10, 1>(y),
+        }
+    }
+
     /// Every output row, `PB` pixels at a time, then the row's remainder one by one.
     #[inline(always)]
     unsafe fn run<S: Simd, const NV: usize, const PB: usize>(&self, y: &mut [f32]) {

@@ -70,3 +70,17 @@ pub(crate) fn add_channel_sums<T: Scalar>(x: &[T], sums: &mut [T]) {
         *s += T::of(t);
     }
 }
+
+/// `s` as `&[f32]`; only called where `T` is `f32` (a scratch downcast to `Vec<f32>` succeeded).
+pub(crate) fn as_f32<T: Scalar>(s: &[T]) -> &[f32] {
+    assert_eq!(std::any::TypeId::of::<T>(), std::any::TypeId::of::<f32>());
+    // SAFETY: T is f32 (checked above), so the slice's memory is `len` f32 values.
+    unsafe { std::slice::from_raw_parts(s.as_ptr().cast(), s.len()) }
+}
+
+/// `s` as `&mut [f32]`; only called where `T` is `f32`.
+pub(crate) fn as_f32_mut<T: Scalar>(s: &mut [T]) -> &mut [f32] {
+    assert_eq!(std::any::TypeId::of::<T>(), std::any::TypeId::of::<f32>());
+    // SAFETY: T is f32 (checked above), so the slice's memory is `len` f32 values.
+    unsafe { std::slice::from_raw_parts_mut(s.as_mut_ptr().cast(), s.len()) }
+}

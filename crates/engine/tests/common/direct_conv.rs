@@ -98,3 +98,38 @@ pub fn direct_backward_matches_im2col() -> (usize, usize) {
     }
     (direct_dx, direct_dw)
 }
+
+/// Compares the transposed convolution's `forward_into` (the sub-pixel direct kernel for
+/// kernel 4, stride 2, padding 1, where it runs) with `forward_gemm` within 1e-5 relative
+/// (times sqrt(terms / 64) for sums of more than 64 terms, as for the backward),
+/// over 1 to 44 output channels, odd sizes, batch 1 and 2, and the models' decoder levels.
+/// Returns how many of the shapes took the direct kernel.
+pub fn direct_transposed_matches_gemm() -> usize {
+    use skipscope_engine::layers::conv_transpose2d::{ConvTranspose2d, ConvTranspose2dConfig};
+    let mut rng = Rng::new(13);
+    let mut shapes = vec![(10, 10, [1, 12, 16]), (20, 10, [1, 6, 8]), (80, 40, [1, 3, 4]), (40, 20, [2, 3, 5])];
+    for cout in 1..=44 {
+        let cin = 1 + (rng.uniform() * 30.0) as usize;
+        let (h, w) = (1 + (rng.uniform() * 9.0) as usize, 1 + (rng.uniform() * 13.0) as usize);
+        shapes.push((cin, cout, [1 + cout % 2, h, w]));
+    }
+    let mut direct = 0;
+    for (cin, cout, [n, h, w]) in shapes {
+        let mut up = ConvTranspose2d::<f32>::bilinear(ConvTranspose2dConfig::x2(cin, cout));
+        up.weight.value.mapv_inplace(|_| rng.normal() as f32);
+        up.bias.value.mapv_inplace(|_| rng.normal() as f32);
+        direct += usize::from(up.uses_direct_kernel());
+        let x = Array4::from_shape_simple_fn((n, h, w, cin), || rng.normal() as f32);
+        let shape = up.output_shape([n, h, w, cin]).unwrap();
+        let mut plain = Array4::zeros(shape);
+        up.forward_gemm(x.view(), plain.view_mut(), &mut Vec::new());
+        let mut got = Array4::from_elem(shape, f32::NAN);
+        up.forward_into(x.view(), got.view_mut(), &mut vec![f32::NAN; 5]);
+        // Each output sums 4 taps of every input channel.
+        let scale = (4.0 * cin as f32 / 64.0).sqrt().max(1.0);
+        for (g, e) in got.iter().zip(plain.iter()) {
+            assert!((g - e).abs() <= 1e-5 * scale * (1.0 + e.abs()), "transposed {cin}->{cout} {n}x{h}x{w}: {g} vs {e}");
+        }
+    }
+    direct
+}
