@@ -18,13 +18,15 @@ async function maskAndWasm(page: Page): Promise<{ wasm: string[]; pixels: number
 }
 
 test('the relaxed-SIMD worker where relaxed SIMD validates, the simd128 one elsewhere, the same mask', async ({ browser }) => {
-  const relaxedPage = await (await browser.newContext()).newPage();
-  const relaxed = await maskAndWasm(relaxedPage);
+  const relaxedContext = await browser.newContext();
+  const relaxed = await maskAndWasm(await relaxedContext.newPage());
+  await relaxedContext.close();
   expect(relaxed.wasm).toContain('worker_relaxed_bg.wasm');
   expect(relaxed.wasm).not.toContain('worker_bg.wasm');
 
   // A browser without relaxed SIMD: its validate rejects the probe (and nothing else changes).
-  const plainPage = await (await browser.newContext()).newPage();
+  const plainContext = await browser.newContext();
+  const plainPage = await plainContext.newPage();
   await plainPage.addInitScript(() => {
     const validate = WebAssembly.validate;
     WebAssembly.validate = (bytes: BufferSource) => {
@@ -35,6 +37,7 @@ test('the relaxed-SIMD worker where relaxed SIMD validates, the simd128 one else
     };
   });
   const plain = await maskAndWasm(plainPage);
+  await plainContext.close();
   expect(plain.wasm).toContain('worker_bg.wasm');
   expect(plain.wasm).not.toContain('worker_relaxed_bg.wasm');
 
