@@ -16,6 +16,7 @@ step "lint: rustfmt, clippy (native and wasm32), rustdoc"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy --target wasm32-unknown-unknown -p skipscope -p skipscope-engine --all-targets -- -D warnings
+cargo clippy --target wasm32-unknown-unknown -p skipscope -p skipscope-engine --all-targets --features skipscope/relaxed-simd -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --quiet
 
 step "native tests: engine, trainer and the page's pure modules (release)"

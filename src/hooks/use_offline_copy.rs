@@ -1,5 +1,5 @@
 //! The offline copy: the service worker is registered once the page has shown its first
-//! mask, or [`FALLBACK_MS`] after the page started if none came. Its install downloads
+//! mask, or [`FALLBACK_MS`] after the page's first render if none came. Its install downloads
 //! the app, the workers and the samples again (a few MB), which on a cold load competed with
 //! the first mask for the network, the cores and the start of the mask worker.
 
@@ -9,7 +9,8 @@ use std::cell::Cell;
 use std::rc::Rc;
 use yew::prelude::*;
 
-/// How long the page waits for a first mask before it registers the service worker anyway.
+/// How long the page waits, from its first render, for a first mask before it registers the
+/// service worker anyway.
 pub const FALLBACK_MS: u32 = 8_000;
 
 #[hook]

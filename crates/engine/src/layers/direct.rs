@@ -167,7 +167,15 @@ fn lanes() -> Option<usize> {
 
 /// Whether [`conv`] takes convolutions with `cout` output channels on this machine.
 pub(crate) fn takes(cout: usize) -> bool {
-    lanes().is_some_and(|l| has_kernel(cout.div_ceil(l)))
+    lanes().is_some_and(|l| has_kernel(cout.div_ceil(l)) || takes_blocked(cout, l))
+}
+
+/// Whether a wide layer runs in blocks of 4 output vectors x 2 pixels ([`Kernel::run_all`]):
+/// in wasm, whole vectors of more than [`MAX_VECTORS`], up to 160 channels (the CamVid
+/// models' 80- and 160-channel layers: about 1.1x faster whole models than the GEMM there,
+/// in both wasm builds; BENCHMARKS.md). Natively the GEMM stays faster at these widths.
+fn takes_blocked(cout: usize, lanes: usize) -> bool {
+    cfg!(target_arch = "wasm32") && cout.is_multiple_of(lanes) && cout / lanes > MAX_VECTORS && cout <= 160
 }
 
 /// `y = conv(x, weight) + bias`, then ReLU if `relu`, if this machine has a kernel for the
@@ -231,7 +239,7 @@ unsafe fn conv_with<S: Simd>(s: Shape, x: &[f32], weight: &[f32], bias: &[f32], 
     pad_channels(bias, s.cout, b);
     pad_channels(weight, s.cout, wpad);
     let xp = padded_input(s, x, &mut rest[..padded_len]);
-    Kernel { s, hp, wp, cop, xp, w: wpad, b, relu }.run_all::<S>(y);
+    Kernel { s, hp, wp, cop, xp, w: wpad, b, relu, block: 0 }.run_all::<S>(y);
 }
 
 /// `y = conv_transpose(x, weight) + bias` for a 4x4 kernel, stride 2 and padding 1 (the
@@ -318,7 +326,7 @@ unsafe fn transposed_with<S: Simd>(s: Shape, x: &[f32], weight: &[f32], bias: &[
                 }
             }
             let xs = &xp[(ry * wp + rx) * cin..];
-            Kernel { s: window, hp, wp, cop, xp: xs, w: taps, b, relu: false }.run_all::<S>(parity);
+            Kernel { s: window, hp, wp, cop, xp: xs, w: taps, b, relu: false, block: 0 }.run_all::<S>(parity);
             for (i, pixel) in parity.chunks_exact(cout).enumerate() {
                 let (img, m, j) = (i / (h * w), i / w % h, i % w);
                 let at = ((img * 2 * h + 2 * m + ry) * 2 * w + 2 * j + rx) * cout;
@@ -552,6 +560,8 @@ struct Kernel<'a> {
     /// Bias `[cop]`.
     b: &'a [f32],
     relu: bool,
+    /// The first output channel this pass computes (0, or a block of a wide layer's).
+    block: usize,
 }
 
 impl Kernel<'_> {
@@ -568,6 +578,21 @@ impl Kernel<'_> {
             4 => self.run::<S, 4, 2>(y),
             5 => self.run::<S, 5, 2>(y),
             _ => self.run::<S, 6, 2>(y),
+        }
+        #[cfg(target_arch = "wasm32")]
+        if self.cop / S::LANES > MAX_VECTORS {
+            // A wide layer (whole vectors only, see `has_kernel`): blocks of 4 vectors x 2
+            // pixels, each block a pass over every pixel, with the same input runs (in cache).
+            for block in (0..self.cop).step_by(4 * S::LANES) {
+                let k = Kernel { block, ..*self };
+                match (self.cop - block) / S::LANES {
+                    1 => k.run::<S, 1, 8>(y),
+                    2 => k.run::<S, 2, 5>(y),
+                    3 => k.run::<S, 3, 3>(y),
+                    _ => k.run::<S, 4, 2>(y),
+                }
+            }
+            return;
         }
         #[cfg(target_arch = "wasm32")]
         match self.cop / S::LANES {
@@ -613,7 +638,7 @@ impl Kernel<'_> {
         let mut acc = [[S::splat(0.0); NV]; PB];
         for a in acc.iter_mut() {
             for (v, lane) in a.iter_mut().enumerate() {
-                *lane = S::load(self.b.as_ptr().add(v * S::LANES));
+                *lane = S::load(self.b.as_ptr().add(self.block + v * S::LANES));
             }
         }
         for ky in 0..kernel {
@@ -621,7 +646,7 @@ impl Kernel<'_> {
             // ox + p starts p * C_in further on. Bounds: the last pixel's run ends at
             // ((n * hp + oy + ky) * wp + ox + PB - 1 + KW) * C_in <= xp.len().
             let x0 = self.xp.as_ptr().add(((n * self.hp + oy + ky) * self.wp + ox) * cin);
-            let w0 = self.w.as_ptr().add(ky * run * cop);
+            let w0 = self.w.as_ptr().add(ky * run * cop + self.block);
             for j in 0..run {
                 let wr = w0.add(j * cop);
                 let mut wv = [S::splat(0.0); NV];
@@ -637,17 +662,20 @@ impl Kernel<'_> {
             }
         }
         let cout = self.s.cout;
+        // The channels this pass writes: `NV` whole vectors from `block`, past `cout` only
+        // for the last block of a layer whose channels are not whole vectors.
+        let width = (NV * S::LANES).min(cout - self.block);
         for (p, a) in acc.iter().enumerate() {
-            let at = (first + p) * cout;
+            let at = (first + p) * cout + self.block;
             let mut staging = [0.0f32; MAX_VECTORS * 8];
-            let direct = at + cop <= y.len();
+            let direct = at + NV * S::LANES <= y.len();
             let dst = if direct { y.as_mut_ptr().add(at) } else { staging.as_mut_ptr() };
             for (v, &lane) in a.iter().enumerate() {
                 let lane = if self.relu { S::relu(lane) } else { lane };
                 S::store(dst.add(v * S::LANES), lane);
             }
             if !direct {
-                y[at..at + cout].copy_from_slice(&staging[..cout]);
+                y[at..at + width].copy_from_slice(&staging[..width]);
             }
         }
     }
