@@ -581,7 +581,7 @@ impl Kernel<'_> {
         }
         #[cfg(target_arch = "wasm32")]
         if self.cop / S::LANES > MAX_VECTORS {
-            // A wide layer (whole vectors only, see `has_kernel`): blocks of 4 vectors x 2
+            // A wide layer (whole vectors only, see `takes_blocked`): blocks of 4 vectors x 2
             // pixels, each block a pass over every pixel, with the same input runs (in cache).
             for block in (0..self.cop).step_by(4 * S::LANES) {
                 let k = Kernel { block, ..*self };
