@@ -178,6 +178,96 @@ fn takes_blocked(cout: usize, lanes: usize) -> bool {
     cfg!(target_arch = "wasm32") && cout.is_multiple_of(lanes) && cout / lanes > MAX_VECTORS && cout <= 160
 }
 
+/// One kernel call, compiled for whichever SIMD [`dispatch`] picks.
+trait SimdRun {
+    /// # Safety
+    /// `S`'s instructions exist on this machine, and the operands' lengths suit the kernel.
+    unsafe fn run<S: Simd>(self);
+}
+
+/// Runs `op` with this build's SIMD, inside a function compiled with that SIMD's target
+/// features so that the kernel inlines its instructions: AVX2 + FMA natively, simd128 in
+/// wasm, relaxed SIMD in the `relaxed-simd` build.
+///
+/// # Safety
+/// Natively, the CPU has AVX2 and FMA ([`lanes`] is `Some`); the `relaxed-simd` build runs
+/// only where relaxed SIMD validates (the page checks before it loads it); `op`'s operands
+/// have the lengths its kernel needs.
+#[inline(always)]
+unsafe fn dispatch(op: impl SimdRun) {
+    #[cfg(target_arch = "x86_64")]
+    dispatch_avx2(op);
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128", not(feature = "relaxed-simd")))]
+    op.run::<Wasm128>();
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128", feature = "relaxed-simd"))]
+    dispatch_relaxed(op);
+    #[cfg(not(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128"))))]
+    drop(op);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn dispatch_avx2(op: impl SimdRun) {
+    op.run::<Avx2>()
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128", feature = "relaxed-simd"))]
+#[target_feature(enable = "simd128,relaxed-simd")]
+unsafe fn dispatch_relaxed(op: impl SimdRun) {
+    op.run::<WasmRelaxed>()
+}
+
+/// [`conv`]'s operands.
+struct ConvRun<'a> {
+    s: Shape,
+    x: &'a [f32],
+    weight: &'a [f32],
+    bias: &'a [f32],
+    y: &'a mut [f32],
+    relu: bool,
+    scratch: &'a mut Vec<f32>,
+}
+
+impl SimdRun for ConvRun<'_> {
+    #[inline(always)]
+    unsafe fn run<S: Simd>(self) {
+        conv_with::<S>(self.s, self.x, self.weight, self.bias, self.y, self.relu, self.scratch)
+    }
+}
+
+/// [`transposed_k4s2p1`]'s operands.
+struct TransposedRun<'a> {
+    s: Shape,
+    x: &'a [f32],
+    weight: &'a [f32],
+    bias: &'a [f32],
+    y: &'a mut [f32],
+    scratch: &'a mut Vec<f32>,
+}
+
+impl SimdRun for TransposedRun<'_> {
+    #[inline(always)]
+    unsafe fn run<S: Simd>(self) {
+        transposed_with::<S>(self.s, self.x, self.weight, self.bias, self.y, self.scratch)
+    }
+}
+
+/// [`weight_grad`]'s operands.
+struct GradRun<'a> {
+    s: Shape,
+    x: &'a [f32],
+    dy: &'a [f32],
+    dw: &'a mut [f32],
+    scratch: &'a mut Vec<f32>,
+}
+
+impl SimdRun for GradRun<'_> {
+    #[inline(always)]
+    unsafe fn run<S: Simd>(self) {
+        weight_grad_with::<S>(self.s, self.x, self.dy, self.dw, self.scratch)
+    }
+}
+
 /// `y = conv(x, weight) + bias`, then ReLU if `relu`, if this machine has a kernel for the
 /// shape ([`takes`]); returns `false` (and leaves `y` alone) otherwise.
 ///
@@ -192,35 +282,10 @@ pub(crate) fn conv(s: Shape, x: &[f32], weight: &[f32], bias: &[f32], y: &mut [f
     assert_eq!(weight.len(), s.kernel * s.kernel * s.cin * s.cout, "direct conv weight");
     assert_eq!(bias.len(), s.cout, "direct conv bias");
     assert_eq!(y.len(), s.n * s.oh() * s.ow() * s.cout, "direct conv output");
-    #[cfg(target_arch = "x86_64")]
-    {
-        // SAFETY: `takes` saw AVX2 and FMA on this CPU; the lengths were checked above.
-        unsafe { conv_avx2(s, x, weight, bias, y, relu, scratch) };
-    }
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128", not(feature = "relaxed-simd")))]
-    {
-        // SAFETY: simd128 is enabled at compile time; the lengths were checked above.
-        unsafe { conv_with::<Wasm128>(s, x, weight, bias, y, relu, scratch) };
-    }
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128", feature = "relaxed-simd"))]
-    {
-        // SAFETY: this build runs only where relaxed SIMD validates (the page checks before
-        // it loads it); the lengths were checked above.
-        unsafe { conv_relaxed(s, x, weight, bias, y, relu, scratch) };
-    }
+    // SAFETY: the check above saw this machine's SIMD (natively AVX2 and FMA); the
+    // lengths were checked above.
+    unsafe { dispatch(ConvRun { s, x, weight, bias, y, relu, scratch }) };
     true
-}
-
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128", feature = "relaxed-simd"))]
-#[target_feature(enable = "simd128,relaxed-simd")]
-unsafe fn conv_relaxed(s: Shape, x: &[f32], weight: &[f32], bias: &[f32], y: &mut [f32], relu: bool, scratch: &mut Vec<f32>) {
-    conv_with::<WasmRelaxed>(s, x, weight, bias, y, relu, scratch)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn conv_avx2(s: Shape, x: &[f32], weight: &[f32], bias: &[f32], y: &mut [f32], relu: bool, scratch: &mut Vec<f32>) {
-    conv_with::<Avx2>(s, x, weight, bias, y, relu, scratch)
 }
 
 /// Pads weights, bias and input into `scratch`, then runs the micro-kernel for the
@@ -263,34 +328,10 @@ pub(crate) fn transposed_k4s2p1(s: Shape, x: &[f32], weight: &[f32], bias: &[f32
     assert_eq!(weight.len(), s.cin * 16 * s.cout, "transposed conv weight");
     assert_eq!(bias.len(), s.cout, "transposed conv bias");
     assert_eq!(y.len(), s.n * 4 * s.h * s.w * s.cout, "transposed conv output");
-    #[cfg(target_arch = "x86_64")]
-    {
-        // SAFETY: `takes` saw AVX2 and FMA on this CPU; the lengths were checked above.
-        unsafe { transposed_avx2(s, x, weight, bias, y, scratch) };
-    }
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128", not(feature = "relaxed-simd")))]
-    {
-        // SAFETY: simd128 is enabled at compile time; the lengths were checked above.
-        unsafe { transposed_with::<Wasm128>(s, x, weight, bias, y, scratch) };
-    }
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128", feature = "relaxed-simd"))]
-    {
-        // SAFETY: as in `conv`: this build runs only where relaxed SIMD validates.
-        unsafe { transposed_relaxed(s, x, weight, bias, y, scratch) };
-    }
+    // SAFETY: the check above saw this machine's SIMD (natively AVX2 and FMA); the
+    // lengths were checked above.
+    unsafe { dispatch(TransposedRun { s, x, weight, bias, y, scratch }) };
     true
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn transposed_avx2(s: Shape, x: &[f32], weight: &[f32], bias: &[f32], y: &mut [f32], scratch: &mut Vec<f32>) {
-    transposed_with::<Avx2>(s, x, weight, bias, y, scratch)
-}
-
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128", feature = "relaxed-simd"))]
-#[target_feature(enable = "simd128,relaxed-simd")]
-unsafe fn transposed_relaxed(s: Shape, x: &[f32], weight: &[f32], bias: &[f32], y: &mut [f32], scratch: &mut Vec<f32>) {
-    transposed_with::<WasmRelaxed>(s, x, weight, bias, y, scratch)
 }
 
 /// Pads the input once, then per output parity: its 2x2 taps of the kernel, the
@@ -408,34 +449,10 @@ pub(crate) fn weight_grad(s: Shape, x: &[f32], dy: &[f32], dw: &mut [f32], scrat
     assert_eq!(x.len(), s.n * s.h * s.w * s.cin, "weight gradient input");
     assert_eq!(dy.len(), s.n * s.oh() * s.ow() * s.cout, "weight gradient dy");
     assert_eq!(dw.len(), s.kernel * s.kernel * s.cin * s.cout, "weight gradient");
-    #[cfg(target_arch = "x86_64")]
-    {
-        // SAFETY: `takes_weight_grad` saw AVX2 and FMA on this CPU; the lengths were checked above.
-        unsafe { weight_grad_avx2(s, x, dy, dw, scratch) };
-    }
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128", not(feature = "relaxed-simd")))]
-    {
-        // SAFETY: simd128 is enabled at compile time; the lengths were checked above.
-        unsafe { weight_grad_with::<Wasm128>(s, x, dy, dw, scratch) };
-    }
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128", feature = "relaxed-simd"))]
-    {
-        // SAFETY: as in `conv`: this build runs only where relaxed SIMD validates.
-        unsafe { weight_grad_relaxed(s, x, dy, dw, scratch) };
-    }
+    // SAFETY: the check above saw this machine's SIMD (natively AVX2 and FMA); the
+    // lengths were checked above.
+    unsafe { dispatch(GradRun { s, x, dy, dw, scratch }) };
     true
-}
-
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128", feature = "relaxed-simd"))]
-#[target_feature(enable = "simd128,relaxed-simd")]
-unsafe fn weight_grad_relaxed(s: Shape, x: &[f32], dy: &[f32], dw: &mut [f32], scratch: &mut Vec<f32>) {
-    weight_grad_with::<WasmRelaxed>(s, x, dy, dw, scratch)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn weight_grad_avx2(s: Shape, x: &[f32], dy: &[f32], dw: &mut [f32], scratch: &mut Vec<f32>) {
-    weight_grad_with::<Avx2>(s, x, dy, dw, scratch)
 }
 
 /// Pads the input and `dy` into `scratch`, sums into padded `[K * K * C_in, cop]` rows with
