@@ -47,3 +47,37 @@ test('engine per layer, width 10', async ({ page }) => {
   console.log(report);
   if (process.env.BENCH_OUT) require('fs').appendFileSync(process.env.BENCH_OUT, report);
 });
+
+// A visitor's first mask: each engine build compiled afresh in a new browser context, its
+// load (weights parsed, batch norm folded, an input drawn, one pass) and the passes after it, the builds interleaved run by run
+// (BENCH_FIRST=1 to run it; BENCH_RUNS runs, default 3; transposed-concat, the page's first model).
+test('engine first pass, fresh module', async ({ browser }) => {
+  test.skip(!process.env.BENCH_FIRST, 'set BENCH_FIRST=1');
+  const runs = Math.max(RUNS, 3);
+  const variant = VARIANTS.includes('transposed-concat') ? 'transposed-concat' : VARIANTS[0];
+  const times: { load: number[]; second: number[]; fifth: number[] }[] = ENGINE_WASMS.map(() => ({ load: [], second: [], fifth: [] }));
+  for (let r = 0; r < runs; r++) {
+    for (let j = 0; j < ENGINE_WASMS.length; j++) {
+      const k = (j + r) % ENGINE_WASMS.length;
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto('/tests/bench/bench.html');
+      await expect.poll(() => page.evaluate(() => (window as any).benchReady === true)).toBe(true);
+      const x = await page.evaluate((opts) => (window as any).benchFirstPass(opts),
+        { variant, height: 192, width: 256, infers: 5, engineWasm: ENGINE_WASMS[k].file });
+      times[k].load.push(x.load);
+      times[k].second.push(x.passes[0]);
+      times[k].fifth.push(x.passes[4]);
+      await context.close();
+    }
+  }
+  const med = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+  const f = (xs: number[]) => `${Math.min(...xs).toFixed(1).padStart(8)} ${med(xs).toFixed(1).padStart(7)}`;
+  const lines = [
+    `${variant}, 192x256, a fresh module per run, ${runs} runs per build, interleaved; ms min / median`,
+    `${'build'.padEnd(12)}${'load and first pass'.padStart(26)}${'second pass'.padStart(18)}${'fifth pass'.padStart(18)}`,
+    ...ENGINE_WASMS.map((e, k) => `${e.label.padEnd(12)}${' '.repeat(10)}${f(times[k].load)}  ${f(times[k].second)}  ${f(times[k].fifth)}`),
+  ];
+  console.log(lines.join('\n'));
+  if (process.env.BENCH_OUT) require('fs').appendFileSync(process.env.BENCH_OUT, lines.join('\n') + '\n');
+});

@@ -623,23 +623,36 @@ impl Kernel<'_> {
         }
     }
 
-    /// Every output row, `PB` pixels at a time, then the row's remainder one by one.
+    /// Every output row.
     #[inline(always)]
     unsafe fn run<S: Simd, const NV: usize, const PB: usize>(&self, y: &mut [f32]) {
-        let (oh, ow) = (self.s.oh(), self.s.ow());
         for n in 0..self.s.n {
-            for oy in 0..oh {
-                let row = (n * oh + oy) * ow;
-                let mut ox = 0;
-                while ox + PB <= ow {
-                    self.pixels::<S, NV, PB>(n, oy, ox, y, row + ox);
-                    ox += PB;
-                }
-                while ox < ow {
-                    self.pixels::<S, NV, 1>(n, oy, ox, y, row + ox);
-                    ox += 1;
-                }
+            for oy in 0..self.s.oh() {
+                self.row::<S, NV, PB>(n, oy, y);
             }
+        }
+    }
+
+    /// Output row `(n, oy)`, `PB` pixels at a time, then its remainder one by one.
+    ///
+    /// In wasm a function of its own, called once per row: V8 first runs a module's code
+    /// unoptimised and swaps in optimised code only at a function's next call (wasm has no
+    /// on-stack replacement), so a kernel inlined into a whole layer's loop would run a
+    /// cold page's first layers unoptimised to their end.
+    #[cfg_attr(target_arch = "wasm32", inline(never))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "relaxed-simd"), target_feature(enable = "simd128,relaxed-simd"))]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    unsafe fn row<S: Simd, const NV: usize, const PB: usize>(&self, n: usize, oy: usize, y: &mut [f32]) {
+        let ow = self.s.ow();
+        let first = (n * self.s.oh() + oy) * ow;
+        let mut ox = 0;
+        while ox + PB <= ow {
+            self.pixels::<S, NV, PB>(n, oy, ox, y, first + ox);
+            ox += PB;
+        }
+        while ox < ow {
+            self.pixels::<S, NV, 1>(n, oy, ox, y, first + ox);
+            ox += 1;
         }
     }
 
