@@ -1,6 +1,10 @@
 //! Downloads with progress, through `XMLHttpRequest` (fetch has no upload-free progress
 //! event). Each callback fires on the page's thread; `on_done` fires exactly once.
+//! [`prefetch`] starts a download before anything asks for it (the page's first files,
+//! before its first render); the first [`get_bytes`] of that URL then takes it over.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{ProgressEvent, XmlHttpRequest, XmlHttpRequestResponseType};
@@ -9,9 +13,94 @@ use yew::Callback;
 /// Bytes received so far and the total when the server sent a length.
 pub type Progress = (f64, Option<f64>);
 
-/// GETs `url`. `on_progress` fires as bytes arrive; `on_done` gets the body of a 200
-/// answer, or a message for any other status or a network error.
-pub fn get_bytes(url: &str, on_progress: Option<Callback<Progress>>, on_done: Callback<Result<Vec<u8>, String>>) {
+type Done = Callback<Result<Vec<u8>, String>>;
+
+/// A download started by [`prefetch`] that no [`get_bytes`] has taken yet.
+enum Ahead {
+    /// Under way; the callbacks of the `get_bytes` that took it, once one has.
+    Running { on_progress: Option<Callback<Progress>>, on_done: Option<Done> },
+    /// Finished before anyone asked: its result, until asked for or [`KEPT_MS`] pass.
+    Finished(Result<Vec<u8>, String>),
+}
+
+/// How long a finished download nobody asked for is kept (a page that wanted other files).
+const KEPT_MS: u32 = 30_000;
+
+thread_local! {
+    static AHEAD: RefCell<HashMap<String, Ahead>> = RefCell::new(HashMap::new());
+}
+
+/// Starts GETting `url` now, for a later [`get_bytes`] of the same URL.
+pub fn prefetch(url: &str) {
+    let key = url.to_string();
+    AHEAD.with(|a| a.borrow_mut().insert(key.clone(), Ahead::Running { on_progress: None, on_done: None }));
+    let progress_key = key.clone();
+    let on_progress = Callback::from(move |p: Progress| {
+        let taker = AHEAD.with(|a| match a.borrow().get(&progress_key) {
+            Some(Ahead::Running { on_progress, .. }) => on_progress.clone(),
+            _ => None,
+        });
+        if let Some(taker) = taker {
+            taker.emit(p);
+        }
+    });
+    let on_done = Callback::from(move |result: Result<Vec<u8>, String>| {
+        let taker = AHEAD.with(|a| {
+            let mut a = a.borrow_mut();
+            match a.remove(&key) {
+                Some(Ahead::Running { on_done: Some(on_done), .. }) => Some((on_done, result)),
+                _ => {
+                    a.insert(key.clone(), Ahead::Finished(result));
+                    let key = key.clone();
+                    gloo::timers::callback::Timeout::new(KEPT_MS, move || drop(AHEAD.with(|a| a.borrow_mut().remove(&key)))).forget();
+                    None
+                }
+            }
+        });
+        if let Some((on_done, result)) = taker {
+            on_done.emit(result);
+        }
+    });
+    get_bytes_now(url, Some(on_progress), on_done);
+}
+
+/// Whether `url` was prefetched and not taken yet: a [`get_bytes`] of it costs no new download.
+pub fn prefetched(url: &str) -> bool {
+    AHEAD.with(|a| matches!(a.borrow().get(url), Some(Ahead::Finished(_) | Ahead::Running { on_done: None, .. })))
+}
+
+/// GETs `url`, or takes over its [`prefetch`]. `on_progress` fires as bytes arrive;
+/// `on_done` gets the body of a 200 answer, or a message for any other status or a network
+/// error.
+pub fn get_bytes(url: &str, on_progress: Option<Callback<Progress>>, on_done: Done) {
+    enum Taken {
+        Finished(Result<Vec<u8>, String>),
+        Running,
+        Nothing,
+    }
+    let taken = AHEAD.with(|a| {
+        let mut a = a.borrow_mut();
+        match a.get_mut(url) {
+            Some(Ahead::Running { on_progress: p, on_done: d @ None }) => {
+                (*p, *d) = (on_progress.clone(), Some(on_done.clone()));
+                Taken::Running
+            }
+            Some(Ahead::Finished(_)) => match a.remove(url) {
+                Some(Ahead::Finished(result)) => Taken::Finished(result),
+                _ => Taken::Nothing,
+            },
+            // Not prefetched, or taken already by an earlier request: this one downloads.
+            _ => Taken::Nothing,
+        }
+    });
+    match taken {
+        Taken::Finished(result) => wasm_bindgen_futures::spawn_local(async move { on_done.emit(result) }),
+        Taken::Running => {}
+        Taken::Nothing => get_bytes_now(url, on_progress, on_done),
+    }
+}
+
+fn get_bytes_now(url: &str, on_progress: Option<Callback<Progress>>, on_done: Done) {
     if let Err(e) = start(url, on_progress, on_done.clone()) {
         on_done.emit(Err(format!("could not request {url}: {e:?}")));
     }

@@ -60,6 +60,18 @@ pub fn first(dataset: Dataset) -> &'static Sample {
     for_dataset(dataset)[0]
 }
 
+/// The sample a page of `dataset`'s models opens on: `asked` (the URL's) if offered with
+/// them, else their first.
+pub fn opening(dataset: Dataset, asked: Option<&str>) -> &'static str {
+    let offered = for_dataset(dataset);
+    offered.iter().find(|s| Some(s.id) == asked).unwrap_or(&offered[0]).id
+}
+
+/// Where sample `id`'s photo is, relative to the page.
+pub fn url(id: &str) -> String {
+    format!("samples/{id}.jpg")
+}
+
 /// Whether sample `id` is offered with `dataset`'s models.
 pub fn offered(id: &str, dataset: Dataset) -> bool {
     for_dataset(dataset).iter().any(|s| s.id == id)
@@ -94,6 +106,16 @@ pub fn out_of_domain_note(dataset: Dataset) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_opens_on_the_asked_sample_if_its_models_offer_it() {
+        assert_eq!(opening(Dataset::Camvid, Some("road")), "road");
+        assert_eq!(opening(Dataset::Camvid, Some("chelsea")), "chelsea", "out of domain, but offered");
+        assert_eq!(opening(Dataset::Camvid, Some("astronaut")), "street", "not offered: the first");
+        assert_eq!(opening(Dataset::Ccp, None), "astronaut");
+        assert_eq!(url("street"), "samples/street.jpg");
+        assert!(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("www").join(url("street")).is_file());
+    }
 
     #[test]
     fn every_dataset_offers_samples_that_suit_it_first() {

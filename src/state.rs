@@ -400,14 +400,22 @@ impl State {
         Variant::all().map(|v| (v, self.availability(v))).collect()
     }
 
-    /// The downloads the shown variant wants, in order: its own weights, then those of the
-    /// other skip modes at its upsampling (for the comparison), each with its entry; each
-    /// only once (a download leaves its trace in `weights`, failed or not).
+    /// The downloads the shown variant wants, in order: its own weights, then, once those
+    /// are loaded or failed (or it has none published), those of the other skip modes at its
+    /// upsampling (for the comparison), each with its entry; each only once (a download
+    /// leaves its trace in `weights`, failed or not). The others wait because their
+    /// downloads and checks take the page's thread, which the shown mask needs first.
     pub fn wanted_weights(&self) -> Vec<(Variant, &ManifestEntry)> {
         if self.engine_error.is_some() {
             return Vec::new();
         }
-        let order = std::iter::once(self.variant).chain(Skip::ALL.into_iter().map(|s| self.variant.with_skip(s)));
+        let shown_settled = match self.weights_of(self.variant) {
+            Some(Weights::Ready(_) | Weights::Failed(_)) => true,
+            Some(Weights::Fetching { .. } | Weights::Loading { .. }) => false,
+            None => self.entry(self.variant).is_none(),
+        };
+        let others = Skip::ALL.into_iter().map(|s| self.variant.with_skip(s)).filter(|_| shown_settled);
+        let order = std::iter::once(self.variant).chain(others);
         let mut wanted: Vec<(Variant, &ManifestEntry)> = Vec::new();
         for v in order {
             let fresh = !self.weights.contains_key(&(self.dataset, v)) && !wanted.iter().any(|(w, _)| *w == v);
@@ -1276,12 +1284,15 @@ mod tests {
         state = respond(state, Response::Crashed { message: "memory allocation of 9 bytes failed".into() }, 0.0);
         assert_eq!((state.engine_error.as_deref(), state.worker_restarts), (None, 1));
         assert_eq!(state.recovered_from.as_deref(), Some("memory allocation of 9 bytes failed"));
-        // What the dead worker was reading is read again; a download under way goes on; a
-        // failed one stays failed; the run in flight is asked again; the view is kept.
+        // What the dead worker was reading is read again (once the shown variant's download
+        // under way is in); that download goes on; a failed one stays failed; the run in
+        // flight is asked again; the view is kept.
         assert_eq!(state.weights.get(&(CAMVID, TN)), None);
         assert!(matches!(state.weights.get(&(CAMVID, TA)), Some(Weights::Fetching { .. })));
         assert!(matches!(state.weights.get(&(CAMVID, TC)), Some(Weights::Failed(_))));
-        assert_eq!(state.wanted_weights().iter().map(|(v, _)| *v).collect::<Vec<_>>(), [TN]);
+        assert!(state.wanted_weights().is_empty());
+        let settled = state.clone().reduce(Action::FetchFailed { dataset: CAMVID, variant: TA, message: "HTTP 500".into() });
+        assert_eq!(settled.wanted_weights().iter().map(|(v, _)| *v).collect::<Vec<_>>(), [TN]);
         assert_eq!(state.segments.get(&TN), None);
         assert!(!state.running());
         assert_eq!((state.selected.clone(), state.lesson), (selected, lesson));
@@ -1370,7 +1381,12 @@ mod tests {
         assert!(matches!(state.availability(TN), Availability::Unavailable(_)));
         assert!(matches!(state.weights.get(&(CAMVID, TN)), Some(Weights::Failed(_))));
         assert_eq!(state.published(Dataset::Ccp).count(), 2);
-        assert_eq!(state.wanted_weights().iter().map(|(v, _)| *v).collect::<Vec<_>>(), [TC, TA], "the variant first, then the other skips");
+        assert_eq!(state.wanted_weights().iter().map(|(v, _)| *v).collect::<Vec<_>>(), [TC], "the variant first");
+        state = state.reduce(Action::FetchDone { dataset: Dataset::Ccp, variant: TC, serial: 20 });
+        assert!(state.wanted_weights().is_empty(), "the others wait while the shown variant's weights load");
+        let model = Engine::new().segment(Dataset::Ccp, TC, &image()).unwrap().0;
+        state = respond(state, Response::Loaded { serial: 20, dataset: Dataset::Ccp, variant: TC, model }, 0.0);
+        assert_eq!(state.wanted_weights().iter().map(|(v, _)| *v).collect::<Vec<_>>(), [TA], "then the other skips");
         assert_eq!(state.published_summary(Dataset::Ccp), "2 trained variants; best test mIoU 30.0% (transposed-concat)", "ties: the last");
         // No manifest at all: everything runs with random weights.
         let missing = Rc::new(State::default()).reduce(Action::CatalogLoaded(Err("HTTP 404".into())));

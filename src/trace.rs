@@ -240,7 +240,9 @@ impl WarmUp {
             upsample: skipscope_engine::Upsample::Transposed,
             skip: skipscope_engine::Skip::Concat,
         };
-        let mut model = Model::<f32>::new(config, RANDOM_SEED).ok()?;
+        // Zero weights: the same code runs as for trained ones, without the random draws
+        // (slow in a cold module) that building a random model takes.
+        let mut model = Model::<f32>::zeroed(config).ok()?;
         model.fold_batch_norm();
         let (h, w) = WARM_UP_SIZE;
         let rgb = (0..h * w * 3).map(|i| (i * 7 % 251) as u8).collect();

@@ -11,12 +11,13 @@ thread_local! {
     /// The page's bridge, for [`report_panic`]: recorded when the page connects.
     static PAGE: RefCell<Option<(WorkerScope<EngineWorker>, HandlerId)>> = const { RefCell::new(None) };
     static REPORTED: Cell<bool> = const { Cell::new(false) };
-    /// Whether a request came: the warm-up stops.
+    /// Whether a request to run a model came: the warm-up stops.
     static REQUESTED: Cell<bool> = const { Cell::new(false) };
 }
 
-/// One step of the warm-up in its own task, then the next, until done or a request came
-/// (the real work then optimises the code anyway; a step is one small pass).
+/// One step of the warm-up in its own task, then the next, until done or a request to run
+/// a model came (a step is one small pass; weights loads, which the page sends first, are
+/// handled between steps).
 fn warm_up_step(warm: Rc<RefCell<WarmUp>>) {
     gloo::timers::callback::Timeout::new(0, move || {
         if REQUESTED.with(Cell::get) {
@@ -95,7 +96,9 @@ impl Worker for EngineWorker {
     /// Requests are handled one at a time, in order; each answer is posted as soon as it
     /// exists (a trace posts every stage while the next is computed).
     fn received(&mut self, scope: &WorkerScope<Self>, msg: Self::Input, id: HandlerId) {
-        REQUESTED.with(|r| r.set(true));
+        if !matches!(msg, Request::Load { .. }) {
+            REQUESTED.with(|r| r.set(true));
+        }
         crate::mark(&format!("worker: received {}", msg.label()));
         self.engine.handle(msg, &crate::now_ms, &mut |r| {
             let label = r.label();

@@ -71,7 +71,7 @@ impl Pictures {
     /// Shows the built-in sample `id`.
     pub fn sample(&self, id: String, to: Fit) {
         let serial = self.request(id.clone(), Some(id.clone()), false);
-        let url = format!("samples/{id}.jpg");
+        let url = samples::url(&id);
         let this = self.clone();
         let done = Callback::from(move |r: Result<Vec<u8>, String>| {
             match r.and_then(|b| {
@@ -98,8 +98,7 @@ pub fn use_picture(state: &UseReducerHandle<State>, serials: &Serials, first_sam
     let sources = use_mut_ref(BTreeMap::new);
     let pictures = Pictures { dispatcher: state.dispatcher(), serials: serials.clone(), sources };
     {
-        let offered = samples::for_dataset(state.dataset);
-        let id = first_sample.filter(|s| offered.iter().any(|o| o.id == s)).unwrap_or_else(|| offered[0].id.to_string());
+        let id = samples::opening(state.dataset, first_sample.as_deref()).to_string();
         let (pictures, to) = (pictures.clone(), state.fit());
         use_effect_with((), move |_| pictures.sample(id, to));
     }

@@ -1,7 +1,8 @@
 //! The manifest (on mount), then the weights the shown variant wants (its own, then the
 //! other skip modes at its upsampling, each once), handed to the worker. Weights come from
-//! Cache Storage when a verified copy is kept there ([`crate::offline`]), else from the
-//! network; either way they are taken only if their length and SHA-256 are the manifest's
+//! their download if `bin/app.rs` started it before the first render ([`fetch::prefetch`]),
+//! else from Cache Storage when a verified copy is kept there ([`crate::offline`]), else
+//! from the network; either way they are taken only if their length and SHA-256 are the manifest's
 //! (a damaged kept copy is forgotten and downloaded again; a damaged download fails with the
 //! reason, and [`Action::RetryWeights`] asks for it again). Downloads that verify are kept.
 
@@ -68,7 +69,7 @@ pub fn use_weights(state: &UseReducerHandle<State>, worker: &WorkerHandle) {
                 crate::mark("page: manifest fetched");
                 d.dispatch(Action::CatalogLoaded(r.and_then(|b| manifest::parse(&b))))
             });
-            fetch::get_bytes("models/manifest.json", None, done);
+            fetch::get_bytes(manifest::URL, None, done);
         });
     }
     // Once a download starts, the state lists it, so the next render wants one fewer.
@@ -84,7 +85,9 @@ pub fn use_weights(state: &UseReducerHandle<State>, worker: &WorkerHandle) {
             wasm_bindgen_futures::spawn_local(async move {
                 let url = format!("models/{}", entry.file);
                 crate::mark(&format!("page: weights {variant} wanted"));
-                let kept = offline::get(&url).await;
+                // A prefetched download is on its way already: no need to look for a kept
+                // copy (opening Cache Storage on a cold page takes tens of milliseconds).
+                let kept = if fetch::prefetched(&url) { None } else { offline::get(&url).await };
                 let good = match &kept {
                     Some(bytes) => offline::verify(&entry, bytes).await.is_ok(),
                     None => false,

@@ -57,11 +57,16 @@ pub struct WorkerHandle {
     pub serials: Serials,
 }
 
-/// The trace worker is started with the first whole trace or segmentation (so that it does
-/// not compete with the mask worker's start on a cold page); until then the weights loads
-/// sent are kept for it.
+/// The trace worker is started once the mask worker has answered the mask of the first
+/// whole trace, or with a segmentation asked before that (so that its start, its warm-up
+/// and its loads do not compete with the first mask on a cold page, two cores); until then
+/// whole traces go whole to the mask worker and the weights loads sent are kept for it.
 enum TraceWorker {
-    NotYet(Vec<Request>),
+    /// The loads kept for it, and the serial of the first whole trace sent meanwhile.
+    NotYet {
+        loads: Vec<Request>,
+        after: Option<u32>,
+    },
     Running(Bridge),
 }
 
@@ -113,9 +118,9 @@ impl WorkerHandle {
     /// Sends `request` where it is computed: a weights load to both workers (each answers;
     /// the state takes the first answer under the serial), a segmentation to the trace
     /// worker, a whole trace as its mask to the mask worker and its stages to the trace
-    /// worker once that mask is in (the first trace whole to the mask worker, which the
-    /// trace worker then joins; a segmentation starts the trace worker too and runs there;
-    /// before either, everything goes to the mask worker). Each
+    /// worker once that mask is in (until the mask worker has answered a first mask, whole
+    /// traces go whole to the mask worker, and the trace worker starts with that answer; a
+    /// segmentation before it starts the trace worker too and runs there). Each
     /// worker answers its requests in the order sent, so a model is loaded in both before
     /// either is asked to run it.
     pub fn send(&self, request: Request) {
@@ -130,7 +135,7 @@ impl WorkerHandle {
         }
         let Routing { trace, held, .. } = &mut *routing;
         match (request, &mut *trace) {
-            (request @ Request::Load { .. }, TraceWorker::NotYet(loads)) => {
+            (request @ Request::Load { .. }, TraceWorker::NotYet { loads, .. }) => {
                 loads.push(request.clone());
                 self.mask.borrow().send(request);
             }
@@ -138,13 +143,13 @@ impl WorkerHandle {
                 t.send(request.clone());
                 self.mask.borrow().send(request);
             }
-            (request @ Request::Trace { part: TracePart::Whole, .. }, TraceWorker::NotYet(loads)) => {
+            (request @ Request::Trace { part: TracePart::Whole, .. }, TraceWorker::NotYet { after, .. }) => {
+                after.get_or_insert(request.serial());
                 self.mask.borrow().send(request);
-                *trace = TraceWorker::Running(Self::start_trace_worker(&*self.spawn, loads));
             }
             // A segmentation before any whole trace (the camera side by side after a
             // restart): the trace worker starts with it, so it is computed there.
-            (request @ Request::Segment { .. }, TraceWorker::NotYet(loads)) => {
+            (request @ Request::Segment { .. }, TraceWorker::NotYet { loads, .. }) => {
                 let worker = Self::start_trace_worker(&*self.spawn, loads);
                 worker.send(request);
                 *trace = TraceWorker::Running(worker);
@@ -159,7 +164,7 @@ impl WorkerHandle {
     }
 
     /// A new trace worker, sent the weights loads kept for it.
-    fn start_trace_worker(spawn: &dyn Fn() -> Bridge, loads: &mut Vec<Request>) -> Bridge {
+    pub(crate) fn start_trace_worker(spawn: &dyn Fn() -> Bridge, loads: &mut Vec<Request>) -> Bridge {
         let worker = spawn();
         for load in loads.drain(..) {
             worker.send(load);
@@ -175,7 +180,7 @@ impl WorkerHandle {
         let fresh = (self.spawn_mask)();
         drop(self.mask.replace(fresh));
         let mut routing = self.routing.borrow_mut();
-        routing.trace = TraceWorker::NotYet(Vec::new());
+        routing.trace = TraceWorker::NotYet { loads: Vec::new(), after: None };
         routing.held.clear();
         routing.loads_held.clear();
         routing.busy.clear();
@@ -193,7 +198,7 @@ impl WorkerHandle {
         crate::mark(&format!("page: send in the background {}", request.label()));
         let mut routing = self.routing.borrow_mut();
         match &mut routing.trace {
-            TraceWorker::NotYet(loads) => loads.push(request.clone()),
+            TraceWorker::NotYet { loads, .. } => loads.push(request.clone()),
             TraceWorker::Running(t) => t.send(request.clone()),
         }
         routing.loads_held.push(request);
@@ -250,14 +255,19 @@ pub fn start_mask_worker_early() {
     EARLY.with(|early| *early.borrow_mut() = Some((bridge, sink)));
 }
 
-/// Starts the mask worker once (the trace worker with the first trace or segmentation), or
+/// Starts the mask worker once (the trace worker after the first mask, or with a
+/// segmentation before it), or
 /// takes the one started early; their answers become [`Action::Response`]s stamped with the time they
 /// arrived.
 #[hook]
 pub fn use_worker(dispatcher: UseReducerDispatcher<State>) -> WorkerHandle {
     let handle = use_memo((), move |_| {
-        let routing =
-            Rc::new(RefCell::new(Routing { trace: TraceWorker::NotYet(Vec::new()), held: VecDeque::new(), loads_held: Vec::new(), busy: Vec::new() }));
+        let routing = Rc::new(RefCell::new(Routing {
+            trace: TraceWorker::NotYet { loads: Vec::new(), after: None },
+            held: VecDeque::new(),
+            loads_held: Vec::new(),
+            busy: Vec::new(),
+        }));
         let answer = {
             let dispatcher = dispatcher.clone();
             move |response: Response| {
@@ -267,11 +277,23 @@ pub fn use_worker(dispatcher: UseReducerDispatcher<State>) -> WorkerHandle {
         };
         // The mask worker's bridge, for its own callback (which releases held loads to it).
         let mask_cell: MaskCell = Rc::new(RefCell::new(None));
+        let spawn: Rc<dyn Fn() -> Bridge> = {
+            let answer = answer.clone();
+            Rc::new(move || EngineWorker::spawner().callback(answer.clone()).spawn(worker_path()))
+        };
         let on_mask: Rc<dyn Fn(Response)> = {
-            let (routing, answer, mask_cell) = (routing.clone(), answer.clone(), mask_cell.clone());
+            let (routing, answer, mask_cell, spawn) = (routing.clone(), answer.clone(), mask_cell.clone(), spawn.clone());
             Rc::new(move |response| {
                 if let Response::Mask { serial, .. } | Response::Failed { serial, .. } = &response {
-                    routing.borrow_mut().release(*serial);
+                    let mut routing = routing.borrow_mut();
+                    // The first whole trace's mask is in: the trace worker starts now,
+                    // not while the mask worker computes it (two cores).
+                    if let TraceWorker::NotYet { loads, after: Some(first) } = &mut routing.trace {
+                        if serial >= first {
+                            routing.trace = TraceWorker::Running(WorkerHandle::start_trace_worker(&*spawn, loads));
+                        }
+                    }
+                    routing.release(*serial);
                 }
                 let done = match &response {
                     Response::Loaded { serial, .. } | Response::LoadFailed { serial, .. } | Response::Mask { serial, .. } | Response::Failed { serial, .. } => {
@@ -301,7 +323,6 @@ pub fn use_worker(dispatcher: UseReducerDispatcher<State>) -> WorkerHandle {
                 EngineWorker::spawner().callback(move |response| on_mask(response)).spawn(worker_path())
             })
         };
-        let spawn = Rc::new(move || EngineWorker::spawner().callback(answer.clone()).spawn(worker_path()));
         let early = EARLY.with(|early| early.borrow_mut().take());
         let first = match early {
             Some((bridge, sink)) => {
