@@ -170,6 +170,17 @@ pub(crate) fn takes(cout: usize) -> bool {
     lanes().is_some_and(|l| has_kernel(cout.div_ceil(l)) || takes_blocked(cout, l))
 }
 
+/// Whether a wasm layer of `nv` output vectors runs in blocks of 4 vectors x 2 pixels
+/// ([`Kernel::run_all`]) rather than all its vectors x 1 pixel: 5 or 6 vectors (20-24
+/// channels: one weight load then fed 1 pixel only; blocked, the width-10 models' 20-channel
+/// layers ran 1.2-1.6x faster, their 40-channel ones slower, per-layer test in Chromium),
+/// or more than [`MAX_VECTORS`] ([`takes_blocked`]). Whole vectors only (`whole`): a block's
+/// last pixel must not spill into the next pixel's channels, written by an earlier block.
+#[cfg(target_arch = "wasm32")]
+fn blocked_in_wasm(nv: usize, whole: bool) -> bool {
+    whole && (matches!(nv, 5 | 6) || nv > MAX_VECTORS)
+}
+
 /// Whether a wide layer runs in blocks of 4 output vectors x 2 pixels ([`Kernel::run_all`]):
 /// in wasm, whole vectors of more than [`MAX_VECTORS`], up to 160 channels (the CamVid
 /// models' 80- and 160-channel layers: about 1.1x faster whole models than the GEMM there,
@@ -597,9 +608,9 @@ impl Kernel<'_> {
             _ => self.run::<S, 6, 2>(y),
         }
         #[cfg(target_arch = "wasm32")]
-        if self.cop / S::LANES > MAX_VECTORS {
-            // A wide layer (whole vectors only, see `takes_blocked`): blocks of 4 vectors x 2
-            // pixels, each block a pass over every pixel, with the same input runs (in cache).
+        if blocked_in_wasm(self.cop / S::LANES, self.s.cout.is_multiple_of(S::LANES)) {
+            // Blocks of 4 vectors x 2 pixels, each block a pass over every pixel, with the
+            // same input runs (in cache).
             for block in (0..self.cop).step_by(4 * S::LANES) {
                 let k = Kernel { block, ..*self };
                 match (self.cop - block) / S::LANES {
