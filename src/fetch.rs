@@ -64,9 +64,10 @@ pub fn prefetch(url: &str) {
     get_bytes_now(url, Some(on_progress), on_done);
 }
 
-/// Whether `url` was prefetched and not taken yet: a [`get_bytes`] of it costs no new download.
+/// Whether `url` was prefetched, not taken yet and not failed: a [`get_bytes`] of it costs
+/// no new download (it may still fail if it is under way).
 pub fn prefetched(url: &str) -> bool {
-    AHEAD.with(|a| matches!(a.borrow().get(url), Some(Ahead::Finished(_) | Ahead::Running { on_done: None, .. })))
+    AHEAD.with(|a| matches!(a.borrow().get(url), Some(Ahead::Finished(Ok(_)) | Ahead::Running { on_done: None, .. })))
 }
 
 /// GETs `url`, or takes over its [`prefetch`]. `on_progress` fires as bytes arrive;

@@ -77,7 +77,8 @@ impl Worker for EngineWorker {
 
     fn create(_scope: &WorkerScope<Self>) -> Self {
         // While the page fetches and verifies the first weights, V8 optimises the engine's
-        // code on a small pass, a step per task; the first request stops it.
+        // code on a small pass, a step per task; the first request that runs a model
+        // stops it.
         crate::mark("worker: warm-up");
         warm_up_step(Rc::new(RefCell::new(WarmUp::default())));
         Self { engine: Engine::new() }

@@ -28,7 +28,18 @@ fn hand_over(d: &UseReducerDispatcher<State>, worker: &WorkerHandle, dataset: Da
     }
 }
 
-fn download(d: UseReducerDispatcher<State>, worker: WorkerHandle, dataset: Dataset, variant: Variant, shown: bool, entry: ManifestEntry) {
+/// Downloads `entry`'s weights, verifies them and hands them over; a download that fails
+/// fails the weights, unless `kept_copy_unchecked` (its Cache Storage lookup was skipped
+/// for a prefetch) and a verified copy is kept there (a page opened offline).
+fn download(
+    d: UseReducerDispatcher<State>,
+    worker: WorkerHandle,
+    dataset: Dataset,
+    variant: Variant,
+    shown: bool,
+    entry: ManifestEntry,
+    kept_copy_unchecked: bool,
+) {
     let url = format!("models/{}", entry.file);
     d.dispatch(Action::FetchProgress { dataset, variant, loaded: 0.0, total: Some(entry.bytes as f64) });
     let progress = {
@@ -53,11 +64,23 @@ fn download(d: UseReducerDispatcher<State>, worker: WorkerHandle, dataset: Datas
                     wasm_bindgen_futures::spawn_local(async move { offline::put(&url, &kept).await });
                     hand_over(&d, &worker, dataset, variant, shown, bytes);
                 }
-                Err(message) => d.dispatch(Action::FetchFailed { dataset, variant, message }),
+                Err(message) => {
+                    let kept = if kept_copy_unchecked { kept_copy(&url, &entry).await } else { None };
+                    match kept {
+                        Some(bytes) => hand_over(&d, &worker, dataset, variant, shown, bytes),
+                        None => d.dispatch(Action::FetchFailed { dataset, variant, message }),
+                    }
+                }
             }
         });
     });
     fetch::get_bytes(&url, Some(progress), done);
+}
+
+/// The copy of `url` kept in Cache Storage, if it verifies against `entry`.
+async fn kept_copy(url: &str, entry: &ManifestEntry) -> Option<Vec<u8>> {
+    let bytes = offline::get(url).await?;
+    offline::verify(entry, &bytes).await.ok().map(|()| bytes)
 }
 
 #[hook]
@@ -85,9 +108,11 @@ pub fn use_weights(state: &UseReducerHandle<State>, worker: &WorkerHandle) {
             wasm_bindgen_futures::spawn_local(async move {
                 let url = format!("models/{}", entry.file);
                 crate::mark(&format!("page: weights {variant} wanted"));
-                // A prefetched download is on its way already: no need to look for a kept
-                // copy (opening Cache Storage on a cold page takes tens of milliseconds).
-                let kept = if fetch::prefetched(&url) { None } else { offline::get(&url).await };
+                // A prefetched download is on its way already: its kept copy is looked for
+                // only if it fails (opening Cache Storage on a cold page takes tens of
+                // milliseconds).
+                let prefetched = fetch::prefetched(&url);
+                let kept = if prefetched { None } else { offline::get(&url).await };
                 let good = match &kept {
                     Some(bytes) => offline::verify(&entry, bytes).await.is_ok(),
                     None => false,
@@ -98,7 +123,7 @@ pub fn use_weights(state: &UseReducerHandle<State>, worker: &WorkerHandle) {
                         if kept.is_some() {
                             offline::delete(&url).await;
                         }
-                        download(d, worker, dataset, variant, shown, entry);
+                        download(d, worker, dataset, variant, shown, entry, prefetched);
                     }
                 }
             });

@@ -4,7 +4,9 @@
 //! computes the traced pass whose stages stream in, and the comparison's masks (asked for
 //! once the shown trace is done). A trace is sent to both, one half each under one serial
 //! ([`TracePart`]), the stages once the mask is in, so the mask worker is free for the
-//! next toggle while the stages and the comparison are computed. Both get every weights
+//! next toggle while the stages and the comparison are computed; until the first whole
+//! trace's mask is in, the trace worker has not started and traces go whole to the mask
+//! worker. Both get every weights
 //! file. After a crash both are replaced ([`WorkerHandle::restart`], driven by
 //! `use_recovery`).
 
@@ -147,8 +149,8 @@ impl WorkerHandle {
                 after.get_or_insert(request.serial());
                 self.mask.borrow().send(request);
             }
-            // A segmentation before any whole trace (the camera side by side after a
-            // restart): the trace worker starts with it, so it is computed there.
+            // A segmentation before the first whole trace's mask (the camera side by side
+            // after a restart): the trace worker starts with it, so it is computed there.
             (request @ Request::Segment { .. }, TraceWorker::NotYet { loads, .. }) => {
                 let worker = Self::start_trace_worker(&*self.spawn, loads);
                 worker.send(request);
@@ -175,7 +177,7 @@ impl WorkerHandle {
     /// Replaces both workers by new ones: the one that crashed closed itself, and the
     /// other's models belong to the state the page has forgotten (it sends the weights and
     /// the runs again). Dropping the last bridge of the other makes it close. The trace
-    /// worker starts again with the next trace.
+    /// worker starts again after the next whole trace's mask, or with a segmentation.
     pub fn restart(&self) {
         let fresh = (self.spawn_mask)();
         drop(self.mask.replace(fresh));

@@ -116,6 +116,26 @@ test.describe('offline', () => {
     await page.screenshot({ path: path.join(ART, 'offline.png'), fullPage: true });
     await context.setOffline(false);
   });
+
+  test('offline, the default model comes from its kept copy when its prefetch fails', async ({ page, context }) => {
+    // bin/app.rs prefetches the default weights before the first render; the service
+    // worker does not serve weights, so offline that download fails and use_weights must
+    // fall back to the copy kept in Cache Storage.
+    await page.goto('index.html');
+    await expect(page.locator('.banner .trained')).toContainText('Trained model transposed-concat');
+    await waitForMask(page);
+    await page.evaluate(() => navigator.serviceWorker.ready);
+    await expect.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+    await expect.poll(() => page.evaluate(async () => !!(await (await caches.open('skipscope-v1')).match('models/camvid-transposed-concat.safetensors')))).toBe(true);
+    await context.setOffline(true);
+    // Offline, Chromium may still answer from its HTTP cache: every weights download fails.
+    await context.route('**/*.safetensors', (route) => route.abort('internetdisconnected'));
+    await page.reload();
+    await expect(page.locator('.banner .trained')).toContainText('Trained model transposed-concat');
+    await waitForMask(page);
+    await expect(page.locator('.retry-line')).toHaveCount(0);
+    await context.setOffline(false);
+  });
 });
 
 /** Sends the mask worker (the first of the two the page runs once a trace was sent) a
