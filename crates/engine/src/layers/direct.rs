@@ -608,6 +608,15 @@ impl Kernel<'_> {
             _ => self.run::<S, 6, 2>(y),
         }
         #[cfg(target_arch = "wasm32")]
+        if self.cop / S::LANES == 10 && self.s.cout.is_multiple_of(S::LANES) {
+            // 40 channels: two blocks of 5 vectors x 2 pixels (the 10 x 1 kernel streams
+            // all the weights, more than L1 holds, for every pixel).
+            for block in [0, 5 * S::LANES] {
+                Kernel { block, ..*self }.run::<S, 5, 2>(y);
+            }
+            return;
+        }
+        #[cfg(target_arch = "wasm32")]
         if blocked_in_wasm(self.cop / S::LANES, self.s.cout.is_multiple_of(S::LANES)) {
             // Blocks of 4 vectors x 2 pixels, each block a pass over every pixel, with the
             // same input runs (in cache).
