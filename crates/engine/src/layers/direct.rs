@@ -173,9 +173,10 @@ pub(crate) fn takes(cout: usize) -> bool {
 /// Whether a wasm layer of `nv` output vectors runs in blocks of 4 vectors x 2 pixels
 /// ([`Kernel::run_all`]) rather than all its vectors x 1 pixel: 5 or 6 vectors (20-24
 /// channels: one weight load then fed 1 pixel only; blocked, the width-10 models' 20-channel
-/// layers ran 1.2-1.6x faster, their 40-channel ones slower, per-layer test in Chromium),
-/// or more than [`MAX_VECTORS`] ([`takes_blocked`]). Whole vectors only (`whole`): a block's
-/// last pixel must not spill into the next pixel's channels, written by an earlier block.
+/// layers ran 1.2-1.6x faster, per-layer test in Chromium), or more than [`MAX_VECTORS`]
+/// ([`takes_blocked`]). (10 vectors, 40 channels, run as two blocks of 5 x 2 instead; 4-vector
+/// blocks were slower there.) Whole vectors only (`whole`): a block's last pixel must not
+/// spill into the next pixel's channels, written by an earlier block.
 #[cfg(target_arch = "wasm32")]
 fn blocked_in_wasm(nv: usize, whole: bool) -> bool {
     whole && (matches!(nv, 5 | 6) || nv > MAX_VECTORS)
