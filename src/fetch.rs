@@ -81,17 +81,18 @@ pub fn get_bytes(url: &str, on_progress: Option<Callback<Progress>>, on_done: Do
     }
     let taken = AHEAD.with(|a| {
         let mut a = a.borrow_mut();
-        match a.get_mut(url) {
-            Some(Ahead::Running { on_progress: p, on_done: d @ None }) => {
-                (*p, *d) = (on_progress.clone(), Some(on_done.clone()));
+        match a.remove(url) {
+            Some(Ahead::Finished(result)) => Taken::Finished(result),
+            Some(Ahead::Running { on_done: None, .. }) => {
+                a.insert(url.to_string(), Ahead::Running { on_progress: on_progress.clone(), on_done: Some(on_done.clone()) });
                 Taken::Running
             }
-            Some(Ahead::Finished(_)) => match a.remove(url) {
-                Some(Ahead::Finished(result)) => Taken::Finished(result),
-                _ => Taken::Nothing,
-            },
-            // Not prefetched, or taken already by an earlier request: this one downloads.
-            _ => Taken::Nothing,
+            // Taken already by an earlier request: it stays theirs, and this one downloads.
+            Some(taken) => {
+                a.insert(url.to_string(), taken);
+                Taken::Nothing
+            }
+            None => Taken::Nothing,
         }
     });
     match taken {

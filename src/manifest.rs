@@ -11,6 +11,11 @@ pub const URL: &str = "models/manifest.json";
 /// prefetched by `bin/app.rs`; both tested against the published manifest).
 pub const DEFAULT_WEIGHTS_URL: &str = "models/camvid-transposed-concat.safetensors";
 
+/// Where the page downloads `entry`'s weights file (next to the manifest).
+pub fn weights_url(entry: &ManifestEntry) -> String {
+    format!("models/{}", entry.file)
+}
+
 /// Parses the manifest; an unknown format version is an error.
 pub fn parse(bytes: &[u8]) -> Result<Manifest, String> {
     Manifest::parse(bytes).map_err(|e| format!("models/manifest.json: {e}"))
@@ -30,8 +35,7 @@ mod tests {
             .iter()
             .find(|e| e.dataset == DEFAULT_DATASET && e.upsample == DEFAULT_VARIANT.upsample && e.skip == DEFAULT_VARIANT.skip)
             .expect("the default variant is published");
-        // use_weights downloads `models/{file}`.
-        assert_eq!(format!("models/{}", default.file), DEFAULT_WEIGHTS_URL);
+        assert_eq!(weights_url(default), DEFAULT_WEIGHTS_URL);
         let index = std::fs::read_to_string(root.join("index.html")).unwrap();
         for url in [URL, DEFAULT_WEIGHTS_URL] {
             assert!(index.contains(&format!(r#"<link rel="preload" href="{url}" as="fetch""#)), "index.html preloads {url}");

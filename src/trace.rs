@@ -190,12 +190,12 @@ impl Engine {
 pub const WARM_UP_SIZE: (usize, usize) = (32, 48);
 
 /// Runs the code of a mask on a small picture through a throw-away zero-weights model of
-/// the published architecture (CamVid's transposed-concat, the page's first model), so that the
-/// browser compiles the engine's hot functions to optimised code (V8 starts every wasm
+/// the published architecture (CamVid's transposed-concat, the page's first model), so that
+/// the browser compiles the engine's hot functions to optimised code (V8 starts every wasm
 /// function in its baseline compiler and optimises it once it has run a while, in the
-/// background) before the first real request. In steps ([`WarmUp::step`]), so that a worker
-/// can take a request between two steps, and stop it once a request runs a model. Touches nothing an [`Engine`] keeps: every
-/// answer stays the same (tested).
+/// background) before the first real request. In steps ([`WarmUp::step`]), so that a
+/// worker can take a request between two steps, and stop it once a request runs a model.
+/// Touches nothing an [`Engine`] keeps: every answer stays the same (tested).
 #[derive(Default)]
 pub struct WarmUp {
     done: usize,

@@ -40,7 +40,7 @@ fn download(
     entry: ManifestEntry,
     kept_copy_unchecked: bool,
 ) {
-    let url = format!("models/{}", entry.file);
+    let url = manifest::weights_url(&entry);
     d.dispatch(Action::FetchProgress { dataset, variant, loaded: 0.0, total: Some(entry.bytes as f64) });
     let progress = {
         let d = d.clone();
@@ -106,7 +106,7 @@ pub fn use_weights(state: &UseReducerHandle<State>, worker: &WorkerHandle) {
             d.dispatch(Action::FetchProgress { dataset, variant, loaded: 0.0, total: Some(entry.bytes as f64) });
             let (d, worker, shown) = (d.clone(), worker.clone(), variant == shown);
             wasm_bindgen_futures::spawn_local(async move {
-                let url = format!("models/{}", entry.file);
+                let url = manifest::weights_url(&entry);
                 crate::mark(&format!("page: weights {variant} wanted"));
                 // A prefetched download is on its way already: its kept copy is looked for
                 // only if it fails (opening Cache Storage on a cold page takes tens of

@@ -166,7 +166,7 @@ impl WorkerHandle {
     }
 
     /// A new trace worker, sent the weights loads kept for it.
-    pub(crate) fn start_trace_worker(spawn: &dyn Fn() -> Bridge, loads: &mut Vec<Request>) -> Bridge {
+    fn start_trace_worker(spawn: &dyn Fn() -> Bridge, loads: &mut Vec<Request>) -> Bridge {
         let worker = spawn();
         for load in loads.drain(..) {
             worker.send(load);
@@ -291,7 +291,7 @@ pub fn use_worker(dispatcher: UseReducerDispatcher<State>) -> WorkerHandle {
                     // The first whole trace's mask is in: the trace worker starts now,
                     // not while the mask worker computes it (two cores).
                     if let TraceWorker::NotYet { loads, after: Some(first) } = &mut routing.trace {
-                        if serial >= first {
+                        if *serial >= *first {
                             routing.trace = TraceWorker::Running(WorkerHandle::start_trace_worker(&*spawn, loads));
                         }
                     }

@@ -170,16 +170,26 @@ pub(crate) fn takes(cout: usize) -> bool {
     lanes().is_some_and(|l| has_kernel(cout.div_ceil(l)) || takes_blocked(cout, l))
 }
 
-/// Whether a wasm layer of `nv` output vectors runs in blocks of 4 vectors x 2 pixels
-/// ([`Kernel::run_all`]) rather than all its vectors x 1 pixel: 5 or 6 vectors (20-24
-/// channels: one weight load then fed 1 pixel only; blocked, the width-10 models' 20-channel
-/// layers ran 1.2-1.6x faster, per-layer test in Chromium), or more than [`MAX_VECTORS`]
-/// ([`takes_blocked`]). (10 vectors, 40 channels, run as two blocks of 5 x 2 instead; 4-vector
-/// blocks were slower there.) Whole vectors only (`whole`): a block's last pixel must not
-/// spill into the next pixel's channels, written by an earlier block.
+/// The output vectors per block where a wasm layer of `nv` output vectors runs in blocks,
+/// each block a pass over every pixel, 2 pixels at a time ([`Kernel::run_all`]), rather than
+/// all its vectors x 1 pixel (`None`), as measured by the per-layer test in Chromium:
+/// - 5 or 6 vectors (20-24 channels): blocks of 4 (one weight load had fed 1 pixel only;
+///   the width-10 models' 20-channel layers ran 1.2-1.6x faster);
+/// - 10 vectors (40 channels): two blocks of 5 (the 10 x 1 kernel streamed all the weights,
+///   more than L1 holds, for every pixel; blocks of 4 were slower);
+/// - more than [`MAX_VECTORS`] ([`takes_blocked`]): blocks of 4.
+///
+/// Whole vectors only (`whole`): a block's last pixel must not spill into the next pixel's
+/// channels, written by an earlier block.
 #[cfg(target_arch = "wasm32")]
-fn blocked_in_wasm(nv: usize, whole: bool) -> bool {
-    whole && (matches!(nv, 5 | 6) || nv > MAX_VECTORS)
+fn wasm_block(nv: usize, whole: bool) -> Option<usize> {
+    match nv {
+        _ if !whole => None,
+        5 | 6 => Some(4),
+        10 => Some(5),
+        _ if nv > MAX_VECTORS => Some(4),
+        _ => None,
+    }
 }
 
 /// Whether a wide layer runs in blocks of 4 output vectors x 2 pixels ([`Kernel::run_all`]):
@@ -609,25 +619,16 @@ impl Kernel<'_> {
             _ => self.run::<S, 6, 2>(y),
         }
         #[cfg(target_arch = "wasm32")]
-        if self.cop / S::LANES == 10 && self.s.cout.is_multiple_of(S::LANES) {
-            // 40 channels: two blocks of 5 vectors x 2 pixels (the 10 x 1 kernel streams
-            // all the weights, more than L1 holds, for every pixel).
-            for block in [0, 5 * S::LANES] {
-                Kernel { block, ..*self }.run::<S, 5, 2>(y);
-            }
-            return;
-        }
-        #[cfg(target_arch = "wasm32")]
-        if blocked_in_wasm(self.cop / S::LANES, self.s.cout.is_multiple_of(S::LANES)) {
-            // Blocks of 4 vectors x 2 pixels, each block a pass over every pixel, with the
-            // same input runs (in cache).
-            for block in (0..self.cop).step_by(4 * S::LANES) {
+        if let Some(per_block) = wasm_block(self.cop / S::LANES, self.s.cout.is_multiple_of(S::LANES)) {
+            // Each block a pass over every pixel, with the same input runs (in cache).
+            for block in (0..self.cop).step_by(per_block * S::LANES) {
                 let k = Kernel { block, ..*self };
-                match (self.cop - block) / S::LANES {
+                match ((self.cop - block) / S::LANES).min(per_block) {
                     1 => k.run::<S, 1, 8>(y),
                     2 => k.run::<S, 2, 5>(y),
                     3 => k.run::<S, 3, 3>(y),
-                    _ => k.run::<S, 4, 2>(y),
+                    4 => k.run::<S, 4, 2>(y),
+                    _ => k.run::<S, 5, 2>(y),
                 }
             }
             return;
