@@ -23,22 +23,20 @@ impl<T: Scalar> BufferPool<T> {
         self.allocations
     }
 
-    /// A zero-filled array of `shape`, from the smallest free buffer large enough.
+    /// An array of `shape`, from the smallest free buffer large enough. Its values are
+    /// left over from the buffer's earlier use (zero where the buffer is new or grew):
+    /// every caller overwrites the whole array, so no pass is spent zeroing it.
     pub fn take(&mut self, shape: [usize; 4]) -> Array4<T> {
         let len: usize = shape.iter().product();
-        let mut storage = take_best_fit(&mut self.free, len, &mut self.allocations);
-        storage.clear();
-        storage.resize(len, T::zero());
-        Array4::from_shape_vec(shape, storage).expect("length equals the product of the shape")
+        let storage = take_best_fit(&mut self.free, len, &mut self.allocations);
+        Array4::from_shape_vec(shape, with_len(storage, len, T::zero())).expect("length equals the product of the shape")
     }
 
-    /// A zero-filled index array of `shape`.
+    /// An index array of `shape`, its values left over as in [`Self::take`].
     pub fn take_indices(&mut self, shape: [usize; 4]) -> Array4<u32> {
         let len: usize = shape.iter().product();
-        let mut storage = take_best_fit(&mut self.free_indices, len, &mut self.allocations);
-        storage.clear();
-        storage.resize(len, 0);
-        Array4::from_shape_vec(shape, storage).expect("length equals the product of the shape")
+        let storage = take_best_fit(&mut self.free_indices, len, &mut self.allocations);
+        Array4::from_shape_vec(shape, with_len(storage, len, 0)).expect("length equals the product of the shape")
     }
 
     /// Returns an array's memory to the pool.
@@ -54,6 +52,16 @@ impl<T: Scalar> BufferPool<T> {
 fn into_storage<A>(array: ndarray::Array<A, Ix4>) -> Vec<A> {
     let (storage, _offset) = array.into_raw_vec_and_offset();
     storage
+}
+
+/// `v` cut or extended (by `fill`) to `len`: the values it keeps are not touched.
+fn with_len<A: Clone>(mut v: Vec<A>, len: usize, fill: A) -> Vec<A> {
+    if v.len() >= len {
+        v.truncate(len);
+    } else {
+        v.resize(len, fill);
+    }
+    v
 }
 
 fn take_best_fit<A>(free: &mut Vec<Vec<A>>, len: usize, allocations: &mut usize) -> Vec<A> {

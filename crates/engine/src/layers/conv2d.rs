@@ -7,6 +7,7 @@
 //! Narrow f32 layers (few output channels) take a direct kernel instead (`layers/direct.rs`),
 //! where the machine has one.
 
+use super::direct::Input;
 use super::{as_f32, as_f32_mut, gemm, BLOCK_ELEMENTS};
 use crate::error::{EngineError, Result};
 use crate::param::{join, Module, Param, TensorMut};
@@ -112,7 +113,7 @@ impl<T: Scalar> Conv2d<T> {
 
     fn forward_into_with(&self, x: ArrayView4<T>, mut y: ArrayViewMut4<T>, scratch: &mut Vec<T>, relu: bool) {
         let x = x.as_standard_layout();
-        if self.forward_direct(x.view(), y.view_mut(), scratch, relu) {
+        if self.forward_direct(x.view(), None, None, y.view_mut(), scratch, relu) {
             return;
         }
         self.forward_im2col(x.view(), y.view_mut(), scratch);
@@ -121,16 +122,57 @@ impl<T: Scalar> Conv2d<T> {
         }
     }
 
+    /// `y = conv(x) + addend`, the add fused into the direct kernel's epilogue where that
+    /// kernel runs (the sums rounded as `forward_into`, then a separate add, round them).
+    ///
+    /// # Shapes
+    /// - x: `[N, H, W, C_in]`
+    /// - addend, y: `[N, OH, OW, C_out]`; y overwritten
+    pub fn forward_add_into(&self, x: ArrayView4<T>, addend: ArrayView4<T>, mut y: ArrayViewMut4<T>, scratch: &mut Vec<T>) {
+        let (x, addend) = (x.as_standard_layout(), addend.as_standard_layout());
+        if self.forward_direct(x.view(), None, Some(addend.view()), y.view_mut(), scratch, false) {
+            return;
+        }
+        self.forward_im2col(x.view(), y.view_mut(), scratch);
+        y += &addend;
+    }
+
+    /// [`Self::forward_relu_into`] of `[a | b]`, the two maps stacked along channels; the
+    /// direct kernel reads them without building the stack.
+    ///
+    /// # Shapes
+    /// - a: `[N, H, W, Ca]`, b: `[N, H, W, C_in - Ca]`
+    /// - y: `[N, OH, OW, C_out]`, overwritten
+    pub fn forward_relu_stacked_into(&self, a: ArrayView4<T>, b: ArrayView4<T>, y: ArrayViewMut4<T>, scratch: &mut Vec<T>) {
+        let (a, b) = (a.as_standard_layout(), b.as_standard_layout());
+        let mut y = y;
+        if self.forward_direct(a.view(), Some(b.view()), None, y.view_mut(), scratch, true) {
+            return;
+        }
+        let stacked = ndarray::concatenate(ndarray::Axis(3), &[a.view(), b.view()]).expect("a and b differ only in channels");
+        self.forward_relu_into(stacked.view(), y, scratch);
+    }
+
     /// Whether [`Self::forward_into`] takes the direct kernel (f32, few output channels,
     /// and a SIMD kernel on this machine) rather than im2col + GEMM.
     pub fn uses_direct_kernel(&self) -> bool {
         std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>() && super::direct::takes(self.config.out_channels)
     }
 
-    /// The direct kernel, for f32 and the shapes it takes; `false` where it did not run.
+    /// The direct kernel, for f32 and the shapes it takes, on `x` (or `[x | more]` along
+    /// channels), the addend added before ReLU; `false` where it did not run. Every array
+    /// in standard layout.
     // `scratch` is a Vec, not a slice: it is downcast to `Vec<f32>`, which the kernel grows.
     #[allow(clippy::ptr_arg)]
-    fn forward_direct(&self, x: ArrayView4<T>, mut y: ArrayViewMut4<T>, scratch: &mut Vec<T>, relu: bool) -> bool {
+    fn forward_direct(
+        &self,
+        x: ArrayView4<T>,
+        more: Option<ArrayView4<T>>,
+        addend: Option<ArrayView4<T>>,
+        mut y: ArrayViewMut4<T>,
+        scratch: &mut Vec<T>,
+        relu: bool,
+    ) -> bool {
         let c = &self.config;
         let Some(scratch) = (scratch as &mut dyn std::any::Any).downcast_mut::<Vec<f32>>() else { return false };
         if !super::direct::takes(c.out_channels) {
@@ -139,9 +181,23 @@ impl<T: Scalar> Conv2d<T> {
         let (Some(xs), Some(ws), Some(bs), Some(ys)) = (x.as_slice(), self.weight.value.as_slice(), self.bias.value.as_slice(), y.as_slice_mut()) else {
             return false;
         };
-        let (n, h, w, cin) = x.dim();
+        let (n, h, w, ca) = x.dim();
+        let cb = more.as_ref().map_or(0, |b| b.dim().3);
+        let input = match more.as_ref().map(|b| b.as_slice()) {
+            None => Input::One(as_f32(xs)),
+            Some(Some(bs)) if ca == 0 => Input::One(as_f32(bs)),
+            Some(Some(_)) if cb == 0 => Input::One(as_f32(xs)),
+            Some(Some(bs)) => Input::Stacked { a: as_f32(xs), b: as_f32(bs), ca },
+            Some(None) => return false,
+        };
+        let addend = match addend.as_ref().map(|a| a.as_slice()) {
+            None => None,
+            Some(Some(a)) => Some(as_f32(a)),
+            Some(None) => return false,
+        };
+        let cin = ca + cb;
         let shape = super::direct::Shape { n, h, w, cin, cout: c.out_channels, kernel: c.kernel, pad: c.padding };
-        super::direct::conv(shape, as_f32(xs), as_f32(ws), as_f32(bs), as_f32_mut(ys), relu, scratch)
+        super::direct::conv(shape, input, as_f32(ws), as_f32(bs), addend, as_f32_mut(ys), relu, scratch)
     }
 
     /// The plain path, which every fast path is tested against: bias, then im2col + GEMM
@@ -295,7 +351,7 @@ impl<T: Scalar> Conv2d<T> {
         let mut dx = Array4::<T>::zeros((n, h, w, ci));
         let shape = super::direct::Shape { n, h: oh, w: ow, cin: co, cout: ci, kernel: k, pad };
         let (dys, dxs) = (as_f32(dy.as_slice()?), as_f32_mut(dx.as_slice_mut().expect("fresh array")));
-        let ran = with_scratch(|scratch| super::direct::conv(shape, dys, &flipped, &vec![0.0; ci], dxs, false, scratch));
+        let ran = with_scratch(|scratch| super::direct::conv(shape, Input::One(dys), &flipped, &vec![0.0; ci], None, dxs, false, scratch));
         ran.then_some(dx)
     }
 

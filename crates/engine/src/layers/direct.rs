@@ -4,11 +4,14 @@
 //! 90, N = 10).
 //!
 //! The input is copied once into a zero-padded buffer (no copy for 1x1), so that the
-//! `KW x C_in` taps of one kernel row are contiguous for every output pixel. A micro-kernel
+//! `KW x C_in` taps of one kernel row are contiguous for every output pixel; an input given
+//! as two maps stacked along channels ([`Input::Stacked`], the concat decoder's) is
+//! interleaved in that same copy, so the stack is never built. A micro-kernel
 //! keeps `PB` neighbouring pixels x `NV` SIMD vectors of output channels in registers
 //! (output channels padded with zero weights to a whole number of vectors), broadcasts one
-//! input value at a time and multiply-adds it with one weight row. Bias starts the sums and
-//! ReLU is applied before the store (the epilogue).
+//! input value at a time and multiply-adds it with one weight row. Bias starts the sums; an
+//! addend map (the add decoder's upsampled map) is added and ReLU applied before the store
+//! (the epilogue).
 //!
 //! SIMD: x86-64 AVX2 + FMA (8 lanes, chosen at run time) and wasm32 simd128 (4 lanes,
 //! `mul` then `add`; with the crate feature `relaxed-simd`, the page's second worker build,
@@ -61,6 +64,7 @@ trait Simd {
     unsafe fn store(p: *mut f32, v: Self::V);
     /// `acc + a * b` (fused where the target has it).
     unsafe fn madd(a: Self::V, b: Self::V, acc: Self::V) -> Self::V;
+    unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
     unsafe fn relu(v: Self::V) -> Self::V;
 }
 
@@ -86,6 +90,10 @@ impl Simd for Avx2 {
     #[inline(always)]
     unsafe fn madd(a: Self::V, b: Self::V, acc: Self::V) -> Self::V {
         core::arch::x86_64::_mm256_fmadd_ps(a, b, acc)
+    }
+    #[inline(always)]
+    unsafe fn add(a: Self::V, b: Self::V) -> Self::V {
+        core::arch::x86_64::_mm256_add_ps(a, b)
     }
     #[inline(always)]
     unsafe fn relu(v: Self::V) -> Self::V {
@@ -117,6 +125,10 @@ impl Simd for Wasm128 {
         core::arch::wasm32::f32x4_add(acc, core::arch::wasm32::f32x4_mul(a, b))
     }
     #[inline(always)]
+    unsafe fn add(a: Self::V, b: Self::V) -> Self::V {
+        core::arch::wasm32::f32x4_add(a, b)
+    }
+    #[inline(always)]
     unsafe fn relu(v: Self::V) -> Self::V {
         core::arch::wasm32::f32x4_max(v, core::arch::wasm32::f32x4_splat(0.0))
     }
@@ -146,6 +158,10 @@ impl Simd for WasmRelaxed {
     #[inline(always)]
     unsafe fn madd(a: Self::V, b: Self::V, acc: Self::V) -> Self::V {
         core::arch::wasm32::f32x4_relaxed_madd(a, b, acc)
+    }
+    #[inline(always)]
+    unsafe fn add(a: Self::V, b: Self::V) -> Self::V {
+        Wasm128::add(a, b)
     }
     #[inline(always)]
     unsafe fn relu(v: Self::V) -> Self::V {
@@ -239,12 +255,32 @@ unsafe fn dispatch_relaxed(op: impl SimdRun) {
     op.run::<WasmRelaxed>()
 }
 
+/// A convolution's input: one map, or two maps read as their concatenation along channels
+/// (`[a | b]`, never built: the padded copy the kernel reads is made from both).
+#[derive(Clone, Copy)]
+pub(crate) enum Input<'a> {
+    /// `[N, H, W, C_in]`.
+    One(&'a [f32]),
+    /// `a`: `[N, H, W, ca]`, `b`: `[N, H, W, C_in - ca]`.
+    Stacked { a: &'a [f32], b: &'a [f32], ca: usize },
+}
+
+impl Input<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Input::One(x) => x.len(),
+            Input::Stacked { a, b, .. } => a.len() + b.len(),
+        }
+    }
+}
+
 /// [`conv`]'s operands.
 struct ConvRun<'a> {
     s: Shape,
-    x: &'a [f32],
+    x: Input<'a>,
     weight: &'a [f32],
     bias: &'a [f32],
+    addend: Option<&'a [f32]>,
     y: &'a mut [f32],
     relu: bool,
     scratch: &'a mut Vec<f32>,
@@ -253,7 +289,7 @@ struct ConvRun<'a> {
 impl SimdRun for ConvRun<'_> {
     #[inline(always)]
     unsafe fn run<S: Simd>(self) {
-        conv_with::<S>(self.s, self.x, self.weight, self.bias, self.y, self.relu, self.scratch)
+        conv_with::<S>(self)
     }
 }
 
@@ -290,35 +326,43 @@ impl SimdRun for GradRun<'_> {
     }
 }
 
-/// `y = conv(x, weight) + bias`, then ReLU if `relu`, if this machine has a kernel for the
-/// shape ([`takes`]); returns `false` (and leaves `y` alone) otherwise.
+/// `y = conv(x, weight) + bias (+ addend)`, then ReLU if `relu`, if this machine has a
+/// kernel for the shape ([`takes`]); returns `false` (and leaves `y` alone) otherwise.
+/// The addend is added to the finished sum (`(conv + bias) + addend`, rounded as a separate
+/// add would round it).
 ///
 /// `x`: `[N, H, W, C_in]`; `weight`: `[K, K, C_in, C_out]`; `bias`: `[C_out]`;
-/// `y`: `[N, OH, OW, C_out]`, all standard layout. `scratch` holds the padded weights and
-/// input; it grows once and is reused.
-pub(crate) fn conv(s: Shape, x: &[f32], weight: &[f32], bias: &[f32], y: &mut [f32], relu: bool, scratch: &mut Vec<f32>) -> bool {
+/// `addend` and `y`: `[N, OH, OW, C_out]`, all standard layout. `scratch` holds the padded
+/// weights and input; it grows once and is reused.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn conv(s: Shape, x: Input, weight: &[f32], bias: &[f32], addend: Option<&[f32]>, y: &mut [f32], relu: bool, scratch: &mut Vec<f32>) -> bool {
     if !takes(s.cout) {
         return false;
     }
     assert_eq!(x.len(), s.n * s.h * s.w * s.cin, "direct conv input");
+    if let Input::Stacked { a, ca, .. } = x {
+        assert_eq!(a.len(), s.n * s.h * s.w * ca, "direct conv input, first part");
+    }
     assert_eq!(weight.len(), s.kernel * s.kernel * s.cin * s.cout, "direct conv weight");
     assert_eq!(bias.len(), s.cout, "direct conv bias");
     assert_eq!(y.len(), s.n * s.oh() * s.ow() * s.cout, "direct conv output");
+    assert!(addend.is_none_or(|a| a.len() == y.len()), "direct conv addend");
     // SAFETY: the check above saw this machine's SIMD (natively AVX2 and FMA); the
     // lengths were checked above.
-    unsafe { dispatch(ConvRun { s, x, weight, bias, y, relu, scratch }) };
+    unsafe { dispatch(ConvRun { s, x, weight, bias, addend, y, relu, scratch }) };
     true
 }
 
 /// Pads weights, bias and input into `scratch`, then runs the micro-kernel for the
 /// number of output vectors over every output row.
 #[inline(always)]
-unsafe fn conv_with<S: Simd>(s: Shape, x: &[f32], weight: &[f32], bias: &[f32], y: &mut [f32], relu: bool, scratch: &mut Vec<f32>) {
+unsafe fn conv_with<S: Simd>(op: ConvRun) {
+    let ConvRun { s, x, weight, bias, addend, y, relu, scratch } = op;
     let nv = s.cout.div_ceil(S::LANES);
     let cop = nv * S::LANES;
     let taps = s.kernel * s.kernel * s.cin;
     let (hp, wp) = (s.h + 2 * s.pad, s.w + 2 * s.pad);
-    let padded_len = if s.pad > 0 { s.n * hp * wp * s.cin } else { 0 };
+    let padded_len = if s.pad > 0 || matches!(x, Input::Stacked { .. }) { s.n * hp * wp * s.cin } else { 0 };
     let needed = cop + taps * cop + padded_len;
     super::grow_scratch(scratch, needed);
     let (b, rest) = scratch.split_at_mut(cop);
@@ -326,7 +370,7 @@ unsafe fn conv_with<S: Simd>(s: Shape, x: &[f32], weight: &[f32], bias: &[f32], 
     pad_channels(bias, s.cout, b);
     pad_channels(weight, s.cout, wpad);
     let xp = padded_input(s, x, &mut rest[..padded_len]);
-    Kernel { s, hp, wp, cop, xp, w: wpad, b, relu, block: 0 }.run_all::<S>(y);
+    Kernel { s, hp, wp, cop, xp, w: wpad, b, addend, relu, block: 0 }.run_all::<S>(y);
 }
 
 /// `y = conv_transpose(x, weight) + bias` for a 4x4 kernel, stride 2 and padding 1 (the
@@ -371,7 +415,7 @@ unsafe fn transposed_with<S: Simd>(s: Shape, x: &[f32], weight: &[f32], bias: &[
     let (xp, parity) = rest.split_at_mut(padded_len);
     let parity = &mut parity[..n * h * w * cout];
     pad_channels(bias, cout, b);
-    pad_input(padded, x, xp);
+    pad_input(padded, Input::One(x), xp);
     // A parity is the 2x2 convolution that gives an `H x W` map from an `(H + 1) x (W + 1)`
     // window of the padded input, which starts at row `ry`, column `rx`.
     let window = Shape { n, h: h + 1, w: w + 1, cin, cout, kernel: 2, pad: 0 };
@@ -389,7 +433,7 @@ unsafe fn transposed_with<S: Simd>(s: Shape, x: &[f32], weight: &[f32], bias: &[
                 }
             }
             let xs = &xp[(ry * wp + rx) * cin..];
-            Kernel { s: window, hp, wp, cop, xp: xs, w: taps, b, relu: false, block: 0 }.run_all::<S>(parity);
+            Kernel { s: window, hp, wp, cop, xp: xs, w: taps, b, addend: None, relu: false, block: 0 }.run_all::<S>(parity);
             for (i, pixel) in parity.chunks_exact(cout).enumerate() {
                 let (img, m, j) = (i / (h * w), i / w % h, i % w);
                 let at = ((img * 2 * h + 2 * m + ry) * 2 * w + 2 * j + rx) * cout;
@@ -413,10 +457,10 @@ fn pad_channels(src: &[f32], c: usize, dst: &mut [f32]) {
     }
 }
 
-/// `x` itself without padding, else `x` written into `space` with a zero border
+/// One map without padding itself, else `x` written into `space` with a zero border
 /// ([`pad_input`]; `space` is `[N, H + 2p, W + 2p, C_in]`).
-fn padded_input<'a>(s: Shape, x: &'a [f32], space: &'a mut [f32]) -> &'a [f32] {
-    if s.pad == 0 {
+fn padded_input<'a>(s: Shape, x: Input<'a>, space: &'a mut [f32]) -> &'a [f32] {
+    if let (Input::One(x), 0) = (x, s.pad) {
         return x;
     }
     pad_input(s, x, space);
@@ -424,7 +468,7 @@ fn padded_input<'a>(s: Shape, x: &'a [f32], space: &'a mut [f32]) -> &'a [f32] {
 }
 
 /// Writes `x` (`[N, H, W, C_in]`) into `xp` (`[N, H + 2p, W + 2p, C_in]`) with a zero border.
-fn pad_input(s: Shape, x: &[f32], xp: &mut [f32]) {
+fn pad_input(s: Shape, x: Input, xp: &mut [f32]) {
     let (hp, wp) = (s.h + 2 * s.pad, s.w + 2 * s.pad);
     // Zero the border only: the top and bottom `pad` rows of each image, and the `pad`
     // pixels either side of every row between.
@@ -437,10 +481,27 @@ fn pad_input(s: Shape, x: &[f32], xp: &mut [f32]) {
             r[prow - side..].fill(0.0);
         }
     }
-    for (i, src) in x.chunks_exact(row).enumerate() {
+    let inner = |i: usize| {
         let (n, iy) = (i / s.h, i % s.h);
-        let at = ((n * hp + iy + s.pad) * wp + s.pad) * s.cin;
-        xp[at..at + row].copy_from_slice(src);
+        ((n * hp + iy + s.pad) * wp + s.pad) * s.cin
+    };
+    match x {
+        Input::One(x) => {
+            for (i, src) in x.chunks_exact(row).enumerate() {
+                let at = inner(i);
+                xp[at..at + row].copy_from_slice(src);
+            }
+        }
+        Input::Stacked { a, b, ca } => {
+            let cb = s.cin - ca;
+            for (i, (ra, rb)) in a.chunks_exact(s.w * ca).zip(b.chunks_exact(s.w * cb)).enumerate() {
+                let dst = &mut xp[inner(i)..][..row];
+                for ((d, pa), pb) in dst.chunks_exact_mut(s.cin).zip(ra.chunks_exact(ca)).zip(rb.chunks_exact(cb)) {
+                    d[..ca].copy_from_slice(pa);
+                    d[ca..].copy_from_slice(pb);
+                }
+            }
+        }
     }
 }
 
@@ -492,7 +553,7 @@ unsafe fn weight_grad_with<S: Simd>(s: Shape, x: &[f32], dy: &[f32], dw: &mut [f
     let (dyp, rest) = rest.split_at_mut(out_pixels * cop);
     sums.fill(0.0);
     pad_channels(dy, s.cout, dyp);
-    let xp = padded_input(s, x, &mut rest[..padded_len]);
+    let xp = padded_input(s, Input::One(x), &mut rest[..padded_len]);
     let g = GradKernel { s, hp, wp, cop, xp, dy: dyp };
     // Sums kept in registers: CB input channels x NV vectors, with NV loaded dy vectors
     // and one broadcast input.
@@ -598,6 +659,8 @@ struct Kernel<'a> {
     w: &'a [f32],
     /// Bias `[cop]`.
     b: &'a [f32],
+    /// Added to the sums before the store (and ReLU): `[N, OH, OW, C_out]`.
+    addend: Option<&'a [f32]>,
     relu: bool,
     /// The first output channel this pass computes (0, or a block of a wide layer's).
     block: usize,
@@ -722,7 +785,22 @@ impl Kernel<'_> {
             let mut staging = [0.0f32; MAX_VECTORS * 8];
             let direct = at + NV * S::LANES <= y.len();
             let dst = if direct { y.as_mut_ptr().add(at) } else { staging.as_mut_ptr() };
+            // The addend's lanes past this pixel's channels are the next pixel's: their sums
+            // land where the next pixel's store overwrites them.
+            let mut staged = [0.0f32; MAX_VECTORS * 8];
+            let addend = self.addend.map(|addend| {
+                if direct {
+                    addend.as_ptr().add(at)
+                } else {
+                    staged[..width].copy_from_slice(&addend[at..at + width]);
+                    staged.as_ptr()
+                }
+            });
             for (v, &lane) in a.iter().enumerate() {
+                let lane = match addend {
+                    Some(src) => S::add(lane, S::load(src.add(v * S::LANES))),
+                    None => lane,
+                };
                 let lane = if self.relu { S::relu(lane) } else { lane };
                 S::store(dst.add(v * S::LANES), lane);
             }

@@ -12,7 +12,7 @@ use crate::layers::{fuse, max_unpool, relu, upsample_bilinear};
 use crate::param::{join, Module, TensorMut};
 use crate::rng::Rng;
 use crate::Scalar;
-use ndarray::{Array4, ArrayView4, ArrayViewMut4};
+use ndarray::{Array4, ArrayView4, ArrayViewMut4, Axis, CowArray};
 
 /// A backward pass was handed a cache its module did not produce.
 fn foreign_cache() -> ! {
@@ -86,16 +86,21 @@ impl<T: Scalar> ConvBnRelu<T> {
     }
 
     /// # Shapes
-    /// - x: `[N, H, W, C_in]`
+    /// - x: `[N, H, W, C_in]` (stacked: the two parts' channels add up to `C_in`)
     /// - y: `[N, H, W, C_out]`, overwritten
-    fn forward_eval_into(&self, x: ArrayView4<T>, mut y: ArrayViewMut4<T>, scratch: &mut Vec<T>) {
-        match &self.bn {
-            Some(bn) => {
-                self.conv.forward_into(x, y.view_mut(), scratch);
+    fn forward_eval_into(&self, x: BlockInput<T>, mut y: ArrayViewMut4<T>, scratch: &mut Vec<T>) {
+        match (&self.bn, x) {
+            (None, BlockInput::One(x)) => self.conv.forward_relu_into(x, y, scratch),
+            (None, BlockInput::Stacked(a, b)) => self.conv.forward_relu_stacked_into(a, b, y, scratch),
+            (Some(bn), x) => {
+                let x = match x {
+                    BlockInput::One(x) => CowArray::from(x),
+                    BlockInput::Stacked(a, b) => CowArray::from(ndarray::concatenate(Axis(3), &[a, b]).expect("the parts differ only in channels")),
+                };
+                self.conv.forward_into(x.view(), y.view_mut(), scratch);
                 bn.forward_eval_inplace(y.view_mut());
                 relu::forward_inplace(y);
             }
-            None => self.conv.forward_relu_into(x, y, scratch),
         }
     }
 
@@ -110,6 +115,15 @@ impl<T: Scalar> ConvBnRelu<T> {
             bn.visit(&join(prefix, &format!("bn{i}")), f);
         }
     }
+}
+
+/// A block's input in inference: one map, or two read as their concatenation along
+/// channels (the concat decoder's `[upsampled | skip]`, not built where batch norm is
+/// folded into the convolution).
+#[derive(Clone, Copy)]
+pub(super) enum BlockInput<'a, T> {
+    One(ArrayView4<'a, T>),
+    Stacked(ArrayView4<'a, T>, ArrayView4<'a, T>),
 }
 
 /// Two [`ConvBnRelu`] in a row: every encoder, bottleneck and decoder block.
@@ -157,12 +171,14 @@ impl<T: Scalar> DoubleConv<T> {
     /// # Shapes
     /// - x: `[N, H, W, C_in]`
     /// - returns: `[N, H, W, C_out]`
-    pub(super) fn forward_eval(&self, x: ArrayView4<T>, ws: &mut Workspace<T>) -> Array4<T> {
-        let (n, h, w, _) = x.dim();
+    pub(super) fn forward_eval(&self, x: BlockInput<T>, ws: &mut Workspace<T>) -> Array4<T> {
+        let (n, h, w, _) = match x {
+            BlockInput::One(x) | BlockInput::Stacked(x, _) => x.dim(),
+        };
         let mut mid = ws.pool.take([n, h, w, self.first.out_channels()]);
         self.first.forward_eval_into(x, mid.view_mut(), &mut ws.scratch);
         let mut y = ws.pool.take([n, h, w, self.second.out_channels()]);
-        self.second.forward_eval_into(mid.view(), y.view_mut(), &mut ws.scratch);
+        self.second.forward_eval_into(BlockInput::One(mid.view()), y.view_mut(), &mut ws.scratch);
         ws.pool.give(mid);
         y
     }
@@ -434,9 +450,20 @@ impl<T: Scalar> DecoderStage<T> {
         ws.pool.give(deep);
         ws.pool.give_indices(indices);
         let mut skip = skip;
+        if ablated && matches!(self.fusion, Fusion::Concat) {
+            skip.fill(T::zero());
+        }
+        // Without a trace, the add is fused into the projection's store and the concat is
+        // read by the block's first convolution from its two parts: neither sum nor stack
+        // is built (the same numbers: tested).
         let (fused, projected) = match &self.fusion {
             Fusion::None => (None, None),
             Fusion::Add(_) if ablated => (None, None),
+            Fusion::Add(proj) if !trace => {
+                let mut sum = ws.pool.take(shape);
+                proj.forward_add_into(skip.view(), up.view(), sum.view_mut(), &mut ws.scratch);
+                (Some(sum), None)
+            }
             Fusion::Add(proj) => {
                 let mut projected = ws.pool.take(shape);
                 proj.forward_into(skip.view(), projected.view_mut(), &mut ws.scratch);
@@ -444,25 +471,27 @@ impl<T: Scalar> DecoderStage<T> {
                 fuse::add_into(up.view(), projected.view(), sum.view_mut());
                 (Some(sum), Some(projected))
             }
+            Fusion::Concat if !trace => (None, None),
             Fusion::Concat => {
-                if ablated {
-                    skip.fill(T::zero());
-                }
                 let [n, h, w, c] = shape;
                 let mut stacked = ws.pool.take([n, h, w, 2 * c]);
                 fuse::concat_into(up.view(), skip.view(), stacked.view_mut());
                 (Some(stacked), None)
             }
         };
-        let block_input = fused.as_ref().unwrap_or(&up);
-        let y = self.block.forward_eval(block_input.view(), ws);
+        let block_input = match (&fused, &self.fusion) {
+            (Some(fused), _) => BlockInput::One(fused.view()),
+            (None, Fusion::Concat) => BlockInput::Stacked(up.view(), skip.view()),
+            (None, _) => BlockInput::One(up.view()),
+        };
+        let y = self.block.forward_eval(block_input, ws);
         let parts = trace.then(|| {
             let skip_shown = match &self.fusion {
                 Fusion::None => None,
                 Fusion::Add(_) => projected.clone().or_else(|| ablated.then(|| Array4::zeros(shape))),
                 Fusion::Concat => Some(skip.clone()),
             };
-            DecoderParts { upsampled: up.clone(), skip: skip_shown, fused: block_input.clone() }
+            DecoderParts { upsampled: up.clone(), skip: skip_shown, fused: fused.clone().unwrap_or_else(|| up.clone()) }
         });
         for buffer in [Some(up), fused, projected, Some(skip)].into_iter().flatten() {
             ws.pool.give(buffer);

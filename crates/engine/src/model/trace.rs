@@ -1,6 +1,7 @@
 //! What inference reports stage by stage, for the page: [`Stage`], [`StageKind`] and a
 //! decoder stage's [`DecoderParts`], and the traced forward passes.
 
+use super::blocks::BlockInput;
 use super::{shape4, stage_names, Model, Workspace};
 use crate::error::Result;
 use crate::layers::{loss, max_pool};
@@ -114,7 +115,7 @@ impl<T: Scalar> Model<T> {
         // The map below the current level: the input, then each pooled map.
         let mut below: Option<Array4<T>> = None;
         for (k, block) in self.encoder.iter().enumerate() {
-            let e = block.forward_eval(below.as_ref().map_or(x.view(), |b| b.view()), ws);
+            let e = block.forward_eval(BlockInput::One(below.as_ref().map_or(x.view(), |b| b.view())), ws);
             emit(&mut on_stage, || plain(StageKind::Encoder, k, e.view()));
             let pooled_shape = max_pool::output_shape(shape4(&e))?;
             let mut pooled = ws.pool.take(pooled_shape);
@@ -127,7 +128,7 @@ impl<T: Scalar> Model<T> {
                 ws.pool.give(old);
             }
         }
-        let mut h = self.bottleneck.forward_eval(below.as_ref().map_or(x.view(), |b| b.view()), ws);
+        let mut h = self.bottleneck.forward_eval(BlockInput::One(below.as_ref().map_or(x.view(), |b| b.view())), ws);
         if let Some(old) = below {
             ws.pool.give(old);
         }

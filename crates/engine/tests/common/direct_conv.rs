@@ -53,8 +53,32 @@ pub fn direct_kernel_matches_im2col() -> usize {
                 assert!((g - e).abs() <= 1e-5 * scale * (1.0 + e.abs()), "{cin}->{cout} k{kernel} p{padding} {n}x{h}x{w} relu {relu}: {g} vs {e}");
             }
         }
+        fused_forms_equal_the_unfused(&conv, &x, &mut rng);
     }
     direct
+}
+
+/// The fused forms give exactly what their parts give: `forward_add_into` equals
+/// `forward_into`, then the add; `forward_relu_stacked_into` of two parts equals
+/// `forward_relu_into` of their concatenation (whichever path runs).
+fn fused_forms_equal_the_unfused(conv: &Conv2d<f32>, x: &Array4<f32>, rng: &mut Rng) {
+    let (n, h, w, cin) = x.dim();
+    let shape = conv.output_shape([n, h, w, cin]).unwrap();
+    let what = format!("{cin}->{} k{} {n}x{h}x{w}", conv.config.out_channels, conv.config.kernel);
+    let addend = Array4::from_shape_simple_fn(shape, || rng.normal() as f32);
+    let mut unfused = Array4::from_elem(shape, f32::NAN);
+    conv.forward_into(x.view(), unfused.view_mut(), &mut Vec::new());
+    unfused += &addend;
+    let mut fused = Array4::from_elem(shape, f32::NAN);
+    conv.forward_add_into(x.view(), addend.view(), fused.view_mut(), &mut vec![f32::NAN; 3]);
+    assert_eq!(fused, unfused, "{what}: conv + addend");
+    let ca = cin / 2;
+    let (a, b) = (x.slice(ndarray::s![.., .., .., ..ca]).to_owned(), x.slice(ndarray::s![.., .., .., ca..]).to_owned());
+    let mut whole = Array4::from_elem(shape, f32::NAN);
+    conv.forward_relu_into(x.view(), whole.view_mut(), &mut Vec::new());
+    let mut stacked = Array4::from_elem(shape, f32::NAN);
+    conv.forward_relu_stacked_into(a.view(), b.view(), stacked.view_mut(), &mut vec![f32::NAN; 3]);
+    assert_eq!(stacked, whole, "{what}: [{ca} | {}] stacked", cin - ca);
 }
 
 /// Compares `backward` (whose `dx` and weight gradient take the direct kernels where they
