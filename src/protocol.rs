@@ -61,6 +61,12 @@ pub enum Request {
     /// the decoder levels `k` where `off[k]` (the trained weights unchanged; see the engine's
     /// `Model::infer_ablated`).
     Ablate { serial: u32, dataset: Dataset, variant: Variant, image: InputImage, off: Vec<bool> },
+    /// To the trace worker, while the mask worker computes what the user waits for: hold
+    /// every computation at its next level or request boundary (for at most
+    /// `worker::LONGEST_PAUSE_MS`), so that the two do not share the cores. No answer.
+    Pause,
+    /// The end of a [`Request::Pause`]. No answer.
+    Resume,
 }
 
 /// Which answers of a trace a worker computes.
@@ -148,6 +154,7 @@ impl Request {
     pub fn serial(&self) -> u32 {
         match self {
             Request::Load { serial, .. } | Request::Trace { serial, .. } | Request::Segment { serial, .. } | Request::Ablate { serial, .. } => *serial,
+            Request::Pause | Request::Resume => 0,
         }
     }
 }
@@ -160,6 +167,8 @@ impl Request {
             Request::Trace { serial, variant, part, .. } => format!("Trace/{part:?} {variant} #{serial}"),
             Request::Segment { serial, variant, .. } => format!("Segment {variant} #{serial}"),
             Request::Ablate { serial, variant, .. } => format!("Ablate {variant} #{serial}"),
+            Request::Pause => "Pause".into(),
+            Request::Resume => "Resume".into(),
         }
     }
 }

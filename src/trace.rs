@@ -5,7 +5,7 @@
 //! its published architecture, [`fallback_architecture`]) built on first use. Each model
 //! keeps its own [`Workspace`], so a warm segmentation allocates no activation buffer. A
 //! trace answers with the mask of that plain forward pass first, then streams the stages
-//! of a traced pass.
+//! of a traced pass, a level per [`TraceJob::step`] (a worker yields between two).
 
 use crate::protocol::{
     Dataset, DecoderPlanes, DecoderWeights, InputImage, MapShape, Mask, ModelSummary, Planes, Request, Response, StageData, TracePart, Variant,
@@ -13,10 +13,11 @@ use crate::protocol::{
 use ndarray::{Array4, ArrayView4};
 use skipscope_engine::catalog;
 use skipscope_engine::layers::loss::argmax;
-use skipscope_engine::model::{DecoderStage, Fusion, Stage, StageKind, Upsampler, Workspace};
+use skipscope_engine::model::{DecoderStage, Fusion, Stage, StageKind, TracedPass, Upsampler, Workspace};
 use skipscope_engine::weights::{self, Normalization};
 use skipscope_engine::{EngineError, Model, ModelConfig};
 use std::collections::HashMap;
+use std::rc::Rc;
 
 /// The seed of the random fallback's weights.
 pub const RANDOM_SEED: u64 = 1;
@@ -32,7 +33,8 @@ pub const fn fallback_architecture(dataset: Dataset) -> (usize, usize) {
 }
 
 struct Entry {
-    model: Model<f32>,
+    /// Shared with the traces in progress, which keep the model they started with.
+    model: Rc<Model<f32>>,
     summary: ModelSummary,
     normalization: Normalization,
     /// The buffers of this model's segmentations, warm after the first at a size.
@@ -49,25 +51,41 @@ impl Engine {
         Self::default()
     }
 
-    /// Answers one request through `respond`, as the protocol says. Never panics on bad
-    /// input: engine errors become `LoadFailed` / `Failed`.
+    /// Answers one request through `respond`, as the protocol says, to its end. Never
+    /// panics on bad input: engine errors become `LoadFailed` / `Failed`.
     pub fn handle(&mut self, request: Request, now_ms: &dyn Fn() -> f64, respond: &mut dyn FnMut(Response)) {
+        if let Some(mut job) = self.begin(request, now_ms, respond) {
+            while job.step(now_ms, respond) {}
+        }
+    }
+
+    /// Answers `request` as [`Self::handle`] does, except a trace's stages: they are left
+    /// to the job returned, a level per [`TraceJob::step`]. `Pause` and `Resume` are for the
+    /// worker around the engine; here they do nothing.
+    pub fn begin(&mut self, request: Request, now_ms: &dyn Fn() -> f64, respond: &mut dyn FnMut(Response)) -> Option<TraceJob> {
         match request {
-            Request::Load { serial, dataset, variant, bytes } => match self.load(dataset, variant, &bytes) {
-                Ok(model) => respond(Response::Loaded { serial, dataset, variant, model }),
-                Err(message) => respond(Response::LoadFailed { serial, dataset, variant, message }),
-            },
-            Request::Trace { serial, dataset, variant, image, part } => {
-                if let Err(e) = self.trace(serial, (dataset, variant), &image, part, now_ms, respond) {
-                    respond(Response::Failed { serial, variant, message: e.to_string() });
+            Request::Pause | Request::Resume => None,
+            Request::Load { serial, dataset, variant, bytes } => {
+                match self.load(dataset, variant, &bytes) {
+                    Ok(model) => respond(Response::Loaded { serial, dataset, variant, model }),
+                    Err(message) => respond(Response::LoadFailed { serial, dataset, variant, message }),
                 }
+                None
             }
+            Request::Trace { serial, dataset, variant, image, part } => match self.trace(serial, (dataset, variant), &image, part, now_ms, respond) {
+                Ok(job) => job,
+                Err(e) => {
+                    respond(Response::Failed { serial, variant, message: e.to_string() });
+                    None
+                }
+            },
             Request::Segment { serial, dataset, variant, image } => {
                 let t0 = now_ms();
                 match self.segment(dataset, variant, &image) {
                     Ok((model, mask)) => respond(Response::Segmented { serial, variant, model, mask, ms: now_ms() - t0 }),
                     Err(e) => respond(Response::Failed { serial, variant, message: e.to_string() }),
                 }
+                None
             }
             Request::Ablate { serial, dataset, variant, image, off } => {
                 let t0 = now_ms();
@@ -75,6 +93,7 @@ impl Engine {
                     Ok(mask) => respond(Response::Ablated { serial, variant, off, mask, ms: now_ms() - t0 }),
                     Err(e) => respond(Response::Failed { serial, variant, message: e.to_string() }),
                 }
+                None
             }
         }
     }
@@ -100,7 +119,7 @@ impl Engine {
         let working_size = catalog::recipe_size(&meta).unwrap_or(dataset.working_size());
         let scores = catalog::scores_line(&meta);
         let summary = ModelSummary { dataset, variant, depth: c.depth, width: c.width, parameters, trained: true, classes: meta.classes, working_size, scores };
-        let entry = Entry { model, summary: summary.clone(), normalization: meta.normalization, workspace: Workspace::new() };
+        let entry = Entry { model: Rc::new(model), summary: summary.clone(), normalization: meta.normalization, workspace: Workspace::new() };
         self.models.insert((dataset, variant), entry);
         Ok(summary)
     }
@@ -119,10 +138,11 @@ impl Engine {
         let parameters = model.parameter_count();
         model.fold_batch_norm();
         let summary = ModelSummary { dataset, variant, depth, width, parameters, trained: false, classes, working_size: dataset.working_size(), scores: None };
-        Ok(slot.insert(Entry { model, summary, normalization: Normalization::imagenet(), workspace: Workspace::new() }))
+        Ok(slot.insert(Entry { model: Rc::new(model), summary, normalization: Normalization::imagenet(), workspace: Workspace::new() }))
     }
 
-    /// Answers a trace of `image` through `model` (dataset, variant), or the part asked.
+    /// Answers a trace of `image` through `model` (dataset, variant), or the part asked:
+    /// `Started`, the mask, and the job that computes the stages, if asked.
     fn trace(
         &mut self,
         serial: u32,
@@ -131,42 +151,26 @@ impl Engine {
         part: TracePart,
         now_ms: &dyn Fn() -> f64,
         respond: &mut dyn FnMut(Response),
-    ) -> skipscope_engine::Result<()> {
+    ) -> skipscope_engine::Result<Option<TraceJob>> {
         let entry = self.entry(dataset, variant)?;
         let x = normalise(image, &entry.normalization)?;
         entry.model.config.check_input([1, image.height, image.width, 3])?;
         respond(Response::Started { serial, variant, model: entry.summary.clone() });
-        let (vh, vw) = (image.valid_height, image.valid_width);
+        let valid = (image.valid_height, image.valid_width);
         // The mask first, through the plain forward pass in the kept workspace (no buffer
         // allocated when warm): what the user waits for. The traced pass follows.
         if part != TracePart::Stages {
             let t0 = now_ms();
             let scores = entry.model.infer(x.view(), &mut entry.workspace)?;
-            let first = mask_of(scores, vh, vw);
+            let first = mask_of(scores, valid.0, valid.1);
             respond(Response::Mask { serial, variant, mask: first, ms: now_ms() - t0 });
         }
         if part == TracePart::Mask {
-            return Ok(());
+            return Ok(None);
         }
+        let pass = TracedPass::new(&entry.model, x)?;
         let start = now_ms();
-        let mut last = start;
-        let mut mask = None;
-        let model = &entry.model;
-        model.forward_traced_with(x.view(), &mut |stage| {
-            if stage.kind == StageKind::Head {
-                mask = Some(mask_of(stage.data.view(), vh, vw));
-            }
-            let mut data = stage_data(&stage, vh, vw, now_ms() - last);
-            if let (Some(parts), Some(level)) = (data.parts.as_mut(), model.decoder.get(stage.level).filter(|_| stage.kind == StageKind::Decoder)) {
-                *parts.weights = decoder_weights(level);
-            }
-            respond(Response::Stage { serial, variant, stage: data });
-            last = now_ms();
-        })?;
-        let forward_ms = now_ms() - start;
-        let mask = mask.ok_or_else(|| EngineError::Config("the trace had no head stage".into()))?;
-        respond(Response::Finished { serial, variant, forward_ms, mask });
-        Ok(())
+        Ok(Some(TraceJob { serial, variant, model: entry.model.clone(), pass, valid, start, last: start, mask: None }))
     }
 
     /// The mask of `image` through `variant` of `dataset`, cropped to the picture, computed
@@ -182,6 +186,57 @@ impl Engine {
     /// its model exists).
     pub fn workspace_allocations(&self, dataset: Dataset, variant: Variant) -> usize {
         self.models.get(&(dataset, variant)).map_or(0, |e| e.workspace.allocations())
+    }
+}
+
+/// The stages of a trace still to compute, a level per [`Self::step`], through the model
+/// the trace started with (a load of the same variant meanwhile does not change them).
+pub struct TraceJob {
+    serial: u32,
+    variant: Variant,
+    model: Rc<Model<f32>>,
+    pass: TracedPass<f32>,
+    /// The picture's part of the input, `(height, width)`.
+    valid: (usize, usize),
+    start: f64,
+    last: f64,
+    /// The head's mask, once computed.
+    mask: Option<Mask>,
+}
+
+impl TraceJob {
+    /// Computes the next level and answers its stages (decoder stages with their level's
+    /// small weights), then `Finished` after the head; false once there is nothing left
+    /// (finished, or failed: then `Failed` is the answer).
+    pub fn step(&mut self, now_ms: &dyn Fn() -> f64, respond: &mut dyn FnMut(Response)) -> bool {
+        let (serial, variant) = (self.serial, self.variant);
+        let stages = match self.pass.step(&self.model) {
+            Ok(stages) => stages,
+            Err(e) => {
+                respond(Response::Failed { serial, variant, message: e.to_string() });
+                return false;
+            }
+        };
+        let (vh, vw) = self.valid;
+        for stage in stages {
+            if stage.kind == StageKind::Head {
+                self.mask = Some(mask_of(stage.data.view(), vh, vw));
+            }
+            let mut data = stage_data(&stage, vh, vw, now_ms() - self.last);
+            if let (Some(parts), Some(level)) = (data.parts.as_mut(), self.model.decoder.get(stage.level).filter(|_| stage.kind == StageKind::Decoder)) {
+                *parts.weights = decoder_weights(level);
+            }
+            respond(Response::Stage { serial, variant, stage: data });
+            self.last = now_ms();
+        }
+        if !self.pass.is_done() {
+            return true;
+        }
+        match self.mask.take() {
+            Some(mask) => respond(Response::Finished { serial, variant, forward_ms: now_ms() - self.start, mask }),
+            None => respond(Response::Failed { serial, variant, message: "the trace had no head stage".into() }),
+        }
+        false
     }
 }
 
@@ -395,6 +450,25 @@ mod tests {
             assert_eq!(engine.workspace_allocations(dataset, variant), warm, "{variant}: the warm run reuses every buffer");
             assert_eq!(first, second);
         }
+    }
+
+    #[test]
+    fn a_trace_begun_answers_a_level_per_step_what_handle_answers_at_once() {
+        let variant = Variant::new(Upsample::Bilinear, Skip::Add);
+        let request = || Request::Trace { serial: 5, dataset: Dataset::Camvid, variant, image: image(), part: TracePart::Whole };
+        let mut whole = Vec::new();
+        Engine::new().handle(request(), &|| 0.0, &mut |r| whole.push(r));
+        let mut engine = Engine::new();
+        let mut stepped = Vec::new();
+        let mut job = engine.begin(request(), &|| 0.0, &mut |r| stepped.push(r)).expect("a whole trace leaves its stages to a job");
+        assert!(matches!(stepped.as_slice(), [Response::Started { .. }, Response::Mask { .. }]), "begun: {stepped:?}");
+        let mut steps = 0;
+        while job.step(&|| 0.0, &mut |r| stepped.push(r)) {
+            steps += 1;
+        }
+        assert_eq!(steps + 1, 2 * 4 + 2, "a step per encoder level, the bottleneck, each decoder level and the head");
+        assert_eq!(stepped, whole);
+        assert!(engine.begin(Request::Pause, &|| 0.0, &mut |r| panic!("{r:?}")).is_none(), "a pause is the worker's");
     }
 
     #[test]

@@ -1,11 +1,16 @@
 //! The Web Worker that runs the engine, so the page never freezes.
 
 use crate::protocol::{Request, Response};
-use crate::trace::{Engine, WarmUp};
+use crate::trace::{Engine, TraceJob, WarmUp};
 use gloo_worker::{HandlerId, Worker, WorkerScope};
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::rc::Rc;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+
+/// The longest a [`Request::Pause`] holds the work, should its `Resume` never come.
+pub const LONGEST_PAUSE_MS: u32 = 2000;
 
 thread_local! {
     /// The page's bridge, for [`report_panic`]: recorded when the page connects.
@@ -66,25 +71,112 @@ fn report(message: String) {
     }
 }
 
+/// A way back into the worker in a task of its own, after the events queued meanwhile (the
+/// page's messages among them): a message to itself on a `MessageChannel`, which no timer
+/// clamping delays.
+struct Ticker {
+    port: web_sys::MessagePort,
+    _channel: web_sys::MessageChannel,
+    _on_message: Closure<dyn FnMut()>,
+}
+
+impl Ticker {
+    fn new(scope: &WorkerScope<EngineWorker>) -> Option<Self> {
+        let channel = web_sys::MessageChannel::new().ok()?;
+        let scope = scope.clone();
+        let on_message = Closure::<dyn FnMut()>::new(move || scope.send_message(Tick));
+        channel.port1().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        Some(Self { port: channel.port2(), _channel: channel, _on_message: on_message })
+    }
+}
+
+/// The worker's message to itself: take the next step of its work.
+pub struct Tick;
+
+/// Requests are taken in order, one at a time; a trace's stages a level per task, so that a
+/// request that comes meanwhile is read between two levels: a `Pause` holds the work at
+/// that point until its `Resume` (or [`LONGEST_PAUSE_MS`]).
 pub struct EngineWorker {
     engine: Engine,
+    /// Requests received and not begun, with who asked.
+    queue: VecDeque<(Request, HandlerId)>,
+    /// The trace whose stages are being computed.
+    job: Option<(TraceJob, HandlerId)>,
+    /// Until when (the page's clock, ms) a `Pause` holds the work.
+    paused_until: Option<f64>,
+    ticker: Option<Ticker>,
+    /// Whether a tick is on its way.
+    ticking: bool,
+}
+
+impl EngineWorker {
+    /// Comes back for the next step in a task of its own, unless a tick is on its way.
+    fn tick_later(&mut self, scope: &WorkerScope<Self>) {
+        if std::mem::replace(&mut self.ticking, true) {
+            return;
+        }
+        match &self.ticker {
+            Some(t) => {
+                if t.port.post_message(&JsValue::NULL).is_err() {
+                    scope.send_message(Tick);
+                }
+            }
+            None => {
+                let scope = scope.clone();
+                gloo::timers::callback::Timeout::new(0, move || scope.send_message(Tick)).forget();
+            }
+        }
+    }
+
+    /// One step of the work, unless paused: the next level of the trace in progress, else
+    /// the next request begun; then a tick for the rest.
+    fn work(&mut self, scope: &WorkerScope<Self>) {
+        if let Some(until) = self.paused_until {
+            if crate::now_ms() < until {
+                return;
+            }
+            self.paused_until = None;
+        }
+        if let Some((job, id)) = &mut self.job {
+            let id = *id;
+            if !job.step(&crate::now_ms, &mut |r| respond(scope, id, r)) {
+                self.job = None;
+            }
+        } else if let Some((request, id)) = self.queue.pop_front() {
+            crate::mark(&format!("worker: begins {}", request.label()));
+            self.job = self.engine.begin(request, &crate::now_ms, &mut |r| respond(scope, id, r)).map(|job| (job, id));
+        }
+        if self.job.is_some() || !self.queue.is_empty() {
+            self.tick_later(scope);
+        }
+    }
+}
+
+/// Posts `response` to the page (and marks it).
+fn respond(scope: &WorkerScope<EngineWorker>, id: HandlerId, response: Response) {
+    let label = response.label();
+    scope.respond(id, response);
+    crate::mark(&format!("worker: posted {label}"));
 }
 
 impl Worker for EngineWorker {
-    type Message = ();
+    type Message = Tick;
     type Input = Request;
     type Output = Response;
 
-    fn create(_scope: &WorkerScope<Self>) -> Self {
+    fn create(scope: &WorkerScope<Self>) -> Self {
         // While the page fetches and verifies the first weights, V8 optimises the engine's
         // code on a small pass, a step per task; the first request that runs a model
         // stops it.
         crate::mark("worker: warm-up");
         warm_up_step(Rc::new(RefCell::new(WarmUp::default())));
-        Self { engine: Engine::new() }
+        Self { engine: Engine::new(), queue: VecDeque::new(), job: None, paused_until: None, ticker: Ticker::new(scope), ticking: false }
     }
 
-    fn update(&mut self, _scope: &WorkerScope<Self>, _msg: Self::Message) {}
+    fn update(&mut self, scope: &WorkerScope<Self>, Tick: Self::Message) {
+        self.ticking = false;
+        self.work(scope);
+    }
 
     fn connected(&mut self, scope: &WorkerScope<Self>, id: HandlerId) {
         PAGE.with(|page| *page.borrow_mut() = Some((scope.clone(), id)));
@@ -94,17 +186,32 @@ impl Worker for EngineWorker {
         PAGE.with(|page| page.borrow_mut().take_if(|(_, connected)| *connected == id));
     }
 
-    /// Requests are handled one at a time, in order; each answer is posted as soon as it
-    /// exists (a trace posts every stage while the next is computed).
+    /// Requests are taken one at a time, in order, at once when nothing is in progress;
+    /// each answer is posted as soon as it exists (a trace posts every stage while the next
+    /// is computed). `Pause` and `Resume` act at once.
     fn received(&mut self, scope: &WorkerScope<Self>, msg: Self::Input, id: HandlerId) {
-        if !matches!(msg, Request::Load { .. }) {
-            REQUESTED.with(|r| r.set(true));
-        }
         crate::mark(&format!("worker: received {}", msg.label()));
-        self.engine.handle(msg, &crate::now_ms, &mut |r| {
-            let label = r.label();
-            scope.respond(id, r);
-            crate::mark(&format!("worker: posted {label}"));
-        });
+        match msg {
+            Request::Pause => {
+                self.paused_until = Some(crate::now_ms() + f64::from(LONGEST_PAUSE_MS));
+                let scope = scope.clone();
+                gloo::timers::callback::Timeout::new(LONGEST_PAUSE_MS, move || scope.send_message(Tick)).forget();
+            }
+            Request::Resume => {
+                self.paused_until = None;
+                self.tick_later(scope);
+            }
+            request => {
+                if !matches!(request, Request::Load { .. }) {
+                    REQUESTED.with(|r| r.set(true));
+                }
+                self.queue.push_back((request, id));
+                if self.job.is_none() && self.queue.len() == 1 && !self.ticking {
+                    self.work(scope);
+                } else {
+                    self.tick_later(scope);
+                }
+            }
+        }
     }
 }

@@ -84,9 +84,21 @@ struct Routing {
     /// The serials of what the mask worker is busy with: the shown variant's weights load
     /// and traces' masks, until answered.
     busy: Vec<u32>,
+    /// The whole traces whose masks the mask worker computes while the trace worker holds
+    /// its work ([`Request::Pause`]): the two would otherwise share the cores (two here),
+    /// and the mask is what the user waits for. Not the camera's frames, whose other skip
+    /// modes the trace worker computes alongside.
+    holding: Vec<u32>,
 }
 
 impl Routing {
+    /// Tells a running trace worker to hold its work, or to take it up again.
+    fn hold_trace_worker(&self, hold: bool) {
+        if let TraceWorker::Running(t) = &self.trace {
+            t.send(if hold { Request::Pause } else { Request::Resume });
+        }
+    }
+
     /// The mask worker answered (or failed) the mask of trace `serial`: its stages, and any
     /// held before them, go to the trace worker.
     fn release(&mut self, serial: u32) {
@@ -135,7 +147,7 @@ impl WorkerHandle {
         if matches!(request, Request::Load { .. } | Request::Trace { part: TracePart::Whole | TracePart::Mask, .. }) {
             routing.busy.push(request.serial());
         }
-        let Routing { trace, held, .. } = &mut *routing;
+        let Routing { trace, held, holding, .. } = &mut *routing;
         match (request, &mut *trace) {
             (request @ Request::Load { .. }, TraceWorker::NotYet { loads, .. }) => {
                 loads.push(request.clone());
@@ -156,7 +168,11 @@ impl WorkerHandle {
                 worker.send(request);
                 *trace = TraceWorker::Running(worker);
             }
-            (Request::Trace { serial, dataset, variant, image, part: TracePart::Whole }, TraceWorker::Running(_)) => {
+            (Request::Trace { serial, dataset, variant, image, part: TracePart::Whole }, TraceWorker::Running(t)) => {
+                if holding.is_empty() {
+                    t.send(Request::Pause);
+                }
+                holding.push(serial);
                 held.push_back(Request::Trace { serial, dataset, variant, image: image.clone(), part: TracePart::Stages });
                 self.mask.borrow().send(Request::Trace { serial, dataset, variant, image, part: TracePart::Mask });
             }
@@ -186,6 +202,7 @@ impl WorkerHandle {
         routing.held.clear();
         routing.loads_held.clear();
         routing.busy.clear();
+        routing.holding.clear();
     }
 
     /// Sends a weights load that nothing waits for yet (a model of the comparison): the
@@ -269,6 +286,7 @@ pub fn use_worker(dispatcher: UseReducerDispatcher<State>) -> WorkerHandle {
             held: VecDeque::new(),
             loads_held: Vec::new(),
             busy: Vec::new(),
+            holding: Vec::new(),
         }));
         let answer = {
             let dispatcher = dispatcher.clone();
@@ -304,7 +322,14 @@ pub fn use_worker(dispatcher: UseReducerDispatcher<State>) -> WorkerHandle {
                     _ => None,
                 };
                 if let Some(serial) = done {
-                    routing.borrow_mut().busy.retain(|s| *s != serial);
+                    let mut routing = routing.borrow_mut();
+                    routing.busy.retain(|s| *s != serial);
+                    if routing.holding.contains(&serial) {
+                        routing.holding.retain(|s| *s != serial);
+                        if routing.holding.is_empty() {
+                            routing.hold_trace_worker(false);
+                        }
+                    }
                 }
                 let mask_done = matches!(response, Response::Mask { .. } | Response::Failed { .. });
                 answer(response);

@@ -138,6 +138,29 @@ fn traced_scores_equal_infer() {
 }
 
 #[test]
+fn a_traced_pass_steps_a_level_at_a_time() {
+    let config = ModelConfig { depth: 3, ..tiny(Upsample::Transposed, Skip::Concat) };
+    let model = Model::<f32>::new(config, 4).unwrap();
+    let x = Array4::from_shape_fn((1, 8, 16, 3), |(_, i, j, c)| ((i * 5 + j + c) % 9) as f32 / 9.0);
+    let mut pass = skipscope_engine::model::TracedPass::new(&model, x.clone()).unwrap();
+    let mut per_step = Vec::new();
+    let mut names = Vec::new();
+    while !pass.is_done() {
+        let stages = pass.step(&model).unwrap();
+        per_step.push(stages.len());
+        names.extend(stages.into_iter().map(|s| s.name));
+    }
+    // The input with the first encoder level and its pooling; each other encoder level with
+    // its pooling; the bottleneck; each decoder level; the head.
+    assert_eq!(per_step, [3, 2, 2, 1, 1, 1, 1, 1]);
+    assert_eq!(names, skipscope_engine::stage_names(3));
+    assert!(pass.step(&model).is_err(), "a pass done steps no further");
+    let other = Model::<f32>::new(ModelConfig { width: 3, ..config }, 4).unwrap();
+    let mut pass = skipscope_engine::model::TracedPass::new(&model, x).unwrap();
+    assert!(pass.step(&other).is_err(), "a pass steps only with the model it started with");
+}
+
+#[test]
 fn unpooling_puts_values_only_where_the_maxima_were() {
     let model = Model::<f32>::new(tiny(Upsample::Unpool, Skip::None), 3).unwrap();
     let x = Array4::from_shape_fn((1, 8, 8, 3), |(_, i, j, c)| ((i * 5 + j * 3 + c) % 7) as f32);

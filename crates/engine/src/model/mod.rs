@@ -26,7 +26,7 @@ mod trace;
 pub use blocks::{ConvBnRelu, ConvBnReluCache, DecoderStage, DoubleConv, DoubleConvCache, Fusion, Upsampler};
 pub(crate) use config::named_enum;
 pub use config::{stage_names, ModelConfig, Skip, Upsample, Variant};
-pub use trace::{DecoderParts, Stage, StageKind};
+pub use trace::{DecoderParts, Stage, StageKind, TracedPass};
 
 use crate::buffers::BufferPool;
 use crate::error::Result;
@@ -212,7 +212,7 @@ impl<T: Scalar> Model<T> {
         if let Some(previous) = ws.output.take() {
             ws.pool.give(previous);
         }
-        let scores = self.run_eval(x, ws, None, &[])?;
+        let scores = self.run_eval(x, ws, &[])?;
         Ok(ws.output.insert(scores).view())
     }
 
@@ -231,7 +231,7 @@ impl<T: Scalar> Model<T> {
         if let Some(previous) = ws.output.take() {
             ws.pool.give(previous);
         }
-        let scores = self.run_eval(x, ws, None, ablated)?;
+        let scores = self.run_eval(x, ws, ablated)?;
         Ok(ws.output.insert(scores).view())
     }
 }

@@ -59,18 +59,10 @@ impl<T: Scalar> Model<T> {
     /// - x: `[1, H, W, in_channels]`, `H` and `W` multiples of `2^depth`
     /// - each stage's `data`: `[1, H / 2^level, W / 2^level, C]`
     pub fn forward_traced_with(&self, x: ArrayView4<T>, on_stage: &mut dyn FnMut(Stage<T>)) -> Result<()> {
-        // Stages come in the order of `stage_names`, which names them.
-        let mut names = stage_names(self.config.depth).into_iter();
-        let mut named = |mut stage: Stage<T>| {
-            if let Some(name) = names.next() {
-                stage.name = name;
-            }
-            on_stage(stage)
-        };
-        let mut ws = Workspace::new();
-        let mut scores = self.run_eval(x, &mut ws, Some(&mut named), &[])?;
-        loss::softmax_inplace(scores.view_mut());
-        named(Stage { name: String::new(), kind: StageKind::Head, level: 0, data: scores, indices: None, parts: None });
+        let mut pass = TracedPass::new(self, x.to_owned())?;
+        while !pass.is_done() {
+            pass.step(self)?.into_iter().for_each(&mut *on_stage);
+        }
         Ok(())
     }
 
@@ -85,66 +77,173 @@ impl<T: Scalar> Model<T> {
         Ok(stages)
     }
 
-    /// The inference pass shared by [`Self::infer`] and the traces. With `on_stage`, reports
-    /// (a copy of) every stage but the head, unnamed; returns the scores. `ablated[k]` true
-    /// switches the skip of decoder level `k` off (see [`Model::infer_ablated`]); missing
-    /// entries are false.
+    /// The inference pass of [`Self::infer`]: every level of [`Self::run_level`] in one
+    /// call. `ablated[k]` true switches the skip of decoder level `k` off (see
+    /// [`Model::infer_ablated`]); missing entries are false.
     ///
     /// # Shapes
     /// - x: `[N, H, W, in_channels]`
     /// - ablated: at most `depth` entries
     /// - returns: `[N, H, W, n_classes]`
-    pub(super) fn run_eval(
-        &self,
-        x: ArrayView4<T>,
-        ws: &mut Workspace<T>,
-        mut on_stage: Option<&mut dyn FnMut(Stage<T>)>,
-        ablated: &[bool],
-    ) -> Result<Array4<T>> {
-        let shape = crate::layers::dims(&x);
-        self.config.check_input(shape)?;
+    pub(super) fn run_eval(&self, x: ArrayView4<T>, ws: &mut Workspace<T>, ablated: &[bool]) -> Result<Array4<T>> {
+        self.config.check_input(crate::layers::dims(&x))?;
         if ablated.len() > self.config.depth {
             return Err(crate::EngineError::Config(format!("{} ablation flags for a model of depth {}", ablated.len(), self.config.depth)));
         }
+        let mut pass = Pass::start(ws);
+        loop {
+            if let Some(scores) = self.run_level(x, ws, &mut pass, None, ablated)? {
+                return Ok(scores);
+            }
+        }
+    }
+
+    /// Runs the level `pass.next` (an encoder level and its pooling, the bottleneck, a
+    /// decoder level, or the head) and moves `pass` on. With `on_stage`, reports (a copy
+    /// of) the level's stages, unnamed. Returns the scores once the head has run.
+    fn run_level(
+        &self,
+        x: ArrayView4<T>,
+        ws: &mut Workspace<T>,
+        pass: &mut Pass<T>,
+        mut on_stage: Option<&mut dyn FnMut(Stage<T>)>,
+        ablated: &[bool],
+    ) -> Result<Option<Array4<T>>> {
         let depth = self.config.depth;
         let plain =
             |kind: StageKind, level: usize, data: ArrayView4<T>| Stage { name: String::new(), kind, level, data: data.to_owned(), indices: None, parts: None };
-        emit(&mut on_stage, || plain(StageKind::Input, 0, x.view()));
-        let mut skips = std::mem::take(&mut ws.skips);
-        let mut indices = std::mem::take(&mut ws.indices);
-        // The map below the current level: the input, then each pooled map.
-        let mut below: Option<Array4<T>> = None;
-        for (k, block) in self.encoder.iter().enumerate() {
-            let e = block.forward_eval(BlockInput::One(below.as_ref().map_or(x.view(), |b| b.view())), ws);
-            emit(&mut on_stage, || plain(StageKind::Encoder, k, e.view()));
-            let pooled_shape = max_pool::output_shape(shape4(&e))?;
-            let mut pooled = ws.pool.take(pooled_shape);
-            let mut idx = ws.pool.take_indices(pooled_shape);
-            max_pool::forward_into(e.view(), pooled.view_mut(), idx.view_mut());
-            emit(&mut on_stage, || Stage { indices: Some(idx.clone()), ..plain(StageKind::Pool, k + 1, pooled.view()) });
-            skips.push(e);
-            indices.push(idx);
-            if let Some(old) = below.replace(pooled) {
-                ws.pool.give(old);
+        match pass.next {
+            Next::Encoder(k) => {
+                let e = self.encoder[k].forward_eval(BlockInput::One(pass.below.as_ref().map_or(x.view(), |b| b.view())), ws);
+                emit(&mut on_stage, || plain(StageKind::Encoder, k, e.view()));
+                let pooled_shape = max_pool::output_shape(shape4(&e))?;
+                let mut pooled = ws.pool.take(pooled_shape);
+                let mut idx = ws.pool.take_indices(pooled_shape);
+                max_pool::forward_into(e.view(), pooled.view_mut(), idx.view_mut());
+                emit(&mut on_stage, || Stage { indices: Some(idx.clone()), ..plain(StageKind::Pool, k + 1, pooled.view()) });
+                pass.skips.push(e);
+                pass.indices.push(idx);
+                if let Some(old) = pass.below.replace(pooled) {
+                    ws.pool.give(old);
+                }
+                pass.next = if k + 1 < depth { Next::Encoder(k + 1) } else { Next::Bottleneck };
             }
+            Next::Bottleneck => {
+                let h = self.bottleneck.forward_eval(BlockInput::One(pass.below.as_ref().map_or(x.view(), |b| b.view())), ws);
+                if let Some(old) = pass.below.take() {
+                    ws.pool.give(old);
+                }
+                emit(&mut on_stage, || plain(StageKind::Bottleneck, depth, h.view()));
+                pass.h = Some(h);
+                pass.next = depth.checked_sub(1).map_or(Next::Head, Next::Decoder);
+            }
+            Next::Decoder(k) => {
+                let (Some(h), Some(skip), Some(idx)) = (pass.h.take(), pass.skips.pop(), pass.indices.pop()) else {
+                    return Err(crate::EngineError::Config("a decoder level without its maps".into()));
+                };
+                let off = ablated.get(k).copied().unwrap_or(false);
+                let (y, parts) = self.decoder[k].forward_eval(h, skip, idx, ws, on_stage.is_some(), off);
+                emit(&mut on_stage, || Stage { parts, ..plain(StageKind::Decoder, k, y.view()) });
+                pass.h = Some(y);
+                pass.next = k.checked_sub(1).map_or(Next::Head, Next::Decoder);
+            }
+            Next::Head => {
+                let h = pass.h.take().ok_or_else(|| crate::EngineError::Config("the head without its input".into()))?;
+                let [n, height, width, _] = crate::layers::dims(&x);
+                let mut scores = ws.pool.take([n, height, width, self.config.n_classes]);
+                self.head.forward_into(h.view(), scores.view_mut(), &mut ws.scratch);
+                ws.pool.give(h);
+                (ws.skips, ws.indices) = (std::mem::take(&mut pass.skips), std::mem::take(&mut pass.indices));
+                pass.next = Next::Done;
+                return Ok(Some(scores));
+            }
+            Next::Done => return Err(crate::EngineError::Config("the pass is done".into())),
         }
-        let mut h = self.bottleneck.forward_eval(BlockInput::One(below.as_ref().map_or(x.view(), |b| b.view())), ws);
-        if let Some(old) = below {
-            ws.pool.give(old);
+        Ok(None)
+    }
+}
+
+/// The level an inference pass runs next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Next {
+    Encoder(usize),
+    Bottleneck,
+    /// Decoder levels run from the deepest, `depth - 1`, to 0.
+    Decoder(usize),
+    Head,
+    Done,
+}
+
+/// An inference pass between two levels: the maps it still needs.
+struct Pass<T> {
+    next: Next,
+    /// The pooled map below the current encoder level (none: the input).
+    below: Option<Array4<T>>,
+    /// The decoder's map, from the bottleneck on.
+    h: Option<Array4<T>>,
+    /// Each encoder level's map before pooling, and its pooling's argmax, shallowest first.
+    skips: Vec<Array4<T>>,
+    indices: Vec<Array4<u32>>,
+}
+
+impl<T> Pass<T> {
+    /// A pass at its first level, with the workspace's lists (their capacity kept).
+    fn start(ws: &mut Workspace<T>) -> Self {
+        Self { next: Next::Encoder(0), below: None, h: None, skips: std::mem::take(&mut ws.skips), indices: std::mem::take(&mut ws.indices) }
+    }
+}
+
+/// A traced pass of one image, run a level per call ([`Self::step`]): for a caller that
+/// must yield between levels (the page's trace worker steps aside while a mask the user
+/// waits for is computed). It owns its input and buffers; it is given the model at each
+/// step, which must be the one it started with.
+pub struct TracedPass<T> {
+    x: Array4<T>,
+    ws: Workspace<T>,
+    pass: Pass<T>,
+    names: std::vec::IntoIter<String>,
+    config: super::ModelConfig,
+    started: bool,
+}
+
+impl<T: Scalar> TracedPass<T> {
+    /// A traced pass of `x` through `model`.
+    ///
+    /// # Shapes
+    /// - x: `[1, H, W, in_channels]`, `H` and `W` multiples of `2^depth`
+    pub fn new(model: &Model<T>, x: Array4<T>) -> Result<Self> {
+        model.config.check_input(crate::layers::dims(&x.view()))?;
+        let mut ws = Workspace::new();
+        let pass = Pass::start(&mut ws);
+        Ok(Self { x, ws, pass, names: stage_names(model.config.depth).into_iter(), config: model.config, started: false })
+    }
+
+    /// Whether every stage has been returned.
+    pub fn is_done(&self) -> bool {
+        self.pass.next == Next::Done
+    }
+
+    /// Runs `model`'s next level and returns its stages, in order and named: the first
+    /// call also the input, an encoder level also its pooling, the last call the head's
+    /// class probabilities. An error once done, or for a model of another configuration.
+    pub fn step(&mut self, model: &Model<T>) -> Result<Vec<Stage<T>>> {
+        if model.config != self.config {
+            return Err(crate::EngineError::Config("a traced pass stepped with another model".into()));
         }
-        emit(&mut on_stage, || plain(StageKind::Bottleneck, depth, h.view()));
-        let levels = skips.drain(..).zip(indices.drain(..));
-        for ((k, stage), (skip, idx)) in self.decoder.iter().enumerate().zip(levels).rev() {
-            let off = ablated.get(k).copied().unwrap_or(false);
-            let (y, parts) = stage.forward_eval(h, skip, idx, ws, on_stage.is_some(), off);
-            h = y;
-            emit(&mut on_stage, || Stage { parts, ..plain(StageKind::Decoder, k, h.view()) });
+        let mut stages = Vec::new();
+        if !self.started {
+            self.started = true;
+            stages.push(Stage { name: String::new(), kind: StageKind::Input, level: 0, data: self.x.clone(), indices: None, parts: None });
         }
-        let mut scores = ws.pool.take([shape[0], shape[1], shape[2], self.config.n_classes]);
-        self.head.forward_into(h.view(), scores.view_mut(), &mut ws.scratch);
-        ws.pool.give(h);
-        (ws.skips, ws.indices) = (skips, indices);
-        Ok(scores)
+        let scores = model.run_level(self.x.view(), &mut self.ws, &mut self.pass, Some(&mut |s| stages.push(s)), &[])?;
+        if let Some(mut scores) = scores {
+            loss::softmax_inplace(scores.view_mut());
+            stages.push(Stage { name: String::new(), kind: StageKind::Head, level: 0, data: scores, indices: None, parts: None });
+        }
+        for stage in &mut stages {
+            stage.name = self.names.next().unwrap_or_default();
+        }
+        Ok(stages)
     }
 }
 
