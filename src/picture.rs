@@ -106,10 +106,13 @@ pub fn input_from_rgba(rgba: &[u8], scaled: (usize, usize), padded: (usize, usiz
 /// Draws RGBA pixels onto `canvas`, resizing it to `width x height`.
 pub fn put_rgba(canvas: &HtmlCanvasElement, rgba: &[u8], width: usize, height: usize) -> Result<(), String> {
     if rgba.len() != width * height * 4 || width == 0 || height == 0 {
-        return Err("pixel buffer does not match its size".into());
+        return Err(format!("pixel buffer of {} bytes does not match its size {width} x {height}", rgba.len()));
     }
-    canvas.set_width(width as u32);
-    canvas.set_height(height as u32);
+    // Setting a canvas's size, even to its own, clears it and drops its backing store.
+    if canvas.width() != width as u32 || canvas.height() != height as u32 {
+        canvas.set_width(width as u32);
+        canvas.set_height(height as u32);
+    }
     let ctx: CanvasRenderingContext2d = canvas.get_context("2d").map_err(js_error)?.ok_or("no 2D context")?.dyn_into().map_err(|_| "not a 2D context")?;
     let data = ImageData::new_with_u8_clamped_array_and_sh(Clamped(rgba), width as u32, height as u32).map_err(js_error)?;
     ctx.put_image_data(&data, 0.0, 0.0).map_err(js_error)

@@ -1,4 +1,5 @@
 use super::RgbaCanvas;
+use crate::hooks::use_deferred;
 use crate::masks::{agreement, boundary_far_share, disagreement, disagreement_map, overlay};
 use crate::picture::{Label, Picture};
 use crate::protocol::Mask;
@@ -54,9 +55,12 @@ pub fn boundary_color(skip: Skip) -> [u8; 3] {
 /// or the label changes.
 #[function_component]
 pub fn Compare(props: &Props) -> Html {
+    // What it shows follows the page one task late: the shown mask is drawn and painted
+    // before these canvases are.
+    let (picture, upsample, slots, label) = use_deferred((props.picture.clone(), props.upsample, props.slots.clone(), props.label.clone()));
     let ready: Vec<(Skip, Shared<Mask>)> =
-        props.slots.iter().filter_map(|(s, slot)| if let Slot::Ready(seg) = slot { Some((*s, seg.mask.clone())) } else { None }).collect();
-    let p = &props.picture;
+        slots.iter().filter_map(|(s, slot)| if let Slot::Ready(seg) = slot { Some((*s, seg.mask.clone())) } else { None }).collect();
+    let p = &picture;
     let map = use_memo((p.clone(), ready.clone()), |(p, ready)| {
         let masks: Vec<(&Mask, [u8; 3])> = ready.iter().map(|(s, m)| (&**m, boundary_color(*s))).collect();
         let only: Vec<&Mask> = masks.iter().map(|(m, _)| *m).collect();
@@ -73,8 +77,7 @@ pub fn Compare(props: &Props) -> Html {
     let overlays: Vec<(Skip, Shared<Vec<u8>>)> = {
         let mut kept = kept.borrow_mut();
         let opacity = props.opacity.to_bits();
-        let fresh: Vec<_> = props
-            .slots
+        let fresh: Vec<_> = slots
             .iter()
             .filter_map(|(s, slot)| {
                 let Slot::Ready(seg) = slot else { return None };
@@ -94,13 +97,13 @@ pub fn Compare(props: &Props) -> Html {
         let big = big.clone();
         Callback::from(move |_: MouseEvent| big.set(Some(which)))
     };
-    let columns = props.slots.iter().map(|(skip, slot)| {
+    let columns = slots.iter().map(|(skip, slot)| {
         let body = match slot {
             Slot::Ready(seg) => {
                 let pixels = overlays.iter().find(|(s, _)| s == skip).map(|(_, px)| px.clone()).unwrap_or_else(|| Shared(Rc::new(Vec::new())));
                 html! {
                     <>
-                        <RgbaCanvas {pixels} width={seg.mask.width} height={seg.mask.height} class="cmp" label={AttrValue::from(crate::alt_text::mask(&format!("mask with skip {}", skip.name()), &format!("{}-{}", props.upsample.name(), skip.name()), &seg.mask, &seg.model.classes.iter().map(|c| c.name.as_str()).collect::<Vec<_>>()))} />
+                        <RgbaCanvas {pixels} width={seg.mask.width} height={seg.mask.height} class="cmp" label={AttrValue::from(crate::alt_text::mask(&format!("mask with skip {}", skip.name()), &format!("{}-{}", upsample.name(), skip.name()), &seg.mask, &seg.model.classes.iter().map(|c| c.name.as_str()).collect::<Vec<_>>()))} />
                         if !seg.model.trained { <small class="warn-text">{ "random weights" }</small> }
                     </>
                 }
@@ -112,7 +115,7 @@ pub fn Compare(props: &Props) -> Html {
         html! {
             <figure key={skip.name()} data-skip={skip.name()}>
                 { body }
-                <figcaption><span class="swatch" style={format!("background: rgb({r},{g},{b})")}></span>{ format!("{}-{}", props.upsample.name(), skip.name()) }
+                <figcaption><span class="swatch" style={format!("background: rgb({r},{g},{b})")}></span>{ format!("{}-{}", upsample.name(), skip.name()) }
                     if matches!(slot, Slot::Ready(_)) { { " " }<button class="small enlarge" onclick={enlarge(Some(*skip))} aria-label={format!("enlarge the {} mask", skip.name())}>{ "enlarge" }</button> }
                 </figcaption>
             </figure>
@@ -143,8 +146,8 @@ pub fn Compare(props: &Props) -> Html {
     });
     let (pairs, far) = &*sentences;
     let (pixels, differ) = &*map;
-    let n_classes = props.slots.iter().find_map(|(_, slot)| if let Slot::Ready(seg) = slot { Some(seg.model.classes.len()) } else { None }).unwrap_or(0);
-    let scores = use_memo((ready.clone(), props.label.clone(), n_classes), |(ready, label, n_classes)| {
+    let n_classes = slots.iter().find_map(|(_, slot)| if let Slot::Ready(seg) = slot { Some(seg.model.classes.len()) } else { None }).unwrap_or(0);
+    let scores = use_memo((ready.clone(), label.clone(), n_classes), |(ready, label, n_classes)| {
         let Some(label) = label else { return Vec::new() };
         ready.iter().map(|(s, m)| (*s, score(m, label, *n_classes))).collect::<Vec<_>>()
     });
@@ -177,14 +180,14 @@ pub fn Compare(props: &Props) -> Html {
                 { "The first three pictures are the masks of the three skip modes at this upsampling. The fourth is the photo in grey with the pixels where the three masks do not all agree in magenta, and each mask's boundaries drawn in its column's colour (orange: none, blue: add, green: concat)." }
             </p>
             if let Some(which) = *big {
-                { enlarged(which, &overlays, pixels, p, *zoom, &big, &zoom, props.upsample) }
+                { enlarged(which, &overlays, pixels, p, *zoom, &big, &zoom, upsample) }
             }
             <p class="label-input">
                 <label>{ "Ground truth: " }<input type="file" accept="image/*" onchange={on_label_change} aria-label="upload a label image" /></label>
                 <span class="hint">{ format!(" a label image of this photo ({}) scores each mode.", props.label_format) }</span>
             </p>
             if let Some(e) = &props.label_error { <p class="error" role="alert">{ e.clone() }</p> }
-            if let Some(label) = &props.label {
+            if let Some(label) = &label {
                 <table class="scores" aria-label="scores against the label">
                     <caption>{ format!("Scores against {} (void pixels ignored)", label.name) }</caption>
                     <thead><tr><th>{ "skip" }</th><th>{ "G" }</th><th>{ "mIoU" }</th><th>{ "BF" }</th><th>{ "pixels" }</th></tr></thead>
@@ -197,7 +200,7 @@ pub fn Compare(props: &Props) -> Html {
                     { far.clone() }
                 </p>
             }
-            if props.label.is_none() {
+            if label.is_none() {
                 <p class="hint no-truth">{ "This photo has no ground truth, so none of these masks is known to be right: they are compared with each other. Which variant is right more often is what the test-set table below measures; give a label image above to score these masks." }</p>
             }
         </section>

@@ -13,7 +13,8 @@ use yew::prelude::*;
 #[derive(Properties, PartialEq)]
 pub struct Props {
     pub picture: Shared<Picture>,
-    pub mask: Shared<Mask>,
+    /// The shown variant's mask of the picture; none while it is computed.
+    pub mask: Option<Shared<Mask>>,
     /// The variant the mask is of (for its text alternative).
     pub variant: Variant,
     pub classes: Vec<ClassInfo>,
@@ -26,21 +27,31 @@ pub struct Props {
     pub on_point: Callback<Pointing>,
 }
 
-/// The mask over the photo, with an opacity slider and the class legend.
+/// The mask over the photo, with an opacity slider and the class legend. While a new mask
+/// is computed (none given), the last one stays in the page, hidden (`visibility: hidden`):
+/// the page below does not move, and its canvas is drawn again rather than made anew.
 #[function_component]
 pub fn MaskView(props: &Props) -> Html {
-    let pixels = use_memo((props.picture.clone(), props.mask.clone(), props.classes.clone(), (props.opacity * 100.0).round() as i32), |(p, m, c, o)| {
-        Shared(Rc::new(overlay(&p.rgba, m, c, *o as f64 / 100.0)))
+    let last = use_mut_ref(|| None::<(Shared<Picture>, Shared<Mask>, Variant)>);
+    if let Some(mask) = &props.mask {
+        *last.borrow_mut() = Some((props.picture.clone(), mask.clone(), props.variant));
+    }
+    let shown = last.borrow().clone();
+    let drawn = shown.as_ref().map(|(picture, mask, _)| (picture.clone(), mask.clone()));
+    let pixels = use_memo((drawn, props.classes.clone(), (props.opacity * 100.0).round() as i32), |(drawn, c, o)| {
+        drawn.as_ref().map(|(p, m)| Shared(Rc::new(overlay(&p.rgba, m, c, *o as f64 / 100.0))))
     });
-    let counts = class_counts(&props.mask, props.classes.len());
+    let (Some((_, mask, variant)), Some(pixels)) = (shown, (*pixels).clone()) else { return Html::default() };
+    let pending = props.mask.is_none();
+    let counts = class_counts(&mask, props.classes.len());
     let names: Vec<&str> = props.classes.iter().map(|c| c.name.as_str()).collect();
-    let label = crate::alt_text::mask("the mask over the photo (point to follow a position)", &props.variant.to_string(), &props.mask, &names);
+    let label = crate::alt_text::mask("the mask over the photo (point to follow a position)", &variant.to_string(), &mask, &names);
     let oninput = props.on_opacity.reform(|e: InputEvent| {
         e.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()).and_then(|i| i.value().parse::<f64>().ok()).unwrap_or(60.0) / 100.0
     });
     html! {
-        <section class="mask-view" aria-label="segmentation">
-            <Pointable pixels={(*pixels).clone()} width={props.mask.width} height={props.mask.height} class="mask-wrap" canvas_class="mask" label={AttrValue::from(label)}
+        <section class={classes!("mask-view", pending.then_some("pending"))} aria-label="segmentation" aria-hidden={pending.then_some("true")}>
+            <Pointable {pixels} width={mask.width} height={mask.height} class="mask-wrap" canvas_class="mask" label={AttrValue::from(label)}
                 mark={props.mark} on_point={props.on_point.clone()} />
             <div class="mask-side">
                 <label>{ "Mask opacity " }

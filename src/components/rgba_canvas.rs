@@ -29,7 +29,7 @@ pub fn RgbaCanvas(props: &Props) -> Html {
         use_effect_with((props.pixels.clone(), props.width, props.height), move |(pixels, w, h)| {
             if let Some(canvas) = node.cast::<HtmlCanvasElement>() {
                 if let Err(e) = put_rgba(&canvas, pixels, *w, *h) {
-                    web_sys::console::warn_1(&e.into());
+                    web_sys::console::warn_1(&format!("canvas {}: {e}", canvas.class_name()).into());
                 }
                 if canvas.class_name() == "mask" {
                     crate::mark("page: drew mask");
