@@ -179,7 +179,7 @@ pub fn App() -> Html {
                 latency={state.latency.map(|(w, ms)| (AttrValue::from(w), ms))} />
             if let (Some(p), false) = (state.picture.clone(), state.camera.active()) {
                 <div data-focus="mask" class={focused(Focus::Mask)}>
-                    <MaskView picture={p.clone()} mask={state.mask()} variant={state.variant} classes={classes.clone()} opacity={state.opacity} {on_opacity}
+                    <MaskView picture={p.clone()} mask={state.mask()} computing={state.running() || state.wanted_trace().is_some()} variant={state.variant} classes={classes.clone()} opacity={state.opacity} {on_opacity}
                         mark={state.position().and_then(|q| q.inside(p.input.valid_height, p.input.valid_width)).map(|q| (q.y, q.x))}
                         on_point={crate::components::closer::point_callback(on_point.clone(), 0, (p.input.valid_height, p.input.valid_width), (p.input.valid_height, p.input.valid_width), Position::or_centre(state.position(), p.input.valid_height, p.input.valid_width))} />
                 </div>

@@ -16,7 +16,7 @@ use skipscope_engine::layers::loss::argmax;
 use skipscope_engine::model::{DecoderStage, Fusion, Stage, StageKind, TracedPass, Upsampler, Workspace};
 use skipscope_engine::weights::{self, Normalization};
 use skipscope_engine::{EngineError, Model, ModelConfig};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
 /// The seed of the random fallback's weights.
@@ -170,7 +170,7 @@ impl Engine {
         }
         let pass = TracedPass::new(&entry.model, x)?;
         let start = now_ms();
-        Ok(Some(TraceJob { serial, variant, model: entry.model.clone(), pass, valid, start, last: start, mask: None }))
+        Ok(Some(TraceJob { serial, variant, model: entry.model.clone(), pass, valid, start, unposted: VecDeque::new(), mask: None }))
     }
 
     /// The mask of `image` through `variant` of `dataset`, cropped to the picture, computed
@@ -199,37 +199,47 @@ pub struct TraceJob {
     /// The picture's part of the input, `(height, width)`.
     valid: (usize, usize),
     start: f64,
-    last: f64,
+    /// Stages computed and not answered yet, each with the ms its computation took.
+    unposted: VecDeque<(Stage<f32>, f64)>,
     /// The head's mask, once computed.
     mask: Option<Mask>,
 }
 
 impl TraceJob {
-    /// Computes the next level and answers its stages (decoder stages with their level's
-    /// small weights), then `Finished` after the head; false once there is nothing left
-    /// (finished, or failed: then `Failed` is the answer).
+    /// Answers the next stage, computing the next part of the pass first where none is
+    /// waiting (so a step is one part's computation, or one stage's copy and post, at
+    /// most both); decoder stages go with their level's small weights, and `Finished`
+    /// after the head. False once there is nothing left (finished, or failed: then
+    /// `Failed` is the answer).
     pub fn step(&mut self, now_ms: &dyn Fn() -> f64, respond: &mut dyn FnMut(Response)) -> bool {
         let (serial, variant) = (self.serial, self.variant);
-        let stages = match self.pass.step(&self.model) {
-            Ok(stages) => stages,
-            Err(e) => {
-                respond(Response::Failed { serial, variant, message: e.to_string() });
-                return false;
-            }
-        };
-        let (vh, vw) = self.valid;
-        for stage in stages {
+        if self.unposted.is_empty() && !self.pass.is_done() {
+            let t0 = now_ms();
+            let stages = match self.pass.step(&self.model) {
+                Ok(stages) => stages,
+                Err(e) => {
+                    respond(Response::Failed { serial, variant, message: e.to_string() });
+                    return false;
+                }
+            };
+            // The part's time goes with its last stage (the input before `enc.0` is a copy).
+            let (n, ms) = (stages.len(), now_ms() - t0);
+            self.unposted.extend(stages.into_iter().enumerate().map(|(i, stage)| (stage, if i + 1 == n { ms } else { 0.0 })));
+        }
+        if let Some((stage, ms)) = self.unposted.pop_front() {
+            let t0 = now_ms();
+            let (vh, vw) = self.valid;
             if stage.kind == StageKind::Head {
                 self.mask = Some(mask_of(stage.data.view(), vh, vw));
             }
-            let mut data = stage_data(&stage, vh, vw, now_ms() - self.last);
+            let mut data = stage_data(&stage, vh, vw, ms);
             if let (Some(parts), Some(level)) = (data.parts.as_mut(), self.model.decoder.get(stage.level).filter(|_| stage.kind == StageKind::Decoder)) {
                 *parts.weights = decoder_weights(level);
             }
+            data.ms += now_ms() - t0;
             respond(Response::Stage { serial, variant, stage: data });
-            self.last = now_ms();
         }
-        if !self.pass.is_done() {
+        if !self.unposted.is_empty() || !self.pass.is_done() {
             return true;
         }
         match self.mask.take() {
@@ -462,11 +472,16 @@ mod tests {
         let mut stepped = Vec::new();
         let mut job = engine.begin(request(), &|| 0.0, &mut |r| stepped.push(r)).expect("a whole trace leaves its stages to a job");
         assert!(matches!(stepped.as_slice(), [Response::Started { .. }, Response::Mask { .. }]), "begun: {stepped:?}");
-        let mut steps = 0;
-        while job.step(&|| 0.0, &mut |r| stepped.push(r)) {
-            steps += 1;
+        // A stage a step; the last step also answers `Finished`.
+        loop {
+            let before = stepped.len();
+            let more = job.step(&|| 0.0, &mut |r| stepped.push(r));
+            let stages = stepped[before..].iter().filter(|r| matches!(r, Response::Stage { .. })).count();
+            assert_eq!((stages, stepped.len() - before), (1, if more { 1 } else { 2 }), "{:?}", &stepped[before..]);
+            if !more {
+                break;
+            }
         }
-        assert_eq!(steps + 1, 2 * 4 + 2, "a step per encoder level, the bottleneck, each decoder level and the head");
         assert_eq!(stepped, whole);
         assert!(engine.begin(Request::Pause, &|| 0.0, &mut |r| panic!("{r:?}")).is_none(), "a pause is the worker's");
     }

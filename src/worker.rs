@@ -84,14 +84,19 @@ impl Ticker {
     fn new(scope: &WorkerScope<EngineWorker>) -> Option<Self> {
         let channel = web_sys::MessageChannel::new().ok()?;
         let scope = scope.clone();
-        let on_message = Closure::<dyn FnMut()>::new(move || scope.send_message(Tick));
+        let on_message = Closure::<dyn FnMut()>::new(move || scope.send_message(Own::Tick));
         channel.port1().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         Some(Self { port: channel.port2(), _channel: channel, _on_message: on_message })
     }
 }
 
-/// The worker's message to itself: take the next step of its work.
-pub struct Tick;
+/// The worker's messages to itself.
+pub enum Own {
+    /// Take the next step of the work.
+    Tick,
+    /// A `Pause` has lasted [`LONGEST_PAUSE_MS`]: the work goes on.
+    PauseOver,
+}
 
 /// Requests are taken in order, one at a time; a trace's stages a level per task, so that a
 /// request that comes meanwhile is read between two levels: a `Pause` holds the work at
@@ -102,8 +107,9 @@ pub struct EngineWorker {
     queue: VecDeque<(Request, HandlerId)>,
     /// The trace whose stages are being computed.
     job: Option<(TraceJob, HandlerId)>,
-    /// Until when (the page's clock, ms) a `Pause` holds the work.
-    paused_until: Option<f64>,
+    /// While a `Pause` holds the work: the timer that ends it after [`LONGEST_PAUSE_MS`]
+    /// (dropped, so cancelled, by the `Resume`).
+    paused: Option<gloo::timers::callback::Timeout>,
     ticker: Option<Ticker>,
     /// Whether a tick is on its way.
     ticking: bool,
@@ -118,12 +124,12 @@ impl EngineWorker {
         match &self.ticker {
             Some(t) => {
                 if t.port.post_message(&JsValue::NULL).is_err() {
-                    scope.send_message(Tick);
+                    scope.send_message(Own::Tick);
                 }
             }
             None => {
                 let scope = scope.clone();
-                gloo::timers::callback::Timeout::new(0, move || scope.send_message(Tick)).forget();
+                gloo::timers::callback::Timeout::new(0, move || scope.send_message(Own::Tick)).forget();
             }
         }
     }
@@ -131,11 +137,8 @@ impl EngineWorker {
     /// One step of the work, unless paused: the next level of the trace in progress, else
     /// the next request begun; then a tick for the rest.
     fn work(&mut self, scope: &WorkerScope<Self>) {
-        if let Some(until) = self.paused_until {
-            if crate::now_ms() < until {
-                return;
-            }
-            self.paused_until = None;
+        if self.paused.is_some() {
+            return;
         }
         if let Some((job, id)) = &mut self.job {
             let id = *id;
@@ -160,7 +163,7 @@ fn respond(scope: &WorkerScope<EngineWorker>, id: HandlerId, response: Response)
 }
 
 impl Worker for EngineWorker {
-    type Message = Tick;
+    type Message = Own;
     type Input = Request;
     type Output = Response;
 
@@ -170,12 +173,20 @@ impl Worker for EngineWorker {
         // stops it.
         crate::mark("worker: warm-up");
         warm_up_step(Rc::new(RefCell::new(WarmUp::default())));
-        Self { engine: Engine::new(), queue: VecDeque::new(), job: None, paused_until: None, ticker: Ticker::new(scope), ticking: false }
+        Self { engine: Engine::new(), queue: VecDeque::new(), job: None, paused: None, ticker: Ticker::new(scope), ticking: false }
     }
 
-    fn update(&mut self, scope: &WorkerScope<Self>, Tick: Self::Message) {
-        self.ticking = false;
-        self.work(scope);
+    fn update(&mut self, scope: &WorkerScope<Self>, msg: Self::Message) {
+        match msg {
+            Own::Tick => {
+                self.ticking = false;
+                self.work(scope);
+            }
+            Own::PauseOver => {
+                self.paused = None;
+                self.tick_later(scope);
+            }
+        }
     }
 
     fn connected(&mut self, scope: &WorkerScope<Self>, id: HandlerId) {
@@ -193,12 +204,11 @@ impl Worker for EngineWorker {
         crate::mark(&format!("worker: received {}", msg.label()));
         match msg {
             Request::Pause => {
-                self.paused_until = Some(crate::now_ms() + f64::from(LONGEST_PAUSE_MS));
                 let scope = scope.clone();
-                gloo::timers::callback::Timeout::new(LONGEST_PAUSE_MS, move || scope.send_message(Tick)).forget();
+                self.paused = Some(gloo::timers::callback::Timeout::new(LONGEST_PAUSE_MS, move || scope.send_message(Own::PauseOver)));
             }
             Request::Resume => {
-                self.paused_until = None;
+                self.paused = None;
                 self.tick_later(scope);
             }
             request => {

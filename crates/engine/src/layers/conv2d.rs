@@ -182,12 +182,13 @@ impl<T: Scalar> Conv2d<T> {
             return false;
         };
         let (n, h, w, ca) = x.dim();
+        debug_assert!(more.as_ref().is_none_or(|b| b.dim().0 == n && b.dim().1 == h && b.dim().2 == w), "stacked maps differ beyond channels");
         let cb = more.as_ref().map_or(0, |b| b.dim().3);
         let input = match more.as_ref().map(|b| b.as_slice()) {
             None => Input::One(as_f32(xs)),
-            Some(Some(bs)) if ca == 0 => Input::One(as_f32(bs)),
+            Some(Some(more)) if ca == 0 => Input::One(as_f32(more)),
             Some(Some(_)) if cb == 0 => Input::One(as_f32(xs)),
-            Some(Some(bs)) => Input::Stacked { a: as_f32(xs), b: as_f32(bs), ca },
+            Some(Some(more)) => Input::Stacked { a: as_f32(xs), b: as_f32(more), ca },
             Some(None) => return false,
         };
         let addend = match addend.as_ref().map(|a| a.as_slice()) {

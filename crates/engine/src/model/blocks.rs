@@ -108,6 +108,12 @@ impl<T: Scalar> ConvBnRelu<T> {
         self.conv.config.out_channels
     }
 
+    /// Whether [`Self::forward_eval_into`] reads a stacked input without building the
+    /// stack (batch norm folded, and the direct kernel runs): else the stack is built.
+    fn reads_stacked(&self) -> bool {
+        self.bn.is_none() && self.conv.uses_direct_kernel()
+    }
+
     /// Visits `conv{i}` and `bn{i}` under `prefix`.
     fn visit(&mut self, prefix: &str, i: usize, f: &mut dyn FnMut(&str, TensorMut<'_, T>)) {
         self.conv.visit(&join(prefix, &format!("conv{i}")), f);
@@ -454,8 +460,9 @@ impl<T: Scalar> DecoderStage<T> {
             skip.fill(T::zero());
         }
         // Without a trace, the add is fused into the projection's store and the concat is
-        // read by the block's first convolution from its two parts: neither sum nor stack
-        // is built (the same numbers: tested).
+        // read by the block's first convolution from its two parts where its direct kernel
+        // runs: neither sum nor stack is built (the same numbers: tested). Elsewhere the
+        // stack is a pool buffer, so warm inference still allocates none.
         let (fused, projected) = match &self.fusion {
             Fusion::None => (None, None),
             Fusion::Add(_) if ablated => (None, None),
@@ -471,7 +478,7 @@ impl<T: Scalar> DecoderStage<T> {
                 fuse::add_into(up.view(), projected.view(), sum.view_mut());
                 (Some(sum), Some(projected))
             }
-            Fusion::Concat if !trace => (None, None),
+            Fusion::Concat if !trace && self.block.first.reads_stacked() => (None, None),
             Fusion::Concat => {
                 let [n, h, w, c] = shape;
                 let mut stacked = ws.pool.take([n, h, w, 2 * c]);

@@ -77,7 +77,7 @@ impl<T: Scalar> Model<T> {
         Ok(stages)
     }
 
-    /// The inference pass of [`Self::infer`]: every level of [`Self::run_level`] in one
+    /// The inference pass of [`Self::infer`]: every part of [`Self::run_level`] in one
     /// call. `ablated[k]` true switches the skip of decoder level `k` off (see
     /// [`Model::infer_ablated`]); missing entries are false.
     ///
@@ -98,7 +98,7 @@ impl<T: Scalar> Model<T> {
         }
     }
 
-    /// Runs the level `pass.next` (an encoder level and its pooling, the bottleneck, a
+    /// Runs the part `pass.next` (an encoder level's block, its pooling, the bottleneck, a
     /// decoder level, or the head) and moves `pass` on. With `on_stage`, reports (a copy
     /// of) the level's stages, unnamed. Returns the scores once the head has run.
     fn run_level(
@@ -116,12 +116,16 @@ impl<T: Scalar> Model<T> {
             Next::Encoder(k) => {
                 let e = self.encoder[k].forward_eval(BlockInput::One(pass.below.as_ref().map_or(x.view(), |b| b.view())), ws);
                 emit(&mut on_stage, || plain(StageKind::Encoder, k, e.view()));
-                let pooled_shape = max_pool::output_shape(shape4(&e))?;
+                pass.skips.push(e);
+                pass.next = Next::Pool(k);
+            }
+            Next::Pool(k) => {
+                let e = pass.skips.last().ok_or_else(|| crate::EngineError::Config("a pooling without its map".into()))?;
+                let pooled_shape = max_pool::output_shape(shape4(e))?;
                 let mut pooled = ws.pool.take(pooled_shape);
                 let mut idx = ws.pool.take_indices(pooled_shape);
                 max_pool::forward_into(e.view(), pooled.view_mut(), idx.view_mut());
                 emit(&mut on_stage, || Stage { indices: Some(idx.clone()), ..plain(StageKind::Pool, k + 1, pooled.view()) });
-                pass.skips.push(e);
                 pass.indices.push(idx);
                 if let Some(old) = pass.below.replace(pooled) {
                     ws.pool.give(old);
@@ -163,10 +167,12 @@ impl<T: Scalar> Model<T> {
     }
 }
 
-/// The level an inference pass runs next.
+/// The part of an inference pass it runs next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Next {
     Encoder(usize),
+    /// The pooling after encoder level `k`.
+    Pool(usize),
     Bottleneck,
     /// Decoder levels run from the deepest, `depth - 1`, to 0.
     Decoder(usize),
@@ -193,8 +199,9 @@ impl<T> Pass<T> {
     }
 }
 
-/// A traced pass of one image, run a level per call ([`Self::step`]): for a caller that
-/// must yield between levels (the page's trace worker steps aside while a mask the user
+/// A traced pass of one image, run a part per call ([`Self::step`]: an encoder level's
+/// block, its pooling, the bottleneck, a decoder level, the head): for a caller that must
+/// yield between parts (the page's trace worker steps aside while a mask the user
 /// waits for is computed). It owns its input and buffers; it is given the model at each
 /// step, which must be the one it started with.
 pub struct TracedPass<T> {
@@ -223,9 +230,8 @@ impl<T: Scalar> TracedPass<T> {
         self.pass.next == Next::Done
     }
 
-    /// Runs `model`'s next level and returns its stages, in order and named: the first
-    /// call also the input, an encoder level also its pooling, the last call the head's
-    /// class probabilities. An error once done, or for a model of another configuration.
+    /// Runs `model`'s next part and returns its stage, named: the first call the input and
+    /// `enc.0`, the last the head's class probabilities. An error once done, or for a model of another configuration.
     pub fn step(&mut self, model: &Model<T>) -> Result<Vec<Stage<T>>> {
         if model.config != self.config {
             return Err(crate::EngineError::Config("a traced pass stepped with another model".into()));
