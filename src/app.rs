@@ -176,10 +176,10 @@ pub fn App() -> Html {
                 on_retry={{ let (d, dataset, variant) = (d.clone(), state.dataset, state.variant); Callback::from(move |()| d.dispatch(Action::RetryWeights { dataset, variant })) }} />
             <StatusLine running={state.running()} stages={shapes.len()} total_stages={stage_names(depth).len()}
                 mask_ms={trace.and_then(|t| t.mask_ms)} forward_ms={trace.and_then(|t| t.forward_ms)} error={state.status_error().map(AttrValue::from)}
-                latency={state.latency.map(|(w, ms)| (AttrValue::from(w), ms))} />
+                latency={state.latency.map(|(w, ms)| (AttrValue::from(w), ms))} waiting={AttrValue::from(state.waiting_for())} />
             if let (Some(p), false) = (state.picture.clone(), state.camera.active()) {
                 <div data-focus="mask" class={focused(Focus::Mask)}>
-                    <MaskView picture={p.clone()} mask={state.mask()} computing={state.running() || state.wanted_trace().is_some()} variant={state.variant} classes={classes.clone()} opacity={state.opacity} {on_opacity}
+                    <MaskView picture={p.clone()} mask={state.mask()} computing={state.mask_coming()} variant={state.variant} classes={classes.clone()} opacity={state.opacity} {on_opacity}
                         mark={state.position().and_then(|q| q.inside(p.input.valid_height, p.input.valid_width)).map(|q| (q.y, q.x))}
                         on_point={crate::components::closer::point_callback(on_point.clone(), 0, (p.input.valid_height, p.input.valid_width), (p.input.valid_height, p.input.valid_width), Position::or_centre(state.position(), p.input.valid_height, p.input.valid_width))} />
                 </div>

@@ -537,6 +537,21 @@ impl State {
         self.trace().is_some_and(Trace::running)
     }
 
+    /// What the status line says while nothing runs and nothing is done.
+    pub fn waiting_for(&self) -> &'static str {
+        if self.picture.is_some() && self.availability(self.variant) == Availability::Pending {
+            "Waiting for the model's weights."
+        } else {
+            "Waiting for a photo and a model."
+        }
+    }
+
+    /// Whether the shown variant's mask of the picture is on its way: its trace runs, is
+    /// wanted, or waits for the variant's weights.
+    pub fn mask_coming(&self) -> bool {
+        self.running() || self.wanted_trace().is_some() || (self.picture.is_some() && self.availability(self.variant) == Availability::Pending)
+    }
+
     /// The classes of the shown model (from its trace or its loaded file, else the dataset's).
     pub fn classes(&self) -> Vec<ClassInfo> {
         self.model().map(|m| m.classes.clone()).unwrap_or_else(|| self.dataset.classes())
@@ -1550,6 +1565,24 @@ mod tests {
         let s = s.reduce(Action::PictureRequested { serial: 3, name: "b.jpg".into(), sample: None, at_ms: 30.0, refit: true });
         assert_eq!(s.clock, Some((20.0, "toggle to mask")));
         assert_eq!(s.url().variant, Some(TN));
+    }
+
+    #[test]
+    fn the_mask_is_coming_while_its_weights_are_read_and_its_trace_runs_and_not_after_a_failure() {
+        let mut s = Rc::new(State::from_url(&UrlState { variant: Some(TA), ..UrlState::default() }))
+            .reduce(Action::CatalogLoaded(Ok(manifest_with(&["camvid-transposed-add"]))));
+        s = s.reduce(Action::PictureRequested { serial: 1, name: "a".into(), sample: None, at_ms: 0.0, refit: false });
+        let to = s.fit();
+        s = s.reduce(Action::PictureReady { serial: 1, picture: picture(to), sample: None });
+        s = s.reduce(Action::FetchProgress { dataset: CAMVID, variant: TA, loaded: 1.0, total: None });
+        assert!(s.wanted_trace().is_none() && s.mask_coming(), "the weights are being read");
+        assert_eq!(s.waiting_for(), "Waiting for the model's weights.");
+        s = s.reduce(Action::FetchFailed { dataset: CAMVID, variant: TA, message: "HTTP 500".into() });
+        assert!(s.wanted_trace().is_some() && s.mask_coming(), "random weights: the trace is wanted");
+        s = s.reduce(Action::StartTrace { serial: 2, variant: TA });
+        assert!(s.running() && s.mask_coming());
+        s = respond(s, Response::Failed { serial: 2, variant: TA, message: "no".into() }, 0.0);
+        assert!(s.mask().is_none() && !s.mask_coming(), "a failed run: no mask comes");
     }
 
     #[test]

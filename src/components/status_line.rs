@@ -12,6 +12,8 @@ pub struct Props {
     pub error: Option<AttrValue>,
     /// The last measured request-to-mask time and what it measured.
     pub latency: Option<(AttrValue, f64)>,
+    /// What nothing runs for yet, e.g. "Waiting for a photo and a model."
+    pub waiting: AttrValue,
 }
 
 /// One line: what the worker is doing, how long the mask's forward pass and the traced
@@ -28,7 +30,7 @@ pub fn StatusLine(props: &Props) -> Html {
         let mask = props.mask_ms.map(|m| format!("Mask in {m:.0} ms; every stage")).unwrap_or_else(|| "Every stage".into());
         ("status done", format!("{mask} traced in {ms:.0} ms ({} stages).", props.stages))
     } else {
-        ("status", "Waiting for a photo and a model.".to_string())
+        ("status", props.waiting.to_string())
     };
     let latency = props.latency.as_ref().map(|(what, ms)| format!(" Last {what}: {ms:.0} ms."));
     html! {
