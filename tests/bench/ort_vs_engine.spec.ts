@@ -38,12 +38,15 @@ test('engine against onnxruntime-web, one thread', async ({ page, browserName })
   if (process.env.BENCH_OUT) require('fs').writeFileSync(process.env.BENCH_OUT, lines.join('\n') + '\n');
 });
 
-// The engine's own per-layer table in the same browser (BENCH_LAYERS=1 to run it).
+// The engine's own per-layer table in the same browser (BENCH_LAYERS=1 to run it), of the
+// first variant of BENCH_VARIANTS (default transposed-add).
+const ALL_VARIANTS = ['unpool', 'transposed', 'bilinear'].flatMap((u) => ['none', 'add', 'concat'].map((s) => `${u}-${s}`));
 test('engine per layer, width 10', async ({ page }) => {
   test.skip(!process.env.BENCH_LAYERS, 'set BENCH_LAYERS=1');
   await page.goto('/tests/bench/bench.html');
   await expect.poll(() => page.evaluate(() => (window as any).benchReady === true)).toBe(true);
-  const report = await page.evaluate((opts) => (window as any).benchLayers(opts), { width: 10, repeats: 5, engineWasm: ENGINE_WASM });
+  const variant = ALL_VARIANTS.indexOf(process.env.BENCH_VARIANTS ? VARIANTS[0] : 'transposed-add');
+  const report = await page.evaluate((opts) => (window as any).benchLayers(opts), { width: 10, repeats: 5, variant, engineWasm: ENGINE_WASM });
   console.log(report);
   if (process.env.BENCH_OUT) require('fs').appendFileSync(process.env.BENCH_OUT, report);
 });

@@ -54,14 +54,15 @@ extern "C" {
 }
 
 /// [`skipscope_engine::bench::run`] (every layer and the whole model, forward only, random
-/// weights) of the transposed-add model of `width` channels at 192x256, as text: returns a
-/// pointer to `[len: u32 LE][len bytes of UTF-8]`.
+/// weights) of the model of `width` channels at 192x256, variant `Variant::all()[variant]`
+/// (4: transposed-add), as text: returns a pointer to `[len: u32 LE][len bytes of UTF-8]`.
 #[cfg(target_arch = "wasm32")]
 #[no_mangle]
-pub extern "C" fn bench_layers(width: usize, repeats: usize) -> *const u8 {
+pub extern "C" fn bench_layers(width: usize, repeats: usize, variant: usize) -> *const u8 {
     use skipscope_engine::bench::{self, BenchConfig};
-    use skipscope_engine::{ModelConfig, Skip, Upsample};
-    let model = ModelConfig { in_channels: 3, n_classes: 11, depth: 4, width, upsample: Upsample::Transposed, skip: Skip::Add };
+    use skipscope_engine::{ModelConfig, Variant};
+    let Some(v) = Variant::all().nth(variant) else { return std::ptr::null() };
+    let model = ModelConfig { in_channels: 3, n_classes: 11, depth: 4, width, upsample: v.upsample, skip: v.skip };
     let config = BenchConfig { model, height: 192, width: 256, repeats, backward: false };
     // SAFETY: the page supplies `now_ms`, a plain clock.
     let report = match bench::run(&config, &|| unsafe { now_ms() }) {
