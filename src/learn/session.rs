@@ -252,8 +252,8 @@ pub struct Fixture {
 /// first (the initial weights' forward pass) and the second (after one backward pass and
 /// Adam step). Later ones only within [`LATER_TOLERANCE`]: Adam's first steps move every
 /// weight by about the learning rate in the direction of its gradient's sign, so a gradient
-/// near zero whose sign differs by a rounding (the wasm GEMM is not the native AVX2+FMA
-/// one) moves that weight the other way; a weight perturbation of 1e-7 relative already
+/// near zero whose sign differs by a rounding (wasm's kernels are not the native AVX2 or
+/// AVX-512 ones) moves that weight the other way; a weight perturbation of 1e-7 relative already
 /// changes the third loss by about 4e-3 natively (`a_rounding_sized_perturbation_...`).
 pub const EXACT_STEPS: usize = 2;
 pub const EXACT_TOLERANCE: f64 = 1e-5;

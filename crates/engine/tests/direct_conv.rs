@@ -1,5 +1,5 @@
-//! The direct convolution kernel (AVX2 + FMA here, where the CPU has them) equals im2col +
-//! GEMM, forward and for both gradients; see common/direct_conv.rs.
+//! The direct convolution kernel (AVX-512F, or AVX2 + FMA with `SKIPSCOPE_NO_AVX512` set, where
+//! the CPU has them) equals im2col + GEMM, forward and for both gradients; see common/direct_conv.rs.
 
 #[path = "common/direct_conv.rs"]
 mod direct_conv;

@@ -13,7 +13,9 @@
 //! addend map (the add decoder's upsampled map) is added and ReLU applied before the store
 //! (the epilogue).
 //!
-//! SIMD: x86-64 AVX2 + FMA (8 lanes, chosen at run time) and wasm32 simd128 (4 lanes,
+//! SIMD: x86-64 AVX-512F (16 lanes) or else AVX2 + FMA (8 lanes), chosen at run time (the
+//! environment variable `SKIPSCOPE_NO_AVX512` rules AVX-512 out, so that the AVX2 kernels
+//! are tested and timed on a CPU that has both), and wasm32 simd128 (4 lanes,
 //! `mul` then `add`; with the crate feature `relaxed-simd`, the page's second worker build,
 //! `f32x4_relaxed_madd` in functions compiled with that target feature). Elsewhere, or for
 //! shapes it does not take, [`conv`] returns `false` and the caller runs im2col.
@@ -22,8 +24,10 @@
 const MAX_VECTORS: usize = 10;
 
 /// Whether a micro-kernel exists for `nv` output vectors, as measured against the GEMM
-/// (docs/bench/SPEED.md): natively (8 lanes) 1 to 6, up to 48 channels (80 channels, 10
-/// vectors, ran 1.4x slower than the GEMM); in wasm (4 lanes) also 10 vectors, 40
+/// (docs/bench/SPEED.md): natively 1 to 6, up to 48 channels with AVX2's 8 lanes (80
+/// channels, 10 vectors, ran 1.4x slower than the GEMM), 96 with AVX-512's 16 (the width-10
+/// models' layers of 40 and 80 output channels 1.3-1.9x faster than with AVX2,
+/// docs/bench/layers-avx512-vs-avx2.txt); in wasm (4 lanes) also 10 vectors, 40
 /// channels (0.6-0.8x the GEMM's time; 80 channels, 20 vectors, was no faster).
 fn has_kernel(nv: usize) -> bool {
     #[cfg(target_arch = "wasm32")]
@@ -101,6 +105,47 @@ impl Simd for Avx2 {
     }
 }
 
+/// AVX-512F: 16 lanes, where the CPU has it (chosen at run time over AVX2).
+#[cfg(target_arch = "x86_64")]
+struct Avx512;
+
+#[cfg(target_arch = "x86_64")]
+impl Simd for Avx512 {
+    type V = core::arch::x86_64::__m512;
+    const LANES: usize = 16;
+    #[inline(always)]
+    unsafe fn splat(v: f32) -> Self::V {
+        core::arch::x86_64::_mm512_set1_ps(v)
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self::V {
+        core::arch::x86_64::_mm512_loadu_ps(p)
+    }
+    #[inline(always)]
+    unsafe fn store(p: *mut f32, v: Self::V) {
+        core::arch::x86_64::_mm512_storeu_ps(p, v)
+    }
+    #[inline(always)]
+    unsafe fn madd(a: Self::V, b: Self::V, acc: Self::V) -> Self::V {
+        core::arch::x86_64::_mm512_fmadd_ps(a, b, acc)
+    }
+    #[inline(always)]
+    unsafe fn add(a: Self::V, b: Self::V) -> Self::V {
+        core::arch::x86_64::_mm512_add_ps(a, b)
+    }
+    #[inline(always)]
+    unsafe fn relu(v: Self::V) -> Self::V {
+        core::arch::x86_64::_mm512_max_ps(v, core::arch::x86_64::_mm512_setzero_ps())
+    }
+}
+
+/// Whether this CPU has AVX-512F (asked once).
+#[cfg(target_arch = "x86_64")]
+fn has_avx512() -> bool {
+    static HAS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *HAS.get_or_init(|| std::is_x86_feature_detected!("avx512f") && std::env::var_os("SKIPSCOPE_NO_AVX512").is_none())
+}
+
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 struct Wasm128;
 
@@ -172,6 +217,10 @@ impl Simd for WasmRelaxed {
 /// Lanes of the SIMD this build and machine would use, if any.
 fn lanes() -> Option<usize> {
     #[cfg(target_arch = "x86_64")]
+    if has_avx512() {
+        return Some(Avx512::LANES);
+    }
+    #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
         return Some(Avx2::LANES);
     }
@@ -224,17 +273,22 @@ trait SimdRun {
 }
 
 /// Runs `op` with this build's SIMD, inside a function compiled with that SIMD's target
-/// features so that the kernel inlines its instructions: AVX2 + FMA natively, simd128 in
-/// wasm, relaxed SIMD in the `relaxed-simd` build.
+/// features so that the kernel inlines its instructions: natively AVX-512F where the CPU has
+/// it (and `SKIPSCOPE_NO_AVX512` is not set), else AVX2 + FMA; simd128 in wasm, relaxed SIMD
+/// in the `relaxed-simd` build.
 ///
 /// # Safety
-/// Natively, the CPU has AVX2 and FMA ([`lanes`] is `Some`); the `relaxed-simd` build runs
+/// Natively, the CPU has AVX2 and FMA ([`lanes`] is `Some`; AVX-512F is asked here); the `relaxed-simd` build runs
 /// only where relaxed SIMD validates (the page checks before it loads it); `op`'s operands
 /// have the lengths its kernel needs.
 #[inline(always)]
 unsafe fn dispatch(op: impl SimdRun) {
     #[cfg(target_arch = "x86_64")]
-    dispatch_avx2(op);
+    if has_avx512() {
+        dispatch_avx512(op)
+    } else {
+        dispatch_avx2(op)
+    }
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128", not(feature = "relaxed-simd")))]
     op.run::<Wasm128>();
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128", feature = "relaxed-simd"))]
@@ -247,6 +301,12 @@ unsafe fn dispatch(op: impl SimdRun) {
 #[target_feature(enable = "avx2,fma")]
 unsafe fn dispatch_avx2(op: impl SimdRun) {
     op.run::<Avx2>()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn dispatch_avx512(op: impl SimdRun) {
+    op.run::<Avx512>()
 }
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128", feature = "relaxed-simd"))]
@@ -347,7 +407,7 @@ pub(crate) fn conv(s: Shape, x: Input, weight: &[f32], bias: &[f32], addend: Opt
     assert_eq!(bias.len(), s.cout, "direct conv bias");
     assert_eq!(y.len(), s.n * s.oh() * s.ow() * s.cout, "direct conv output");
     assert!(addend.is_none_or(|a| a.len() == y.len()), "direct conv addend");
-    // SAFETY: the check above saw this machine's SIMD (natively AVX2 and FMA); the
+    // SAFETY: the check above saw this machine's SIMD (natively AVX-512F, or AVX2 and FMA); the
     // lengths were checked above.
     unsafe { dispatch(ConvRun { s, x, weight, bias, addend, y, relu, scratch }) };
     true
@@ -394,7 +454,7 @@ pub(crate) fn transposed_k4s2p1(s: Shape, x: &[f32], weight: &[f32], bias: &[f32
     assert_eq!(weight.len(), s.cin * 16 * s.cout, "transposed conv weight");
     assert_eq!(bias.len(), s.cout, "transposed conv bias");
     assert_eq!(y.len(), s.n * 4 * s.h * s.w * s.cout, "transposed conv output");
-    // SAFETY: the check above saw this machine's SIMD (natively AVX2 and FMA); the
+    // SAFETY: the check above saw this machine's SIMD (natively AVX-512F, or AVX2 and FMA); the
     // lengths were checked above.
     unsafe { dispatch(TransposedRun { s, x, weight, bias, y, scratch }) };
     true
@@ -532,7 +592,7 @@ pub(crate) fn weight_grad(s: Shape, x: &[f32], dy: &[f32], dw: &mut [f32], scrat
     assert_eq!(x.len(), s.n * s.h * s.w * s.cin, "weight gradient input");
     assert_eq!(dy.len(), s.n * s.oh() * s.ow() * s.cout, "weight gradient dy");
     assert_eq!(dw.len(), s.kernel * s.kernel * s.cin * s.cout, "weight gradient");
-    // SAFETY: the check above saw this machine's SIMD (natively AVX2 and FMA); the
+    // SAFETY: the check above saw this machine's SIMD (natively AVX-512F, or AVX2 and FMA); the
     // lengths were checked above.
     unsafe { dispatch(GradRun { s, x, dy, dw, scratch }) };
     true
@@ -782,31 +842,34 @@ impl Kernel<'_> {
         let width = (NV * S::LANES).min(cout - self.block);
         for (p, a) in acc.iter().enumerate() {
             let at = (first + p) * cout + self.block;
-            let mut staging = [0.0f32; MAX_VECTORS * 8];
-            let direct = at + NV * S::LANES <= y.len();
-            let dst = if direct { y.as_mut_ptr().add(at) } else { staging.as_mut_ptr() };
-            // The addend's lanes past this pixel's channels are the next pixel's: their sums
-            // land where the next pixel's store overwrites them.
-            let mut staged = [0.0f32; MAX_VECTORS * 8];
-            let addend = self.addend.map(|addend| {
-                if direct {
-                    addend.as_ptr().add(at)
-                } else {
+            if at + NV * S::LANES <= y.len() {
+                // The addend's lanes past this pixel's channels are the next pixel's: their
+                // sums land where the next pixel's store overwrites them.
+                self.store::<S, NV>(a, y.as_mut_ptr().add(at), self.addend.map(|addend| addend.as_ptr().add(at)));
+            } else {
+                // The image's last pixels: through staging buffers, not past the ends.
+                let (mut staging, mut staged) = ([0.0f32; MAX_VECTORS * 16], [0.0f32; MAX_VECTORS * 16]);
+                let addend = self.addend.map(|addend| {
                     staged[..width].copy_from_slice(&addend[at..at + width]);
                     staged.as_ptr()
-                }
-            });
-            for (v, &lane) in a.iter().enumerate() {
-                let lane = match addend {
-                    Some(src) => S::add(lane, S::load(src.add(v * S::LANES))),
-                    None => lane,
-                };
-                let lane = if self.relu { S::relu(lane) } else { lane };
-                S::store(dst.add(v * S::LANES), lane);
-            }
-            if !direct {
+                });
+                self.store::<S, NV>(a, staging.as_mut_ptr(), addend);
                 y[at..at + width].copy_from_slice(&staging[..width]);
             }
+        }
+    }
+
+    /// The epilogue of one pixel's sums: the addend's `NV` vectors at `addend` added, ReLU
+    /// if asked, stored at `dst`.
+    #[inline(always)]
+    unsafe fn store<S: Simd, const NV: usize>(&self, sums: &[S::V; NV], dst: *mut f32, addend: Option<*const f32>) {
+        for (v, &lane) in sums.iter().enumerate() {
+            let lane = match addend {
+                Some(src) => S::add(lane, S::load(src.add(v * S::LANES))),
+                None => lane,
+            };
+            let lane = if self.relu { S::relu(lane) } else { lane };
+            S::store(dst.add(v * S::LANES), lane);
         }
     }
 }

@@ -8,8 +8,8 @@ use skipscope_engine::rng::Rng;
 
 /// Compares `forward_into` and `forward_relu_into` with `forward_im2col` (ReLU applied
 /// after) within 1e-5 relative (times sqrt(terms / 64) for sums of more than 64 terms), over random shapes with odd sizes: 1x1, 3x3 with and
-/// without padding and 5x5, 1 to 48 output channels, batch 1 and 2, and the model's
-/// full-resolution layers. Returns how many of the shapes took the direct kernel.
+/// without padding and 5x5, 1 to 48 output channels, batch 1 and 2, the model's
+/// full-resolution layers and some of 57 to 96 output channels. Returns how many of the shapes took the direct kernel.
 pub fn direct_kernel_matches_im2col() -> usize {
     let mut rng = Rng::new(11);
     // The full-resolution layers, then wide ones (blocks of output vectors in wasm).
@@ -21,6 +21,11 @@ pub fn direct_kernel_matches_im2col() -> usize {
         (40, 80, 3, 1, [1, 6, 10]),
         (80, 80, 1, 0, [1, 5, 7]),
         (80, 160, 3, 1, [2, 3, 4]),
+        // 4 to 6 vectors of AVX-512's 16 lanes.
+        (12, 64, 3, 1, [1, 5, 7]),
+        (7, 57, 1, 0, [2, 5, 9]),
+        (5, 90, 5, 2, [1, 5, 5]),
+        (9, 96, 3, 0, [1, 6, 8]),
     ];
     for cout in 1..=48 {
         let cin = 1 + (rng.uniform() * 24.0) as usize;
@@ -85,7 +90,7 @@ fn fused_forms_equal_the_unfused(conv: &Conv2d<f32>, x: &Array4<f32>, rng: &mut 
 /// run) with `backward_im2col` within 1e-5 relative (times sqrt(terms / 64) for sums of
 /// more than 64 terms): `dx`, the weight and the bias
 /// gradients, over 1 to 48 input channels, 1x1, 3x3 with and without padding and 5x5, batch
-/// 1 and 2, and the learn view's layers. Returns how many of the shapes took the direct
+/// 1 and 2, the learn view's layers and two of 72 and 96 output channels. Returns how many of the shapes took the direct
 /// kernel for `dx` and for the weight gradient.
 pub fn direct_backward_matches_im2col() -> (usize, usize) {
     let mut rng = Rng::new(12);
@@ -97,6 +102,9 @@ pub fn direct_backward_matches_im2col() -> (usize, usize) {
         (16, 32, 3, 1, [2, 8, 8]),
         (32, 64, 3, 1, [1, 4, 4]),
         (64, 16, 3, 1, [1, 5, 3]),
+        // 4 to 6 vectors of AVX-512's 16 lanes.
+        (8, 72, 3, 1, [1, 6, 6]),
+        (4, 96, 3, 0, [2, 5, 7]),
     ];
     for cin in 1..=48 {
         let cout = 1 + (rng.uniform() * 24.0) as usize;
@@ -137,12 +145,13 @@ pub fn direct_backward_matches_im2col() -> (usize, usize) {
 /// Compares the transposed convolution's `forward_into` (the sub-pixel direct kernel for
 /// kernel 4, stride 2, padding 1, where it runs) with `forward_gemm` within 1e-5 relative
 /// (times sqrt(terms / 64) for sums of more than 64 terms, as for the backward),
-/// over 1 to 44 output channels, odd sizes, batch 1 and 2, and the models' decoder levels.
+/// over 1 to 44 output channels, odd sizes, batch 1 and 2, the models' decoder levels and
+/// two of 64 and 88 output channels.
 /// Returns how many of the shapes took the direct kernel.
 pub fn direct_transposed_matches_gemm() -> usize {
     use skipscope_engine::layers::conv_transpose2d::{ConvTranspose2d, ConvTranspose2dConfig};
     let mut rng = Rng::new(13);
-    let mut shapes = vec![(10, 10, [1, 12, 16]), (20, 10, [1, 6, 8]), (80, 40, [1, 3, 4]), (40, 20, [2, 3, 5])];
+    let mut shapes = vec![(10, 10, [1, 12, 16]), (20, 10, [1, 6, 8]), (80, 40, [1, 3, 4]), (40, 20, [2, 3, 5]), (12, 64, [1, 3, 5]), (6, 88, [2, 2, 3])];
     for cout in 1..=44 {
         let cin = 1 + (rng.uniform() * 30.0) as usize;
         let (h, w) = (1 + (rng.uniform() * 9.0) as usize, 1 + (rng.uniform() * 13.0) as usize);
