@@ -122,13 +122,11 @@ impl<T: Scalar> BatchNorm<T> {
         let mut dy = super::into_standard_layout(dy);
         let dys = dy.as_slice().expect("standard layout");
         let xhat = cache.normalized.as_slice().expect("standard layout");
-        let mut sum_dy_xhat = vec![0.0f64; c];
-        for (g, x) in dys.chunks_exact(c).zip(xhat.chunks_exact(c)) {
-            for i in 0..c {
-                sum_dy_xhat[i] += (g[i] * x[i]).to_f64().unwrap_or(0.0);
-            }
-        }
-        let sum_dy: Vec<T> = super::channel_sums(dys, c).into_iter().map(T::of).collect();
+        let (mut sum_dy, mut sum_dy_xhat) = (vec![0.0f64; c], vec![0.0f64; c]);
+        super::add_channel_terms(0..dys.len() / c, c, [&mut sum_dy, &mut sum_dy_xhat], |k| {
+            [dys[k].to_f64().unwrap_or(0.0), (dys[k] * xhat[k]).to_f64().unwrap_or(0.0)]
+        });
+        let sum_dy: Vec<T> = sum_dy.into_iter().map(T::of).collect();
         let sum_dy_xhat: Vec<T> = sum_dy_xhat.into_iter().map(T::of).collect();
         self.input_gradient(cache, &mut dy, &sum_dy, &sum_dy_xhat);
         dy
@@ -165,7 +163,6 @@ impl<T: Scalar> BatchNorm<T> {
     /// # Shapes
     /// - dy: `[N, H, W, C]`, the gradient of the ReLU's output
     /// - returns: dx `[N, H, W, C]`
-    #[allow(clippy::neg_cmp_op_on_partial_ord)] // a NaN input must count as non-positive
     pub fn backward_through_relu(&mut self, cache: &BatchNormCache<T>, dy: Array4<T>) -> Array4<T> {
         let c = self.channels();
         let mut dy = super::into_standard_layout(dy);
@@ -173,16 +170,24 @@ impl<T: Scalar> BatchNorm<T> {
         let (mut sum_dy, mut sum_dy_xhat) = (vec![0.0f64; c], vec![0.0f64; c]);
         {
             let (gamma, beta) = (Self::slice(&self.gamma.value), Self::slice(&self.beta.value));
-            // Zipped, not indexed: no bounds checks, so the channel loop vectorises.
-            for (g, x) in dy.as_slice_mut().expect("standard layout").chunks_exact_mut(c).zip(xhat.chunks_exact(c)) {
-                let per_channel = g.iter_mut().zip(x).zip(gamma.iter().zip(beta)).zip(sum_dy.iter_mut().zip(sum_dy_xhat.iter_mut()));
-                for (((g, &x), (&gamma, &beta)), (sum_dy, sum_dy_xhat)) in per_channel {
-                    if !(x * gamma + beta > T::zero()) {
-                        *g = T::zero();
+            let dys = dy.as_slice_mut().expect("standard layout");
+            let pixels = dys.len() / c;
+            // A block of pixels at a time: masked, then summed while it is in L1.
+            for start in (0..pixels).step_by(super::SUM_BLOCK) {
+                let block = start..(start + super::SUM_BLOCK).min(pixels);
+                let (g, x) = (&mut dys[block.start * c..block.end * c], &xhat[block.start * c..block.end * c]);
+                // Zipped, not indexed: no bounds checks, and every lane written (a select,
+                // not a store per lane that is off), so the channel loop vectorises.
+                for (g, x) in g.chunks_exact_mut(c).zip(x.chunks_exact(c)) {
+                    for ((g, &x), (&gamma, &beta)) in g.iter_mut().zip(x).zip(gamma.iter().zip(beta)) {
+                        // A NaN input counts as non-positive.
+                        *g = if x * gamma + beta > T::zero() { *g } else { T::zero() };
                     }
-                    *sum_dy_xhat += (*g * x).to_f64().unwrap_or(0.0);
-                    *sum_dy += g.to_f64().unwrap_or(0.0);
                 }
+                let g = &dys[..];
+                super::add_channel_terms(block, c, [&mut sum_dy, &mut sum_dy_xhat], |k| {
+                    [g[k].to_f64().unwrap_or(0.0), (g[k] * xhat[k]).to_f64().unwrap_or(0.0)]
+                });
             }
         }
         let sum_dy: Vec<T> = sum_dy.into_iter().map(T::of).collect();

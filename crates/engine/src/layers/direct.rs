@@ -139,11 +139,17 @@ impl Simd for Avx512 {
     }
 }
 
-/// Whether this CPU has AVX-512F (asked once).
+/// Whether this CPU has AVX-512F, and AVX2 and FMA, which Rust's `avx512f` target feature
+/// implies (asked once); `false` where `SKIPSCOPE_NO_AVX512` is set, to any value.
 #[cfg(target_arch = "x86_64")]
 fn has_avx512() -> bool {
     static HAS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *HAS.get_or_init(|| std::is_x86_feature_detected!("avx512f") && std::env::var_os("SKIPSCOPE_NO_AVX512").is_none())
+    *HAS.get_or_init(|| {
+        std::is_x86_feature_detected!("avx512f")
+            && std::is_x86_feature_detected!("avx2")
+            && std::is_x86_feature_detected!("fma")
+            && std::env::var_os("SKIPSCOPE_NO_AVX512").is_none()
+    })
 }
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -566,9 +572,11 @@ fn pad_input(s: Shape, x: Input, xp: &mut [f32]) {
 }
 
 /// Whether [`weight_grad`] takes convolutions with `cout` output channels on this machine,
-/// as measured against im2col + GEMM (`bench::backward_kernels`): natively (8 lanes) up to
-/// 6 vectors, 48 channels (64 channels ran 0.8x the GEMM's speed); in wasm (4 lanes) up to
-/// 8 vectors, 32 channels (1.4x the GEMM's speed at 32).
+/// as measured against im2col + GEMM (`bench::backward_kernels`): natively up to 6
+/// vectors, 48 channels with AVX2's 8 lanes (64 channels ran 0.8x the GEMM's speed), 96
+/// with AVX-512's 16 (64 channels at 1.0-1.1x the GEMM's speed; AVX2 took 1.1-1.9x the
+/// time of the width-10 models' backward at 40-80 channels, docs/bench/layers-avx512-vs-avx2.txt);
+/// in wasm (4 lanes) up to 8 vectors, 32 channels (1.4x the GEMM's speed at 32).
 pub(crate) fn takes_weight_grad(cout: usize) -> bool {
     #[cfg(target_arch = "wasm32")]
     const MAX_GRAD_VECTORS: usize = 8;
@@ -731,7 +739,8 @@ impl Kernel<'_> {
     #[inline(always)]
     unsafe fn run_all<S: Simd>(&self, y: &mut [f32]) {
         // Pixels per micro-kernel call: PB x NV sums, NV weight vectors and one broadcast
-        // input fit the 16 vector registers (V8 keeps one of them for itself).
+        // input fit 16 vector registers (AVX2's; AVX-512 has 32, and runs the same blocks;
+        // V8 keeps one of wasm's 16 for itself).
         #[cfg(not(target_arch = "wasm32"))]
         match self.cop / S::LANES {
             1 => self.run::<S, 1, 8>(y),
@@ -804,7 +813,8 @@ impl Kernel<'_> {
     /// Output pixels `(n, oy, ox..ox + PB)`, which are pixels `first..first + PB` of `y`.
     ///
     /// Whole vectors are stored: the `cop - C_out` lanes past a pixel's channels land on
-    /// the next pixel's, which is written later (pixels go in increasing order); only
+    /// the following pixels' (several, where `C_out` is less than a vector), which are
+    /// written later (pixels go in increasing order); only
     /// where they would pass the end of `y` does a pixel go through a staging buffer.
     #[inline(always)]
     unsafe fn pixels<S: Simd, const NV: usize, const PB: usize>(&self, n: usize, oy: usize, ox: usize, y: &mut [f32], first: usize) {
@@ -843,8 +853,8 @@ impl Kernel<'_> {
         for (p, a) in acc.iter().enumerate() {
             let at = (first + p) * cout + self.block;
             if at + NV * S::LANES <= y.len() {
-                // The addend's lanes past this pixel's channels are the next pixel's: their
-                // sums land where the next pixel's store overwrites them.
+                // The addend's lanes past this pixel's channels are the following pixels':
+                // their sums land where those pixels' stores overwrite them.
                 self.store::<S, NV>(a, y.as_mut_ptr().add(at), self.addend.map(|addend| addend.as_ptr().add(at)));
             } else {
                 // The image's last pixels: through staging buffers, not past the ends.

@@ -90,7 +90,7 @@ fn fused_forms_equal_the_unfused(conv: &Conv2d<f32>, x: &Array4<f32>, rng: &mut 
 /// run) with `backward_im2col` within 1e-5 relative (times sqrt(terms / 64) for sums of
 /// more than 64 terms): `dx`, the weight and the bias
 /// gradients, over 1 to 48 input channels, 1x1, 3x3 with and without padding and 5x5, batch
-/// 1 and 2, the learn view's layers and two of 72 and 96 output channels. Returns how many of the shapes took the direct
+/// 1 and 2, the learn view's layers and four of 72 to 96 output or input channels. Returns how many of the shapes took the direct
 /// kernel for `dx` and for the weight gradient.
 pub fn direct_backward_matches_im2col() -> (usize, usize) {
     let mut rng = Rng::new(12);
@@ -102,9 +102,12 @@ pub fn direct_backward_matches_im2col() -> (usize, usize) {
         (16, 32, 3, 1, [2, 8, 8]),
         (32, 64, 3, 1, [1, 4, 4]),
         (64, 16, 3, 1, [1, 5, 3]),
-        // 4 to 6 vectors of AVX-512's 16 lanes.
+        // 5 and 6 vectors of AVX-512's 16 lanes: the weight gradient (output channels)
+        // and dx (input channels).
         (8, 72, 3, 1, [1, 6, 6]),
         (4, 96, 3, 0, [2, 5, 7]),
+        (72, 8, 3, 1, [1, 5, 6]),
+        (90, 4, 1, 0, [2, 4, 5]),
     ];
     for cin in 1..=48 {
         let cout = 1 + (rng.uniform() * 24.0) as usize;
