@@ -10,6 +10,22 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// mimalloc's `mi_option_purge_delay`: its index in `mi_option_e` (mimalloc.h, v3, the
+/// version libmimalloc-sys builds), for which the sys crate has no constant. Its default is
+/// 1000 ms (v3's src/options.c).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Keeps the memory that training frees: by default mimalloc hands pages that stay free for
+/// 1 s back to the kernel, so a step after any pause of a second (an evaluation between
+/// epochs, or the other framework's turn in scripts/bench_train_torch.py) faults every map
+/// in again, zeroed by the kernel. Training reuses the same sizes every step, so keeping the
+/// pages costs no more than the peak it already reaches.
+fn keep_freed_memory() {
+    // SAFETY: called first in `main`, before this program starts a thread (the function is
+    // not thread safe); -1 is mimalloc's "no purging".
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) }
+}
+
 mod augment;
 mod compare;
 mod data;
@@ -202,6 +218,7 @@ enum Command {
 }
 
 fn main() -> Result<()> {
+    keep_freed_memory();
     match Cli::parse().command {
         Command::Train {
             dataset,
@@ -384,5 +401,15 @@ mod tests {
         assert_eq!(class_weighting, trainer::ClassWeighting::Uniform);
         let err = Cli::try_parse_from(["skipscope", "train", "--out", "x", "--skip", "sum"]).err().unwrap().to_string();
         assert!(err.contains("none, add, concat"), "{err}");
+    }
+
+    /// The index names the purge delay: mimalloc reports its default, 1000 ms, there (the
+    /// tests' `main` does not set it).
+    #[test]
+    fn the_purge_delay_option_is_the_one_set() {
+        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+            // SAFETY: reading an option is thread safe.
+            assert_eq!(unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) }, 1000);
+        }
     }
 }
