@@ -26,7 +26,7 @@ const MAX_VECTORS: usize = 10;
 /// Whether a micro-kernel exists for `nv` output vectors, as measured against the GEMM
 /// (docs/bench/SPEED.md): natively 1 to 6, up to 48 channels with AVX2's 8 lanes (80
 /// channels, 10 vectors, ran 1.4x slower than the GEMM), 96 with AVX-512's 16 (the width-10
-/// models' layers of 40 and 80 output channels 1.3-1.9x faster than with AVX2,
+/// models' layers of 40 and 80 output channels 1.1-1.9x faster than with AVX2,
 /// docs/bench/layers-avx512-vs-avx2.txt); in wasm (4 lanes) also 10 vectors, 40
 /// channels (0.6-0.8x the GEMM's time; 80 channels, 20 vectors, was no faster).
 fn has_kernel(nv: usize) -> bool {
@@ -574,8 +574,9 @@ fn pad_input(s: Shape, x: Input, xp: &mut [f32]) {
 /// Whether [`weight_grad`] takes convolutions with `cout` output channels on this machine,
 /// as measured against im2col + GEMM (`bench::backward_kernels`): natively up to 6
 /// vectors, 48 channels with AVX2's 8 lanes (64 channels ran 0.8x the GEMM's speed), 96
-/// with AVX-512's 16 (64 channels at 1.0-1.1x the GEMM's speed; AVX2 took 1.1-1.9x the
-/// time of the width-10 models' backward at 40-80 channels, docs/bench/layers-avx512-vs-avx2.txt);
+/// with AVX-512's 16 (64 channels at 0.97-1.07x the GEMM's speed in `direct_conv`'s
+/// ignored bench; AVX2 took 1.1-1.9x the time of the width-10 models' backward at 40-80
+/// channels, docs/bench/layers-avx512-vs-avx2.txt);
 /// in wasm (4 lanes) up to 8 vectors, 32 channels (1.4x the GEMM's speed at 32).
 pub(crate) fn takes_weight_grad(cout: usize) -> bool {
     #[cfg(target_arch = "wasm32")]
